@@ -1,0 +1,82 @@
+//! Flag definitions (clap); the one source of `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// SQL for cloud inventory: query and manage Amazon ECR pull-through cache rules.
+#[derive(Debug, Parser)]
+#[command(name = "skyql", version, about, long_about = None)]
+pub struct Cli {
+    /// Global options (accepted before or after the subcommand).
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Run against an in-process sandbox seeded with the demo data (no AWS account needed).
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the ECR-compatible sandbox on 127.0.0.1 and print the environment that selects it.
+    Sandbox(SandboxArgs),
+}
+
+/// `skyql sandbox` flags.
+#[derive(Debug, Args, Clone)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed file: {"<region>": [<CreatePullThroughCacheRule request body>, …]}.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Seed the built-in demo rules (us-east-1, eu-west-1, ap-southeast-2).
+    #[arg(long)]
+    pub demo: bool,
+    /// Milliseconds added to every call.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction (0..=1) of calls answered with ThrottlingException.
+    #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = fraction)]
+    pub throttle_rate: f64,
+    /// Fraction (0..=1) of calls answered with ServerException (HTTP 500).
+    #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = fraction)]
+    pub server_error_rate: f64,
+    /// Answer every call signed for this region with AccessDeniedException (repeatable).
+    #[arg(long = "fail-region", value_name = "REGION")]
+    pub fail_regions: Vec<String>,
+    /// Make a secret misbehave: ARN=not-found|access-denied|undecryptable (repeatable).
+    #[arg(long = "secret-fault", value_name = "ARN=KIND")]
+    pub secret_faults: Vec<String>,
+    /// Append one JSON object per call to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
+    /// The access key id requests must be signed with.
+    #[arg(long, default_value = crate::sandbox::config::DEFAULT_ACCESS_KEY_ID)]
+    pub access_key_id: String,
+    /// The secret key requests must be signed with (the sandbox's own; never a real credential).
+    #[arg(long, default_value = crate::sandbox::config::DEFAULT_SECRET_ACCESS_KEY, hide_default_value = true)]
+    pub secret_access_key: String,
+    /// The account id of the sandbox's registry.
+    #[arg(long, default_value = crate::sandbox::config::DEFAULT_ACCOUNT_ID)]
+    pub account_id: String,
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=1.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err(format!("{f} is not between 0 and 1"))
+    }
+}

@@ -1,0 +1,10 @@
+//! skyql: SQL for cloud inventory, starting with Amazon ECR pull-through cache rules.
+//!
+//! The library holds everything; `main.rs` only parses flags and wires these parts together.
+
+pub mod cli;
+pub mod ecr;
+pub mod error;
+pub mod sandbox;
+
+pub use error::{Error, Result};

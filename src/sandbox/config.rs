@@ -1,0 +1,130 @@
+//! What a sandbox serves: key pair, account, seed data and injected faults.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::auth::KeyPair;
+use super::registry::Secret;
+use crate::error::{Error, Result};
+
+/// The access key id the sandbox accepts unless told otherwise (not a real credential).
+pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIASKYQLSANDBOX0001";
+/// The secret key the sandbox verifies signatures with unless told otherwise (not a real credential).
+pub const DEFAULT_SECRET_ACCESS_KEY: &str = "skyql-sandbox-secret-key-not-a-real-credential";
+/// The account id of the sandbox's registry unless told otherwise.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+/// Creation time of the demo rules (2025-06-01T12:00:00Z), fixed so demo output is stable.
+pub const DEMO_TIME: f64 = 1_748_779_200.0;
+
+/// Seed data: CreatePullThroughCacheRule request bodies per region.
+pub type Seed = BTreeMap<String, Vec<Value>>;
+
+/// Everything a sandbox needs to start.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The key pair requests must be signed with.
+    pub keys: KeyPair,
+    /// The registry's account id.
+    pub account_id: String,
+    /// Rules created before the first call.
+    pub seed: Seed,
+    /// Creation time of seeded rules (epoch seconds); `None` means the start time.
+    pub seed_time: Option<f64>,
+    /// Added to every call before it is answered.
+    pub latency: Duration,
+    /// Fraction of calls answered with ThrottlingException.
+    pub throttle_rate: f64,
+    /// Fraction of calls answered with ServerException (HTTP 500).
+    pub server_error_rate: f64,
+    /// Regions whose every call is answered with AccessDeniedException.
+    pub fail_regions: Vec<String>,
+    /// Secrets that misbehave when ECR reads them.
+    pub secrets: HashMap<String, Secret>,
+    /// Where to append the request log as JSON lines.
+    pub request_log: Option<PathBuf>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            keys: KeyPair {
+                access_key_id: DEFAULT_ACCESS_KEY_ID.into(),
+                secret_access_key: DEFAULT_SECRET_ACCESS_KEY.into(),
+            },
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            seed: Seed::new(),
+            seed_time: None,
+            latency: Duration::ZERO,
+            throttle_rate: 0.0,
+            server_error_rate: 0.0,
+            fail_regions: Vec::new(),
+            secrets: HashMap::new(),
+            request_log: None,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// A configuration seeded with the built-in demo data.
+    pub fn demo() -> Self {
+        let mut config = Self::default();
+        config.add_seed(demo_seed());
+        config.seed_time = Some(DEMO_TIME);
+        config
+    }
+
+    /// Adds rules to the seed (after any already there).
+    pub fn add_seed(&mut self, seed: Seed) {
+        for (region, rules) in seed {
+            self.seed.entry(region).or_default().extend(rules);
+        }
+    }
+}
+
+/// Parses a seed document: `{"<region>": [<CreatePullThroughCacheRule request body>, …]}`.
+pub fn parse_seed(text: &str, origin: &str) -> Result<Seed> {
+    let seed: Seed = serde_json::from_str(text).map_err(|e| {
+        Error::Usage(format!(
+            "invalid seed {origin}: {e}\n  expected {{\"<region>\": [<CreatePullThroughCacheRule request body>, …]}}"
+        ))
+    })?;
+    for (region, rules) in &seed {
+        if let Some(i) = rules.iter().position(|r| !r.is_object()) {
+            return Err(Error::Usage(format!(
+                "invalid seed {origin}: {region}[{i}] is not a JSON object (a CreatePullThroughCacheRule request body)"
+            )));
+        }
+    }
+    Ok(seed)
+}
+
+/// The built-in demo data: realistic rules in us-east-1, eu-west-1 and ap-southeast-2.
+pub fn demo_seed() -> Seed {
+    parse_seed(include_str!("demo.json"), "demo.json").expect("the built-in demo seed is valid")
+}
+
+/// Parses a secret fault given as `ARN=not-found|access-denied|undecryptable`.
+pub fn parse_secret_fault(spec: &str) -> Result<(String, Secret)> {
+    let (arn, kind) = spec.rsplit_once('=').ok_or_else(|| {
+        Error::Usage(format!(
+            "invalid secret fault '{spec}': expected ARN=not-found|access-denied|undecryptable"
+        ))
+    })?;
+    let kind = match kind {
+        "not-found" => Secret::NotFound,
+        "access-denied" => Secret::AccessDenied,
+        "undecryptable" => Secret::Undecryptable,
+        other => {
+            return Err(Error::Usage(format!(
+                "invalid secret fault kind '{other}': expected not-found, access-denied or undecryptable"
+            )));
+        }
+    };
+    Ok((arn.to_string(), kind))
+}

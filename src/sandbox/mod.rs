@@ -1,0 +1,179 @@
+//! An ECR-compatible endpoint on 127.0.0.1 speaking the real wire protocol (demo and tests).
+//!
+//! [`Sandbox::start`] runs it on its own thread and runtime, so both synchronous tests and
+//! async code can use it, and its injected latency never competes with the client's runtime.
+
+pub mod auth;
+pub mod config;
+pub mod log;
+pub mod registry;
+pub mod rules;
+pub mod server;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use auth::KeyPair;
+pub use config::{SandboxConfig, Seed};
+pub use log::{LoggedRequest, RequestLog};
+pub use registry::Secret;
+
+use crate::error::{Error, Result};
+use registry::Registry;
+use server::Shared;
+
+/// The region the sandbox's printed environment selects.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// A running sandbox; dropping it stops the endpoint.
+pub struct Sandbox {
+    addr: SocketAddr,
+    keys: KeyPair,
+    log: RequestLog,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Sandbox {
+    /// Seeds the registry, binds 127.0.0.1 and serves on a background thread.
+    pub fn start(config: SandboxConfig) -> Result<Self> {
+        let registry = seeded_registry(&config)?;
+        let log = match &config.request_log {
+            Some(path) => RequestLog::with_file(path).map_err(|e| {
+                Error::io(
+                    format!("cannot write the request log {}", path.display()),
+                    e,
+                )
+            })?,
+            None => RequestLog::default(),
+        };
+        let keys = config.keys.clone();
+        let port = config.port;
+        let shared = Arc::new(Shared {
+            config,
+            registry: Mutex::new(registry),
+            log: log.clone(),
+        });
+        let app = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(shared);
+
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("skyql-sandbox".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(listener.local_addr());
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = shutdown_rx.await;
+                        })
+                        .await;
+                });
+            })
+            .map_err(|e| Error::io("cannot start the sandbox thread", e))?;
+        let addr = ready_rx
+            .recv()
+            .map_err(|_| Error::Usage("the sandbox thread stopped before binding".into()))?
+            .map_err(|e| Error::io(format!("cannot listen on 127.0.0.1:{port}"), e))?;
+        Ok(Self {
+            addr,
+            keys,
+            log,
+            shutdown: Some(shutdown_tx),
+        })
+    }
+
+    /// The endpoint URL, e.g. `http://127.0.0.1:40123`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The key pair requests must be signed with.
+    pub fn keys(&self) -> &KeyPair {
+        &self.keys
+    }
+
+    /// The request log.
+    pub fn log(&self) -> &RequestLog {
+        &self.log
+    }
+
+    /// The environment that points the AWS CLI and SDKs at this sandbox.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", self.keys.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.keys.secret_access_key.clone()),
+            ("AWS_REGION", DEFAULT_REGION.to_string()),
+            // The AWS CLI v1 (botocore) reads only AWS_DEFAULT_REGION.
+            ("AWS_DEFAULT_REGION", DEFAULT_REGION.to_string()),
+        ]
+    }
+
+    /// The environment as shell `export` lines.
+    pub fn exports(&self) -> String {
+        self.env()
+            .iter()
+            .map(|(k, v)| format!("export {k}={v}\n"))
+            .collect()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Creates the seed's rules through the same code path as CreatePullThroughCacheRule,
+/// so a seed is held to every constraint a real call is.
+fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
+    let mut registry = Registry::new(config.account_id.clone(), config.secrets.clone());
+    let now = config.seed_time.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as f64)
+            .unwrap_or_default()
+    });
+    for (region, rules) in &config.seed {
+        for (i, body) in rules.iter().enumerate() {
+            registry
+                .create_rule(region, body.clone(), now)
+                .map_err(|e| {
+                    Error::Usage(format!(
+                        "seed rule {region}[{i}] was refused: {}: {}",
+                        e.code, e.message
+                    ))
+                })?;
+        }
+    }
+    Ok(registry)
+}
