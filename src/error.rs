@@ -2,13 +2,33 @@
 
 use std::io;
 
+use datafusion::error::DataFusionError;
+
 /// Everything that can go wrong, classified by what the user must do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad command line, statement or value; nothing was sent to AWS (exit 2).
     #[error("{0}")]
     Usage(String),
-    /// A local I/O failure, with what was being done.
+    /// A statement DataFusion could not parse or plan; nothing was sent to AWS (exit 2).
+    #[error("{0}")]
+    Sql(String),
+    /// An AWS API call failed (exit 1).
+    #[error("{region}: {operation} failed: {code}: {message}")]
+    Api {
+        /// The region called.
+        region: String,
+        /// The ECR operation.
+        operation: String,
+        /// The AWS error code (e.g. AccessDeniedException), or the client-side failure kind.
+        code: String,
+        /// The message AWS (or the client) gave.
+        message: String,
+    },
+    /// A failure while a statement ran (exit 1).
+    #[error("{0}")]
+    Runtime(String),
+    /// A local I/O failure, with what was being done (exit 1).
     #[error("{context}: {source}")]
     Io {
         /// What skyql was doing.
@@ -31,11 +51,121 @@ impl Error {
         }
     }
 
-    /// The process exit code this error maps to (see DESIGN.md: 1 runtime, 2 usage).
+    /// The process exit code (DESIGN.md): 1 runtime or API error, 2 usage or SQL error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Usage(_) => 2,
-            Self::Io { .. } => 1,
+            Self::Usage(_) | Self::Sql(_) => 2,
+            Self::Api { .. } | Self::Runtime(_) | Self::Io { .. } => 1,
         }
+    }
+
+    /// Recovers skyql's error from a DataFusion error. `planning` says whether it arose before
+    /// execution started: then nothing was sent to AWS and DataFusion's own errors are SQL errors.
+    pub fn from_datafusion(e: DataFusionError, planning: bool) -> Self {
+        match e {
+            DataFusionError::External(boxed) => match boxed.downcast::<Error>() {
+                Ok(ours) => *ours,
+                Err(other) => Self::classified(other.to_string(), planning),
+            },
+            DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+                Self::from_datafusion(*inner, planning)
+            }
+            DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
+                Ok(inner) => Self::from_datafusion(inner, planning),
+                Err(shared) => match find_ours(&shared) {
+                    Some(ours) => ours.duplicate(),
+                    None => Self::classified(shared.strip_backtrace(), planning),
+                },
+            },
+            other => Self::classified(other.strip_backtrace(), planning),
+        }
+    }
+
+    fn classified(message: String, planning: bool) -> Self {
+        if planning {
+            Self::Sql(message)
+        } else {
+            Self::Runtime(message)
+        }
+    }
+
+    /// A copy for errors DataFusion shares between partitions (behind an `Arc`).
+    fn duplicate(&self) -> Self {
+        match self {
+            Self::Usage(m) => Self::Usage(m.clone()),
+            Self::Sql(m) => Self::Sql(m.clone()),
+            Self::Runtime(m) => Self::Runtime(m.clone()),
+            Self::Api {
+                region,
+                operation,
+                code,
+                message,
+            } => Self::Api {
+                region: region.clone(),
+                operation: operation.clone(),
+                code: code.clone(),
+                message: message.clone(),
+            },
+            Self::Io { context, source } => Self::Io {
+                context: context.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+        }
+    }
+}
+
+/// Finds a skyql error inside a DataFusion error without taking it apart.
+fn find_ours(e: &DataFusionError) -> Option<&Error> {
+    match e {
+        DataFusionError::External(b) => b.downcast_ref::<Error>(),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            find_ours(inner)
+        }
+        DataFusionError::Shared(inner) => find_ours(inner),
+        _ => None,
+    }
+}
+
+impl From<Error> for DataFusionError {
+    fn from(e: Error) -> Self {
+        DataFusionError::External(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn our_errors_survive_datafusion() {
+        let api = Error::Api {
+            region: "eu-west-1".into(),
+            operation: "DescribePullThroughCacheRules".into(),
+            code: "AccessDeniedException".into(),
+            message: "no".into(),
+        };
+        let wrapped = DataFusionError::Shared(Arc::new(DataFusionError::Context(
+            "ctx".into(),
+            Box::new(DataFusionError::from(api)),
+        )));
+        let keep = wrapped.clone();
+        let back = Error::from_datafusion(wrapped, false);
+        assert_eq!(back.exit_code(), 1);
+        assert_eq!(
+            back.to_string(),
+            "eu-west-1: DescribePullThroughCacheRules failed: AccessDeniedException: no"
+        );
+        drop(keep);
+        let usage =
+            Error::from_datafusion(DataFusionError::from(Error::Usage("bad".into())), false);
+        assert_eq!(
+            (usage.exit_code(), usage.to_string()),
+            (2, "bad".to_string())
+        );
+        let plan = Error::from_datafusion(DataFusionError::Plan("nope".into()), true);
+        assert_eq!(plan.exit_code(), 2);
+        let exec = Error::from_datafusion(DataFusionError::Execution("boom".into()), false);
+        assert_eq!(exec.exit_code(), 1);
     }
 }

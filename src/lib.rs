@@ -2,9 +2,14 @@
 //!
 //! The library holds everything; `main.rs` only parses flags and wires these parts together.
 
+pub mod aws;
 pub mod cli;
 pub mod ecr;
 pub mod error;
+pub mod provider;
 pub mod sandbox;
+pub mod schema;
+pub mod session;
+pub mod sql;
 
 pub use error::{Error, Result};

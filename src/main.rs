@@ -1,10 +1,11 @@
 //! The `skyql` binary: parses flags, wires the library together and maps errors to exit codes.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use skyql::cli::args::{Cli, Command};
-use skyql::cli::sandbox_cmd;
+use skyql::cli::args::{Cli, Command, ExecArgs};
+use skyql::cli::{exec, sandbox_cmd};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,18 +19,29 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(async {
-        match &cli.command {
-            Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await,
+    let result =
+        runtime.block_on(async {
+            match &cli.command {
+            Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await.map(|()| 0),
+            Some(Command::Exec(args)) => exec::run(&cli.global, args).await,
+            // Piped stdin is a script.
+            None if !std::io::stdin().is_terminal() => {
+                let args = ExecArgs { sql: None, file: Some("-".into()) };
+                exec::run(&cli.global, &args).await
+            }
             None => Err(skyql::Error::Usage(
-                "no command given: try `skyql sandbox --demo` (see `skyql --help`)".into(),
+                "no command given: run `skyql exec \"SELECT …\"` (add --sandbox for demo data), \
+                 or `skyql sandbox --demo`; see `skyql --help`"
+                    .into(),
             )),
         }
-    });
+        });
+    // Dropping the runtime here, not at exit, lets a --sandbox endpoint stop cleanly.
+    drop(runtime);
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("skyql: {e}");
+            eprintln!("skyql: error: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::print::OutputFormat;
+use crate::aws::RetryMode;
+
 /// SQL for cloud inventory: query and manage Amazon ECR pull-through cache rules.
 #[derive(Debug, Parser)]
 #[command(name = "skyql", version, about, long_about = None)]
@@ -19,6 +22,30 @@ pub struct Cli {
 /// Options every command accepts.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
+    /// Output format of results.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Write results to PATH instead of stdout.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub outfile: Option<PathBuf>,
+    /// AWS profile to use (default: AWS_PROFILE, else the default profile).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Regions to query when WHERE does not pin them: r1,r2 or `all` (default: the profile's region).
+    #[arg(long, global = true, value_name = "LIST")]
+    pub regions: Option<String>,
+    /// Regions called at once.
+    #[arg(long, global = true, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub max_concurrency: u32,
+    /// A failed region fails the statement (exit 1, no rows) instead of giving partial results (exit 3).
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Retry strategy for throttled calls.
+    #[arg(long, global = true, value_enum, default_value_t = RetryMode::Standard)]
+    pub retry_mode: RetryMode,
+    /// Attempts per API call, including the first.
+    #[arg(long, global = true, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
     /// Run against an in-process sandbox seeded with the demo data (no AWS account needed).
     #[arg(long, global = true)]
     pub sandbox: bool,
@@ -27,8 +54,21 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run SQL statements (separated by `;`) and print their results.
+    Exec(ExecArgs),
     /// Serve the ECR-compatible sandbox on 127.0.0.1 and print the environment that selects it.
     Sandbox(SandboxArgs),
+}
+
+/// `skyql exec` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct ExecArgs {
+    /// The statements, e.g. "SELECT * FROM aws.ecr.pull_through_cache_rules".
+    #[arg(value_name = "SQL", conflicts_with = "file")]
+    pub sql: Option<String>,
+    /// Read the statements from FILE (`-` for stdin).
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }
 
 /// `skyql sandbox` flags.

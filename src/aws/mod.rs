@@ -1,0 +1,9 @@
+//! The ECR client layer over aws-sdk-ecr and aws-config: settings, per-region clients,
+//! paginated calls, and conversion of answers to Arrow.
+
+pub mod clients;
+pub mod convert;
+pub mod settings;
+
+pub use clients::EcrClients;
+pub use settings::{AwsSettings, RetryMode};

@@ -1,0 +1,95 @@
+//! How skyql reaches AWS: profile, regions, endpoint, credentials and retries, resolved from
+//! flags and the standard AWS environment, never from instance metadata for the region.
+
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::ProvideRegion;
+use aws_config::profile::ProfileFileRegionProvider;
+
+use crate::error::{Error, Result};
+use crate::provider::pushdown::check_region;
+use crate::schema::schemas;
+
+/// Retry strategy for throttled or failed calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter.
+    #[default]
+    Standard,
+    /// Standard plus client-side rate limiting that adapts to throttling.
+    Adaptive,
+}
+
+/// Settings for every AWS call of a session.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    /// Named profile (`--profile`), else `AWS_PROFILE`/default.
+    pub profile: Option<String>,
+    /// Region set from `--regions` (`all` already expanded); `None` means the profile's region.
+    pub regions: Option<Vec<String>>,
+    /// Endpoint override (the in-process sandbox); otherwise `AWS_ENDPOINT_URL[_ECR]` applies.
+    pub endpoint_url: Option<String>,
+    /// Static key pair (the in-process sandbox's); otherwise the default credential chain.
+    pub static_keys: Option<(String, String)>,
+    /// Regions called at once.
+    pub max_concurrency: usize,
+    /// Retry strategy.
+    pub retry_mode: RetryMode,
+    /// Attempts per call, including the first.
+    pub max_attempts: u32,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            regions: None,
+            endpoint_url: None,
+            static_keys: None,
+            max_concurrency: 16,
+            retry_mode: RetryMode::Standard,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// Parses `--regions`: a comma-separated list, or `all` for every region in provider-schemas.
+pub fn parse_regions(spec: &str) -> Result<Vec<String>> {
+    let known = &schemas().provider.regions;
+    if spec.trim().eq_ignore_ascii_case("all") {
+        return Ok(known.clone());
+    }
+    let mut regions: Vec<String> = Vec::new();
+    for r in spec.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        check_region(r, known).map_err(|e| Error::Usage(format!("--regions: {e}")))?;
+        if !regions.iter().any(|x| x == r) {
+            regions.push(r.to_string());
+        }
+    }
+    if regions.is_empty() {
+        return Err(Error::Usage("--regions is empty: give r1,r2 or all".into()));
+    }
+    Ok(regions)
+}
+
+impl AwsSettings {
+    /// The session's default regions: `--regions`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else
+    /// the profile's `region`. Instance metadata is deliberately not asked (it hangs off EC2).
+    pub async fn default_regions(&self) -> Result<Vec<String>, String> {
+        if let Some(regions) = &self.regions {
+            return Ok(regions.clone());
+        }
+        if let Some(region) = EnvironmentVariableRegionProvider::new().region().await {
+            return Ok(vec![region.to_string()]);
+        }
+        let mut profile = ProfileFileRegionProvider::builder();
+        if let Some(name) = &self.profile {
+            profile = profile.profile_name(name);
+        }
+        if let Some(region) = profile.build().region().await {
+            return Ok(vec![region.to_string()]);
+        }
+        Err("no AWS region is configured: pass --regions r1,r2 (or --regions all), set AWS_REGION, \
+             or set `region` in your AWS profile; or pin regions in SQL with WHERE region = '…'"
+            .to_string())
+    }
+}

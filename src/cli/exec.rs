@@ -1,0 +1,83 @@
+//! `skyql exec`: the statement loop of scripts. Parses everything first, runs statements in
+//! order, prints each result to stdout (or --outfile), and reports failed regions on stderr.
+
+use std::fs::File;
+use std::io::{BufWriter, ErrorKind, Read, Write};
+use std::path::Path;
+
+use super::args::{ExecArgs, GlobalArgs};
+use super::print::write_batches;
+use super::session_setup;
+use crate::error::{Error, Result};
+use crate::sql::parse::parse_script;
+
+/// Exit code when some regions failed and the others' rows were printed.
+pub const EXIT_PARTIAL: i32 = 3;
+
+/// Reads the script from the argument, `-f FILE` or `-f -` (stdin).
+pub fn read_script(args: &ExecArgs) -> Result<String> {
+    match (&args.sql, &args.file) {
+        (Some(sql), _) => Ok(sql.clone()),
+        (None, Some(path)) if path == Path::new("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Error::io("cannot read SQL from stdin", e))?;
+            Ok(text)
+        }
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            ErrorKind::NotFound => {
+                Error::Usage(format!("SQL file {} does not exist", path.display()))
+            }
+            _ => Error::io(format!("cannot read SQL file {}", path.display()), e),
+        }),
+        (None, None) => Err(Error::Usage(
+            "no SQL given: skyql exec \"SELECT …\", or -f FILE, or -f - for stdin".into(),
+        )),
+    }
+}
+
+/// Runs a script; answers the exit code (0, or 3 for partial results).
+pub async fn run(global: &GlobalArgs, args: &ExecArgs) -> Result<i32> {
+    let script = read_script(args)?;
+    run_script(global, &script).await
+}
+
+/// Runs the statements of `script` with the global flags.
+pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
+    let statements = parse_script(script)?;
+    if statements.is_empty() {
+        return Err(Error::Usage("the script holds no SQL statement".into()));
+    }
+    let open = session_setup::open(global).await?;
+    let mut out: Box<dyn Write> = match &global.outfile {
+        Some(path) => {
+            Box::new(BufWriter::new(File::create(path).map_err(|e| {
+                Error::io(format!("cannot create {}", path.display()), e)
+            })?))
+        }
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut failed_regions = 0;
+    for statement in statements {
+        let result = open.session.execute(statement).await?;
+        match write_batches(&mut out, global.output, &result.schema, &result.batches) {
+            Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
+                return Ok(0);
+            }
+            other => other?,
+        }
+        for failure in &result.failures {
+            eprintln!("skyql: warning: {failure}");
+        }
+        failed_regions += result.failures.len();
+    }
+    if failed_regions > 0 {
+        eprintln!(
+            "skyql: results are partial: {failed_regions} region call(s) failed and their rows are missing \
+             (exit {EXIT_PARTIAL}; --strict fails instead)"
+        );
+        return Ok(EXIT_PARTIAL);
+    }
+    Ok(0)
+}

@@ -1,0 +1,54 @@
+//! Turns the global flags into a session, starting the in-process demo sandbox for `--sandbox`.
+
+use super::args::GlobalArgs;
+use crate::aws::AwsSettings;
+use crate::aws::settings::parse_regions;
+use crate::error::Result;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::session::{Session, SessionOptions};
+
+/// A session and, with `--sandbox`, the sandbox it talks to (kept alive as long as the session).
+pub struct OpenSession {
+    /// The session.
+    pub session: Session,
+    /// The in-process sandbox, if any.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// The AWS settings the flags ask for.
+pub fn aws_settings(global: &GlobalArgs) -> Result<AwsSettings> {
+    Ok(AwsSettings {
+        profile: global.profile.clone(),
+        regions: global.regions.as_deref().map(parse_regions).transpose()?,
+        max_concurrency: global.max_concurrency as usize,
+        retry_mode: global.retry_mode,
+        max_attempts: global.max_attempts,
+        ..AwsSettings::default()
+    })
+}
+
+/// Opens the session; with `--sandbox`, against a fresh demo sandbox whose regions become the
+/// default region set (so the demo shows a multi-region fan-out) unless `--regions` is given.
+pub async fn open(global: &GlobalArgs) -> Result<OpenSession> {
+    let mut aws = aws_settings(global)?;
+    let sandbox = if global.sandbox {
+        let config = SandboxConfig::demo();
+        let regions: Vec<String> = config.seed.keys().cloned().collect();
+        let sandbox = Sandbox::start(config)?;
+        aws.endpoint_url = Some(sandbox.endpoint());
+        aws.static_keys = Some((
+            sandbox.keys().access_key_id.clone(),
+            sandbox.keys().secret_access_key.clone(),
+        ));
+        aws.regions.get_or_insert(regions);
+        Some(sandbox)
+    } else {
+        None
+    };
+    let session = Session::new(SessionOptions {
+        aws,
+        strict: global.strict,
+    })
+    .await?;
+    Ok(OpenSession { session, sandbox })
+}

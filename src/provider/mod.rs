@@ -1,0 +1,11 @@
+//! The DataFusion side: catalog `aws`, one schema per service, TableProviders, pushdown and scans.
+
+pub mod catalog;
+pub mod failures;
+pub mod pushdown;
+pub mod scan;
+pub mod table;
+
+pub use catalog::register_catalog;
+pub use failures::{RegionFailure, RegionFailures};
+pub use table::{ResourceTable, ScanContext};

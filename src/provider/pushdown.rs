@@ -1,0 +1,393 @@
+//! Pure translation of WHERE filters into an API request plan: which regions to call and which
+//! identifiers to ask for. No I/O here; everything is decided before any call.
+
+use std::collections::BTreeSet;
+
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::expr::InList;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+
+use crate::ecr::constraints::{DESCRIBE_PREFIXES_MAX, MAX_RESULTS, check_prefix};
+use crate::error::{Error, Result};
+use crate::schema::Resource;
+use crate::sql::suggest::closest;
+
+/// The column that chooses regions.
+pub const REGION_COLUMN: &str = "region";
+
+/// What a scan will ask the API for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScanRequest {
+    /// Regions pinned by WHERE; `None` means the session's regions.
+    pub regions: Option<BTreeSet<String>>,
+    /// Identifiers pinned by WHERE; `None` means list everything.
+    pub identifiers: Option<BTreeSet<String>>,
+    /// Page size hint (`maxResults`) from LIMIT, when no identifiers are pinned.
+    pub page_size: Option<i32>,
+    /// Rows wanted per region at most (LIMIT), so paging can stop early.
+    pub limit: Option<usize>,
+}
+
+impl ScanRequest {
+    /// The identifiers in API-sized chunks (at most 100 per DescribePullThroughCacheRules call).
+    pub fn identifier_chunks(&self) -> Option<Vec<Vec<String>>> {
+        self.identifiers.as_ref().map(|ids| {
+            let ids: Vec<String> = ids.iter().cloned().collect();
+            ids.chunks(DESCRIBE_PREFIXES_MAX)
+                .map(<[String]>::to_vec)
+                .collect()
+        })
+    }
+}
+
+/// How far a filter can be pushed: region sets are exact (the API answers per region);
+/// identifier sets are inexact because ECR treats `team` and `team/` as one rule, so
+/// DataFusion re-checks them; anything else stays with DataFusion.
+pub fn classify(resource: &Resource, filter: &Expr) -> TableProviderFilterPushDown {
+    match literal_set(resource, filter) {
+        Some((column, _)) if column == REGION_COLUMN => TableProviderFilterPushDown::Exact,
+        Some(_) => TableProviderFilterPushDown::Inexact,
+        None => TableProviderFilterPushDown::Unsupported,
+    }
+}
+
+/// Builds the request plan from the filters DataFusion pushed, checking every value first.
+pub fn plan(
+    resource: &Resource,
+    filters: &[Expr],
+    limit: Option<usize>,
+    known_regions: &[String],
+) -> Result<ScanRequest> {
+    let mut request = ScanRequest::default();
+    for filter in filters {
+        let Some((column, values)) = literal_set(resource, filter) else {
+            continue;
+        };
+        if column == REGION_COLUMN {
+            for region in &values {
+                check_region(region, known_regions)?;
+            }
+            request.regions = Some(intersect(request.regions.take(), values));
+        } else if column == resource.doc.identifier {
+            for id in &values {
+                check_prefix(id).map_err(|why| {
+                    Error::Usage(format!(
+                        "{column} '{id}' can never match a pull-through cache rule: {}",
+                        why.replace("Member must", "a repository prefix must")
+                    ))
+                })?;
+            }
+            request.identifiers = Some(intersect(request.identifiers.take(), values));
+        }
+    }
+    if resource.requires_identifier() && request.identifiers.is_none() {
+        let table = resource.qualified_name("aws");
+        let plural = resource
+            .doc
+            .columns_from
+            .as_deref()
+            .unwrap_or("the plural table");
+        return Err(Error::Usage(format!(
+            "{table} gets one rule by its identifier: add WHERE data__Identifier = '<ecr_repository_prefix>' \
+             (or IN (…)), or query aws.{}.{plural} to list rules",
+            resource.doc.service
+        )));
+    }
+    if request.identifiers.is_none()
+        && let Some(n) = limit
+    {
+        request.page_size = Some(n.clamp(MAX_RESULTS.0 as usize, MAX_RESULTS.1 as usize) as i32);
+    }
+    request.limit = limit;
+    Ok(request)
+}
+
+/// Checks a region name against the provider's list, suggesting the closest.
+pub fn check_region(region: &str, known_regions: &[String]) -> Result<()> {
+    if known_regions.iter().any(|r| r == region) {
+        return Ok(());
+    }
+    let hint = closest(region, known_regions.iter().map(String::as_str))
+        .map(|c| format!(" Did you mean '{c}'?"))
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "unknown region '{region}'.{hint} Regions where ECR is offered: {}",
+        known_regions.join(", ")
+    )))
+}
+
+fn intersect(current: Option<BTreeSet<String>>, new: BTreeSet<String>) -> BTreeSet<String> {
+    match current {
+        Some(cur) => cur.intersection(&new).cloned().collect(),
+        None => new,
+    }
+}
+
+/// Recognises `key = 'v'`, `'v' = key`, `key IN ('a', 'b')` and `key = 'a' OR key = 'b' …`
+/// (DataFusion turns short IN lists into OR chains) on a key column of the resource;
+/// answers the key's target column and the set of values.
+pub fn literal_set(resource: &Resource, expr: &Expr) -> Option<(String, BTreeSet<String>)> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => {
+            let (col, value) = match (key_column(resource, left), string_literal(right)) {
+                (Some(c), Some(v)) => (c, v),
+                _ => (key_column(resource, right)?, string_literal(left)?),
+            };
+            Some((col, BTreeSet::from([value])))
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let (lc, mut lv) = literal_set(resource, left)?;
+            let (rc, rv) = literal_set(resource, right)?;
+            if lc != rc {
+                return None;
+            }
+            lv.extend(rv);
+            Some((lc, lv))
+        }
+        Expr::InList(InList {
+            expr,
+            list,
+            negated: false,
+        }) => {
+            let col = key_column(resource, expr)?;
+            let values = list
+                .iter()
+                .map(string_literal)
+                .collect::<Option<BTreeSet<_>>>()?;
+            Some((col, values))
+        }
+        _ => None,
+    }
+}
+
+/// The target column when `expr` is a key column (possibly cast, as DataFusion may coerce).
+fn key_column(resource: &Resource, expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Column(c) => resource.key_target(&c.name).map(str::to_string),
+        Expr::Cast(c) => key_column(resource, &c.expr),
+        Expr::TryCast(c) => key_column(resource, &c.expr),
+        _ => None,
+    }
+}
+
+fn string_literal(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::Utf8View(Some(s))
+            | ScalarValue::LargeUtf8(Some(s)),
+            _,
+        ) => Some(s.clone()),
+        Expr::Cast(c) => string_literal(&c.expr),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::schemas;
+    use datafusion::logical_expr::{col, lit};
+
+    fn list() -> &'static Resource {
+        schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap()
+    }
+    fn get() -> &'static Resource {
+        schemas()
+            .resource("ecr", "pull_through_cache_rule")
+            .unwrap()
+    }
+    fn regions() -> &'static [String] {
+        &schemas().provider.regions
+    }
+    fn set(v: &[&str]) -> Option<BTreeSet<String>> {
+        Some(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn region_equality_and_in_choose_regions() {
+        let r = plan(
+            list(),
+            &[col("region").eq(lit("eu-west-1"))],
+            None,
+            regions(),
+        )
+        .unwrap();
+        assert_eq!(r.regions, set(&["eu-west-1"]));
+        let f = col("region").in_list(vec![lit("us-east-1"), lit("eu-west-1")], false);
+        assert_eq!(
+            plan(list(), &[f], None, regions()).unwrap().regions,
+            set(&["eu-west-1", "us-east-1"])
+        );
+        let f = lit("us-east-1").eq(col("region"));
+        assert_eq!(
+            plan(list(), &[f], None, regions()).unwrap().regions,
+            set(&["us-east-1"])
+        );
+    }
+
+    #[test]
+    fn or_chains_are_recognised_like_in_lists() {
+        let f = col("ecr_repository_prefix")
+            .eq(lit("a1"))
+            .or(col("ecr_repository_prefix").eq(lit("b2")))
+            .or(col("ecr_repository_prefix").eq(lit("c3")));
+        let r = plan(list(), &[f.clone()], None, regions()).unwrap();
+        assert_eq!(r.identifiers, set(&["a1", "b2", "c3"]));
+        assert_eq!(classify(list(), &f), TableProviderFilterPushDown::Inexact);
+        let mixed = col("region")
+            .eq(lit("us-east-1"))
+            .or(col("ecr_repository_prefix").eq(lit("a1")));
+        assert_eq!(
+            classify(list(), &mixed),
+            TableProviderFilterPushDown::Unsupported
+        );
+    }
+
+    #[test]
+    fn filters_intersect() {
+        let fs = [
+            col("region").in_list(vec![lit("us-east-1"), lit("eu-west-1")], false),
+            col("region").eq(lit("eu-west-1")),
+        ];
+        assert_eq!(
+            plan(list(), &fs, None, regions()).unwrap().regions,
+            set(&["eu-west-1"])
+        );
+        let fs = [
+            col("region").eq(lit("us-east-1")),
+            col("region").eq(lit("eu-west-1")),
+        ];
+        assert_eq!(
+            plan(list(), &fs, None, regions()).unwrap().regions,
+            set(&[])
+        );
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(
+            classify(list(), &col("region").eq(lit("x"))),
+            TableProviderFilterPushDown::Exact
+        );
+        assert_eq!(
+            classify(list(), &col("upstream_registry").eq(lit("quay"))),
+            TableProviderFilterPushDown::Unsupported
+        );
+        assert_eq!(
+            classify(list(), &col("region").in_list(vec![lit("a")], true)),
+            TableProviderFilterPushDown::Unsupported,
+            "NOT IN is not pushed"
+        );
+        assert_eq!(
+            classify(list(), &col("region").not_eq(lit("a"))),
+            TableProviderFilterPushDown::Unsupported
+        );
+        assert_eq!(
+            classify(get(), &col("data__Identifier").eq(lit("a1"))),
+            TableProviderFilterPushDown::Inexact
+        );
+    }
+
+    #[test]
+    fn limit_is_a_page_size_hint_only_without_identifiers() {
+        let r = plan(list(), &[], Some(5), regions()).unwrap();
+        assert_eq!((r.page_size, r.limit), (Some(5), Some(5)));
+        assert_eq!(
+            plan(list(), &[], Some(50_000), regions())
+                .unwrap()
+                .page_size,
+            Some(1000)
+        );
+        let r = plan(
+            list(),
+            &[col("ecr_repository_prefix").eq(lit("ab"))],
+            Some(5),
+            regions(),
+        )
+        .unwrap();
+        assert_eq!(r.page_size, None);
+    }
+
+    #[test]
+    fn bad_values_fail_before_any_call() {
+        let err = plan(
+            list(),
+            &[col("ecr_repository_prefix").eq(lit("Bad Prefix"))],
+            None,
+            regions(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("can never match"), "{err}");
+        let err = plan(
+            list(),
+            &[col("region").eq(lit("us-east-9"))],
+            None,
+            regions(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown region 'us-east-9'"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("Did you mean 'us-east-1'?"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn singular_table_requires_its_identifier() {
+        let err = plan(
+            get(),
+            &[col("region").eq(lit("us-east-1"))],
+            None,
+            regions(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("data__Identifier = '<ecr_repository_prefix>'"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("aws.ecr.pull_through_cache_rules"),
+            "{err}"
+        );
+        let r = plan(
+            get(),
+            &[col("data__identifier").eq(lit("ecr-public"))],
+            None,
+            regions(),
+        )
+        .unwrap();
+        assert_eq!(r.identifiers, set(&["ecr-public"]));
+    }
+
+    #[test]
+    fn identifiers_are_chunked_by_one_hundred() {
+        let ids: Vec<Expr> = (0..250).map(|i| lit(format!("p{i:03}"))).collect();
+        let r = plan(
+            list(),
+            &[col("ecr_repository_prefix").in_list(ids, false)],
+            None,
+            regions(),
+        )
+        .unwrap();
+        let chunks = r.identifier_chunks().unwrap();
+        assert_eq!(
+            chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![100, 100, 50]
+        );
+    }
+}

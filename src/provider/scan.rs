@@ -1,0 +1,158 @@
+//! The scan of a resource: one partition per region; the API is called only when a partition
+//! executes (never while planning, so EXPLAIN and DML planning make no call).
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+
+use super::pushdown::ScanRequest;
+use super::table::ScanContext;
+use crate::aws::convert::rules_batch;
+use crate::schema::{Column, Resource};
+
+/// Reads one resource from a set of regions.
+#[derive(Debug)]
+pub struct ResourceScanExec {
+    resource: &'static Resource,
+    columns: Vec<&'static Column>,
+    schema: SchemaRef,
+    request: Arc<ScanRequest>,
+    regions: Vec<String>,
+    context: Arc<ScanContext>,
+    properties: Arc<PlanProperties>,
+}
+
+impl ResourceScanExec {
+    /// A scan of `regions` for `request`, producing the `projection` of the resource's columns.
+    pub fn new(
+        resource: &'static Resource,
+        projection: Option<Vec<usize>>,
+        request: ScanRequest,
+        regions: Vec<String>,
+        context: Arc<ScanContext>,
+    ) -> DfResult<Self> {
+        let full = resource.arrow_schema();
+        let indices = projection.unwrap_or_else(|| (0..resource.columns.len()).collect());
+        let schema = Arc::new(full.project(&indices)?);
+        let columns = indices.iter().map(|&i| &resource.columns[i]).collect();
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            // At least one partition, even when WHERE pins no region: it then yields nothing.
+            Partitioning::UnknownPartitioning(regions.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            resource,
+            columns,
+            schema,
+            request: Arc::new(request),
+            regions,
+            context,
+            properties: Arc::new(properties),
+        })
+    }
+
+    /// The regions this scan calls.
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+}
+
+impl DisplayAs for ResourceScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ResourceScanExec: table=aws.{}.{}, operation={}, regions=[{}]",
+            self.resource.doc.service,
+            self.resource.name(),
+            self.resource
+                .method(crate::schema::Verb::Select)
+                .map_or("?", |m| m.operation.as_str()),
+            self.regions.join(", ")
+        )?;
+        if let Some(ids) = &self.request.identifiers {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            write!(f, ", {}=[{}]", self.resource.doc.identifier, ids.join(", "))?;
+        }
+        if let Some(n) = self.request.page_size {
+            write!(f, ", max_results={n}")?;
+        }
+        if let Some(n) = self.request.limit {
+            write!(f, ", limit={n}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for ResourceScanExec {
+    fn name(&self) -> &str {
+        "ResourceScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let schema = Arc::clone(&self.schema);
+        let Some(region) = self.regions.get(partition).cloned() else {
+            // The placeholder partition of a scan with no region.
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(
+                schema,
+                futures::stream::empty(),
+            )));
+        };
+        let context = Arc::clone(&self.context);
+        let request = Arc::clone(&self.request);
+        let columns = self.columns.clone();
+        let out_schema = Arc::clone(&schema);
+        let fetch = async move {
+            let _slot = context.clients.region_slot().await;
+            match context.clients.describe_rules(&region, &request).await {
+                Ok(rules) => Ok(rules_batch(out_schema, &columns, &region, &rules)?),
+                Err(e) if !context.strict => {
+                    context.failures.record(&region, &e);
+                    Ok(rules_batch(out_schema, &columns, &region, &[])?)
+                }
+                Err(e) => Err(DataFusionError::from(e)),
+            }
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::once(fetch),
+        )))
+    }
+}

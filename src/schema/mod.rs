@@ -1,0 +1,9 @@
+//! provider-schemas: the declarations of resources (columns, keys, methods, permissions),
+//! compiled into the binary and read by tables, DESCRIBE, completion and docs.
+
+pub mod arrow_type;
+pub mod load;
+pub mod model;
+
+pub use load::schemas;
+pub use model::{Column, Method, ProviderSchemas, Resource, ResourceKind, Source, Verb};

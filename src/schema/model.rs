@@ -1,0 +1,244 @@
+//! The provider-schemas data model: files as written (strict serde) and resolved resources.
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// `provider.yaml`: the provider, its services and regions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderDoc {
+    /// Provider name (`aws`).
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// The services (schemas of the catalog).
+    pub services: Vec<ServiceDoc>,
+    /// Every commercial region where the provider's services exist (`--regions all`).
+    pub regions: Vec<String>,
+}
+
+/// A service of the provider (a schema in SQL: `aws.ecr`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDoc {
+    /// Service name (`ecr`).
+    pub name: String,
+    /// Full name.
+    pub title: String,
+    /// One-line description.
+    pub description: String,
+}
+
+/// A resource file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDoc {
+    /// Table name.
+    pub name: String,
+    /// The service it belongs to.
+    pub service: String,
+    /// List (plural) or get (singular, needs its identifier).
+    pub kind: ResourceKind,
+    /// What it is.
+    pub description: String,
+    /// The CloudFormation type name.
+    pub resource_type: String,
+    /// The column that identifies one resource.
+    pub identifier: String,
+    /// The columns, unless `columns_from` names another resource that declares them.
+    #[serde(default)]
+    pub columns: Vec<ColumnDoc>,
+    /// Takes the columns of this other resource of the same service.
+    #[serde(default)]
+    pub columns_from: Option<String>,
+    /// Columns (or aliases) a WHERE clause can push to the API.
+    pub key_columns: Vec<KeyColumn>,
+    /// The API methods behind the SQL verbs.
+    pub methods: Vec<Method>,
+}
+
+/// A column as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnDoc {
+    /// Column name.
+    pub name: String,
+    /// Arrow type name (see `arrow_type`).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The API member it comes from, or `$region` for the region that answered.
+    pub source: String,
+    /// What it holds.
+    pub description: String,
+}
+
+/// Whether a resource lists or gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    /// Plural: any WHERE.
+    List,
+    /// Singular: the identifier is required in WHERE.
+    Get,
+}
+
+/// A key column: pushed to the API when it appears in WHERE.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyColumn {
+    /// Column name, or an alias name such as `data__Identifier`.
+    pub name: String,
+    /// How it is used.
+    pub description: String,
+    /// Whether a query must constrain it.
+    pub required: bool,
+    /// The column an alias stands for; aliases are accepted in WHERE but are not columns.
+    #[serde(default)]
+    pub alias_of: Option<String>,
+}
+
+/// An API method behind a SQL verb.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Method {
+    /// stackql method name (`list_resources`).
+    pub name: String,
+    /// The SQL verb it serves.
+    pub verb: Verb,
+    /// The ECR operation called.
+    pub operation: String,
+    /// Parameters the statement must give.
+    pub required_params: Vec<String>,
+    /// IAM actions the caller needs.
+    pub permissions: Vec<String>,
+}
+
+/// SQL verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verb {
+    /// SELECT
+    Select,
+    /// INSERT
+    Insert,
+    /// UPDATE
+    Update,
+    /// DELETE
+    Delete,
+}
+
+/// Where a column's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The region that answered the call.
+    Region,
+    /// A member of the API's structure, by its wire name (`registryId`).
+    Field(String),
+}
+
+/// A resolved column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Arrow type.
+    pub data_type: DataType,
+    /// The type as written in the schema file.
+    pub type_name: String,
+    /// Where the value comes from.
+    pub source: Source,
+    /// What it holds.
+    pub description: String,
+}
+
+/// A resolved resource: one SQL table.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The file as written (methods, keys, descriptions).
+    pub doc: ResourceDoc,
+    /// Columns, resolved (also when taken from another resource).
+    pub columns: Vec<Column>,
+    /// The file it was loaded from.
+    pub path: String,
+}
+
+impl Resource {
+    /// Table name.
+    pub fn name(&self) -> &str {
+        &self.doc.name
+    }
+
+    /// `aws.ecr.<name>`.
+    pub fn qualified_name(&self, provider: &str) -> String {
+        format!("{provider}.{}.{}", self.doc.service, self.doc.name)
+    }
+
+    /// The Arrow schema of the table (all columns nullable: the API omits absent members).
+    pub fn arrow_schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(&c.name, c.data_type.clone(), c.name != "region"))
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// The column a key name stands for: itself, or what an alias (`data__Identifier`) maps to.
+    pub fn key_target(&self, name: &str) -> Option<&str> {
+        self.doc
+            .key_columns
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(name))
+            .map(|k| k.alias_of.as_deref().unwrap_or(&k.name))
+    }
+
+    /// Aliases accepted in WHERE that are not columns (`data__Identifier`).
+    pub fn aliases(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.doc.key_columns.iter().filter_map(|k| {
+            k.alias_of
+                .as_deref()
+                .map(|target| (k.name.as_str(), target))
+        })
+    }
+
+    /// Whether a query must pin the identifier.
+    pub fn requires_identifier(&self) -> bool {
+        self.doc.kind == ResourceKind::Get
+    }
+
+    /// The method serving a verb.
+    pub fn method(&self, verb: Verb) -> Option<&Method> {
+        self.doc.methods.iter().find(|m| m.verb == verb)
+    }
+}
+
+/// Everything in provider-schemas.
+#[derive(Debug, Clone)]
+pub struct ProviderSchemas {
+    /// The provider file.
+    pub provider: ProviderDoc,
+    /// Every resource, in file order.
+    pub resources: Vec<Resource>,
+}
+
+impl ProviderSchemas {
+    /// The resource of `service` named `name`.
+    pub fn resource(&self, service: &str, name: &str) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.doc.service == service && r.doc.name == name)
+    }
+
+    /// The resources of one service.
+    pub fn resources_of<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources
+            .iter()
+            .filter(move |r| r.doc.service == service)
+    }
+
+    /// Whether `region` is one of the provider's regions.
+    pub fn is_known_region(&self, region: &str) -> bool {
+        self.provider.regions.iter().any(|r| r == region)
+    }
+}

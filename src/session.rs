@@ -1,0 +1,176 @@
+//! A skyql session: a DataFusion context with the `aws` catalog, and statement execution that
+//! keeps planning errors (nothing sent) apart from execution errors.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::context::SessionContext;
+use datafusion::prelude::SessionConfig;
+use datafusion::sql::parser::Statement;
+
+use crate::aws::{AwsSettings, EcrClients};
+use crate::error::{Error, Result};
+use crate::provider::{RegionFailure, RegionFailures, ScanContext, register_catalog};
+use crate::schema::schemas;
+use crate::sql::parse::parse_script;
+use crate::sql::suggest::closest;
+
+/// How a session behaves.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// How AWS is reached.
+    pub aws: AwsSettings,
+    /// A failed region fails the statement (exit 1, no rows) instead of partial results.
+    pub strict: bool,
+}
+
+/// The result of one statement.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// Result schema.
+    pub schema: SchemaRef,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// Regions that failed (their rows are missing); empty in strict mode.
+    pub failures: Vec<RegionFailure>,
+}
+
+impl QueryResult {
+    /// Total rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// A DataFusion context with the provider catalog registered.
+pub struct Session {
+    ctx: SessionContext,
+    scan: Arc<ScanContext>,
+}
+
+impl Session {
+    /// Builds a session: resolves the default regions and loads the AWS configuration (no call).
+    pub async fn new(options: SessionOptions) -> Result<Self> {
+        let default_regions = options.aws.default_regions().await;
+        let home = default_regions
+            .as_ref()
+            .ok()
+            .and_then(|r| r.first().cloned());
+        let clients = EcrClients::load(&options.aws, home.as_deref()).await;
+        let scan = Arc::new(ScanContext {
+            clients,
+            default_regions,
+            failures: RegionFailures::default(),
+            strict: options.strict,
+        });
+        let config = SessionConfig::new().with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
+        register_catalog(&ctx, Arc::clone(&scan))?;
+        Ok(Self { ctx, scan })
+    }
+
+    /// The DataFusion context (for registering more tables, or inspection).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The session's default regions, or why there are none.
+    pub fn default_regions(&self) -> &Result<Vec<String>, String> {
+        &self.scan.default_regions
+    }
+
+    /// Parses a script (all of it, before anything runs).
+    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
+        parse_script(sql)
+    }
+
+    /// Plans and runs one statement, collecting its rows and the regions that failed.
+    pub async fn execute(&self, statement: Statement) -> Result<QueryResult> {
+        self.scan.failures.take();
+        let planning = |e| with_suggestion(Error::from_datafusion(e, true));
+        let state = self.ctx.state();
+        let plan = state.statement_to_plan(statement).await.map_err(planning)?;
+        let frame = self
+            .ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(planning)?;
+        let task = Arc::new(frame.task_ctx());
+        let physical = frame.create_physical_plan().await.map_err(planning)?;
+        let schema = physical.schema();
+        let batches = datafusion::physical_plan::collect(physical, task)
+            .await
+            .map_err(|e| Error::from_datafusion(e, false))?;
+        Ok(QueryResult {
+            schema,
+            batches,
+            failures: self.scan.failures.take(),
+        })
+    }
+
+    /// Parses and runs every statement of `sql` in order, stopping at the first error.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<QueryResult>> {
+        let mut results = Vec::new();
+        for statement in self.parse(sql)? {
+            results.push(self.execute(statement).await?);
+        }
+        Ok(results)
+    }
+}
+
+/// Adds "Did you mean …?" to unknown-table and unknown-column errors.
+fn with_suggestion(e: Error) -> Error {
+    let Error::Sql(message) = &e else { return e };
+    let s = schemas();
+    let tables: Vec<String> = s
+        .resources
+        .iter()
+        .map(|r| r.qualified_name(&s.provider.name))
+        .collect();
+    let mut columns: Vec<&str> = s
+        .resources
+        .iter()
+        .flat_map(|r| r.columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    columns.extend(s.resources.iter().flat_map(|r| r.aliases().map(|(a, _)| a)));
+    let hint = if let Some(name) = between(message, "table '", "' not found") {
+        closest(&name, tables.iter().map(String::as_str))
+            .or_else(|| {
+                closest(
+                    name.rsplit('.').next().unwrap_or(&name),
+                    tables.iter().map(|t| t.rsplit('.').next().unwrap_or(t)),
+                )
+            })
+            .map(|t| {
+                tables
+                    .iter()
+                    .find(|q| q.ends_with(t))
+                    .cloned()
+                    .unwrap_or_else(|| t.to_string())
+            })
+    } else if let Some(name) = between(message, "No field named ", ".") {
+        let bare = name
+            .trim_matches('"')
+            .rsplit('.')
+            .next()
+            .unwrap_or(&name)
+            .trim_matches('"')
+            .to_string();
+        closest(&bare, columns.iter().copied()).map(str::to_string)
+    } else {
+        None
+    };
+    match hint {
+        Some(h) if !message.contains(&format!("Did you mean '{h}'")) => {
+            Error::Sql(format!("{message}\n  Did you mean '{h}'?"))
+        }
+        _ => e,
+    }
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(text[from..from + len].to_string())
+}

@@ -1,0 +1,33 @@
+//! Parses a script into statements (all of it before anything runs), with the rewrites applied.
+
+use datafusion::sql::parser::{DFParser, Statement};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+use super::rewrite::rewrite_statement;
+use crate::error::{Error, Result};
+
+/// Parses every statement of `sql`; a syntax error anywhere fails the whole script, with the
+/// line and column sqlparser reports.
+pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
+    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+        .map_err(|e| Error::Sql(e.strip_backtrace()))?;
+    Ok(statements.into_iter().map(rewrite_statement).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = parse_script("SELECT 1;\nSELECT * FORM t").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("Line: 2, Column"), "{err}");
+    }
+
+    #[test]
+    fn splits_statements() {
+        assert_eq!(parse_script("SELECT 1; SELECT 2;").unwrap().len(), 2);
+        assert!(parse_script("  ").unwrap().is_empty());
+    }
+}
