@@ -141,6 +141,8 @@ mod tests {
             "a.b_c__d",
             "ab/",
             "k8s",
+            // Only the upper-case `ROOT` is the wildcard; `root` is an ordinary prefix.
+            "root",
         ] {
             assert!(check_prefix(ok).is_ok(), "{ok}");
         }
@@ -150,7 +152,6 @@ mod tests {
             "-lead",
             "trail-",
             "a//b",
-            "root",
             "x".repeat(31).as_str(),
             "a b",
         ] {

@@ -31,7 +31,8 @@ pub struct SandboxConfig {
     pub keys: KeyPair,
     /// The registry's account id.
     pub account_id: String,
-    /// Rules created before the first call.
+    /// Rules created before the first call (exempt from the 50-rule quota and from
+    /// `secrets`, so pagination and invalid rules can be set up; see `Registry::seed_rule`).
     pub seed: Seed,
     /// Creation time of seeded rules (epoch seconds); `None` means the start time.
     pub seed_time: Option<f64>,

@@ -153,8 +153,9 @@ impl Drop for Sandbox {
     }
 }
 
-/// Creates the seed's rules through the same code path as CreatePullThroughCacheRule,
-/// so a seed is held to every constraint a real call is.
+/// Creates the seed's rules through the same code path as CreatePullThroughCacheRule, so a
+/// seed is held to every constraint a real call is, except the 50-rule quota per region and
+/// the configured secret faults (see `Registry::seed_rule` for why).
 fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
     let mut registry = Registry::new(config.account_id.clone(), config.secrets.clone());
     let now = config.seed_time.unwrap_or_else(|| {
@@ -165,15 +166,43 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
     });
     for (region, rules) in &config.seed {
         for (i, body) in rules.iter().enumerate() {
-            registry
-                .create_rule(region, body.clone(), now)
-                .map_err(|e| {
-                    Error::Usage(format!(
-                        "seed rule {region}[{i}] was refused: {}: {}",
-                        e.code, e.message
-                    ))
-                })?;
+            registry.seed_rule(region, body.clone(), now).map_err(|e| {
+                Error::Usage(format!(
+                    "seed rule {region}[{i}] was refused: {}: {}",
+                    e.code, e.message
+                ))
+            })?;
         }
     }
     Ok(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_seed_may_exceed_the_quota_but_not_the_constraints() {
+        let mut config = SandboxConfig::default();
+        let rules: Vec<_> = (0..60)
+            .map(|i| json!({"ecrRepositoryPrefix": format!("p{i:02}"), "upstreamRegistryUrl": "quay.io"}))
+            .collect();
+        config.seed.insert("us-east-1".into(), rules);
+        let mut registry = seeded_registry(&config).unwrap();
+        assert_eq!(registry.region("us-east-1").rules.len(), 60);
+
+        config
+            .seed
+            .get_mut("us-east-1")
+            .unwrap()
+            .push(json!({"ecrRepositoryPrefix": "p00", "upstreamRegistryUrl": "quay.io"}));
+        let err = seeded_registry(&config).err().unwrap().to_string();
+        assert!(
+            err.contains(
+                "seed rule us-east-1[60] was refused: PullThroughCacheRuleAlreadyExistsException"
+            ),
+            "{err}"
+        );
+    }
 }

@@ -128,8 +128,31 @@ fn key(prefix: &str) -> String {
 impl Registry {
     /// CreatePullThroughCacheRule.
     pub fn create_rule(&mut self, region: &str, body: Value, now: f64) -> Result<Value, ApiError> {
+        self.insert_rule(region, body, now, false)
+    }
+
+    /// Creates a seeded rule: every check of CreatePullThroughCacheRule applies except two,
+    /// because a seed describes rules that already exist rather than calls being made.
+    /// - The per-region quota: a real account never holds more than 50 rules in a region, but
+    ///   pagination (100 rules a page by default) can only be exercised with more than that.
+    ///   A later Create in that region still meets the quota.
+    /// - The misbehaving secrets of [`Registry::secrets`]: a secret can be deleted, locked
+    ///   away or re-keyed after its rule was created, which is exactly what
+    ///   ValidatePullThroughCacheRule reports (`isValid: false`). The secret must still be
+    ///   in the rule's account and region, which cannot change after creation.
+    pub fn seed_rule(&mut self, region: &str, body: Value, now: f64) -> Result<Value, ApiError> {
+        self.insert_rule(region, body, now, true)
+    }
+
+    fn insert_rule(
+        &mut self,
+        region: &str,
+        body: Value,
+        now: f64,
+        seeding: bool,
+    ) -> Result<Value, ApiError> {
         let input: CreateInput = parse(body)?;
-        let rule = self.new_rule(region, input, now)?;
+        let rule = self.new_rule(region, input, now, seeding)?;
         let state = self.region(region);
         if state.rules.contains_key(&key(&rule.ecr_repository_prefix)) {
             return Err(ApiError::client(
@@ -140,7 +163,7 @@ impl Registry {
                 ),
             ));
         }
-        if state.rules.len() >= c::RULE_QUOTA {
+        if !seeding && state.rules.len() >= c::RULE_QUOTA {
             return Err(ApiError::client(
                 "LimitExceededException",
                 format!(
@@ -159,7 +182,13 @@ impl Registry {
     }
 
     /// Validates a create request and builds the rule it describes.
-    fn new_rule(&self, region: &str, input: CreateInput, now: f64) -> Result<Rule, ApiError> {
+    fn new_rule(
+        &self,
+        region: &str,
+        input: CreateInput,
+        now: f64,
+        seeding: bool,
+    ) -> Result<Rule, ApiError> {
         let mut v = Violations::default();
         let prefix = v.required(
             "ecrRepositoryPrefix",
@@ -232,7 +261,11 @@ impl Registry {
             self.check_custom_role(upstream, role)?;
         }
         if let Some(arn) = input.credential_arn.as_deref() {
-            self.check_secret(region, &registry_id, arn)?;
+            if seeding {
+                check_secret_scope(region, &registry_id, arn)?;
+            } else {
+                self.check_secret(region, &registry_id, arn)?;
+            }
         }
         let upstream_prefix = match input.upstream_repository_prefix {
             Some(p) if p != ROOT_PREFIX && prefix == ROOT_PREFIX => {
@@ -512,14 +545,8 @@ impl Registry {
 
     /// Looks the secret up the way ECR would before storing or using a credential.
     fn check_secret(&self, region: &str, registry_id: &str, arn: &str) -> Result<(), ApiError> {
-        let in_scope = c::secret_arn_scope(arn) == Some((region, registry_id));
+        check_secret_scope(region, registry_id, arn)?;
         match self.secrets.get(arn) {
-            _ if !in_scope => Err(ApiError::client(
-                "SecretNotFoundException",
-                format!(
-                    "The secret '{arn}' was not found: it must be in the registry's account {registry_id} and region {region}"
-                ),
-            )),
             None => Ok(()),
             Some(Secret::NotFound) => Err(ApiError::client(
                 "SecretNotFoundException",
@@ -534,6 +561,20 @@ impl Registry {
                 format!("Amazon ECR is unable to decrypt the value of the secret '{arn}'"),
             )),
         }
+    }
+}
+
+/// A secret outside the rule's account and region cannot be found by ECR.
+fn check_secret_scope(region: &str, registry_id: &str, arn: &str) -> Result<(), ApiError> {
+    if c::secret_arn_scope(arn) == Some((region, registry_id)) {
+        Ok(())
+    } else {
+        Err(ApiError::client(
+            "SecretNotFoundException",
+            format!(
+                "The secret '{arn}' was not found: it must be in the registry's account {registry_id} and region {region}"
+            ),
+        ))
     }
 }
 
@@ -590,4 +631,85 @@ fn decode_token(token: &str, region: &str) -> Result<String, ApiError> {
         return Err(invalid());
     }
     Ok(t.after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn body(i: usize) -> Value {
+        json!({"ecrRepositoryPrefix": format!("p{i:03}"), "upstreamRegistryUrl": "public.ecr.aws"})
+    }
+
+    #[test]
+    fn seeding_skips_only_the_quota() {
+        let mut r = Registry::new("123456789012", HashMap::new());
+        for i in 0..c::RULE_QUOTA + 10 {
+            r.seed_rule("us-east-1", body(i), 1.0).unwrap();
+        }
+        assert_eq!(r.region("us-east-1").rules.len(), c::RULE_QUOTA + 10);
+        // A real call still meets the quota, in the seeded region only.
+        let err = r.create_rule("us-east-1", body(999), 2.0).unwrap_err();
+        assert_eq!(err.code, "LimitExceededException");
+        r.create_rule("eu-west-1", body(999), 2.0).unwrap();
+        // Every other check still applies to a seed.
+        let err = r.seed_rule("us-east-1", body(0), 3.0).unwrap_err();
+        assert_eq!(err.code, "PullThroughCacheRuleAlreadyExistsException");
+        let err = r
+            .seed_rule(
+                "us-east-1",
+                json!({"ecrRepositoryPrefix": "x", "upstreamRegistryUrl": "public.ecr.aws"}),
+                3.0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, "ValidationException");
+        let err = r
+            .seed_rule(
+                "us-east-1",
+                json!({"ecrRepositoryPrefix": "hub", "upstreamRegistryUrl": "docker.io"}),
+                3.0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, "UnsupportedUpstreamRegistryException");
+    }
+
+    #[test]
+    fn seeding_skips_secret_faults_but_not_scope() {
+        let bad =
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-AbCdEf";
+        let secrets = HashMap::from([(bad.to_string(), Secret::AccessDenied)]);
+        let mut r = Registry::new("123456789012", secrets);
+        let rule = |prefix: &str, arn: &str| {
+            json!({"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": "registry-1.docker.io",
+                   "credentialArn": arn})
+        };
+        r.seed_rule("us-east-1", rule("hub", bad), 1.0).unwrap();
+        let err = r
+            .create_rule("us-east-1", rule("hub2", bad), 1.0)
+            .unwrap_err();
+        assert_eq!(err.code, "UnableToAccessSecretException");
+        let out = r
+            .validate_rule("us-east-1", json!({"ecrRepositoryPrefix": "hub"}))
+            .unwrap();
+        assert_eq!(out["isValid"], json!(false));
+        let other_region = bad.replace("us-east-1", "eu-west-1");
+        let err = r
+            .seed_rule("us-east-1", rule("hub3", &other_region), 1.0)
+            .unwrap_err();
+        assert_eq!(err.code, "SecretNotFoundException");
+    }
+
+    #[test]
+    fn create_enforces_the_quota() {
+        let mut r = Registry::new("123456789012", HashMap::new());
+        for i in 0..c::RULE_QUOTA {
+            r.create_rule("us-east-1", body(i), 1.0).unwrap();
+        }
+        let err = r
+            .create_rule("us-east-1", body(c::RULE_QUOTA), 1.0)
+            .unwrap_err();
+        assert_eq!(err.code, "LimitExceededException");
+        assert_eq!(r.region("us-east-1").rules.len(), c::RULE_QUOTA);
+    }
 }
