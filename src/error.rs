@@ -145,12 +145,13 @@ mod tests {
             code: "AccessDeniedException".into(),
             message: "no".into(),
         };
-        let wrapped = DataFusionError::Shared(Arc::new(DataFusionError::Context(
+        let shared = Arc::new(DataFusionError::Context(
             "ctx".into(),
             Box::new(DataFusionError::from(api)),
-        )));
-        let keep = wrapped.clone();
-        let back = Error::from_datafusion(wrapped, false);
+        ));
+        // A second owner forces the path that copies the error out of the Arc.
+        let keep = Arc::clone(&shared);
+        let back = Error::from_datafusion(DataFusionError::Shared(shared), false);
         assert_eq!(back.exit_code(), 1);
         assert_eq!(
             back.to_string(),

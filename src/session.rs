@@ -162,7 +162,8 @@ fn with_suggestion(e: Error) -> Error {
         None
     };
     match hint {
-        Some(h) if !message.contains(&format!("Did you mean '{h}'")) => {
+        // DataFusion suggests some names itself; one suggestion is enough.
+        Some(h) if !message.contains("Did you mean") => {
             Error::Sql(format!("{message}\n  Did you mean '{h}'?"))
         }
         _ => e,

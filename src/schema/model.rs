@@ -185,12 +185,16 @@ impl Resource {
     }
 
     /// The column a key name stands for: itself, or what an alias (`data__Identifier`) maps to.
+    /// The alias's target counts too: the SQL front rewrites `data__Identifier` to it.
     pub fn key_target(&self, name: &str) -> Option<&str> {
         self.doc
             .key_columns
             .iter()
-            .find(|k| k.name.eq_ignore_ascii_case(name))
-            .map(|k| k.alias_of.as_deref().unwrap_or(&k.name))
+            .map(|k| (k.name.as_str(), k.alias_of.as_deref().unwrap_or(&k.name)))
+            .find(|(key, target)| {
+                key.eq_ignore_ascii_case(name) || target.eq_ignore_ascii_case(name)
+            })
+            .map(|(_, target)| target)
     }
 
     /// Aliases accepted in WHERE that are not columns (`data__Identifier`).

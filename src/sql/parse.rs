@@ -1,7 +1,9 @@
 //! Parses a script into statements (all of it before anything runs), with the rewrites applied.
 
+use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::ParserError;
 
 use super::rewrite::rewrite_statement;
 use crate::error::{Error, Result};
@@ -9,9 +11,24 @@ use crate::error::{Error, Result};
 /// Parses every statement of `sql`; a syntax error anywhere fails the whole script, with the
 /// line and column sqlparser reports.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-        .map_err(|e| Error::Sql(e.strip_backtrace()))?;
+    let statements =
+        DFParser::parse_sql_with_dialect(sql, &GenericDialect {}).map_err(|e| {
+            match e.find_root() {
+                DataFusionError::SQL(parser_error, _) => {
+                    Error::Sql(format!("syntax error: {}", syntax_message(parser_error)))
+                }
+                other => Error::Sql(other.strip_backtrace()),
+            }
+        })?;
     Ok(statements.into_iter().map(rewrite_statement).collect())
+}
+
+/// sqlparser's message without its variant name (it already says where: `at Line: 2, Column: 10`).
+fn syntax_message(e: &ParserError) -> String {
+    match e {
+        ParserError::ParserError(m) | ParserError::TokenizerError(m) => m.clone(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,2 @@
+//! Fan-out benchmark: placeholder replaced below.
+fn main() {}
