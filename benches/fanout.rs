@@ -1,2 +1,116 @@
-//! Fan-out benchmark: placeholder replaced below.
-fn main() {}
+//! Fan-out benchmark: 16 regions × 50 rules behind a sandbox that adds 100 ms to every call.
+//!
+//! Prints, per scenario, the wall time (best and median of several runs), the ideal (one round
+//! trip: every region called at once, one page each), their ratio, and the API calls made.
+//! Run with `cargo bench --bench fanout` (builds release). Not a test: it asserts nothing.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use skyql::aws::AwsSettings;
+use skyql::sandbox::{Sandbox, SandboxConfig};
+use skyql::schema::schemas;
+use skyql::session::{Session, SessionOptions};
+
+const LATENCY: Duration = Duration::from_millis(100);
+const REGIONS: usize = 16;
+const RULES_PER_REGION: usize = 50;
+const RUNS: usize = 7;
+
+fn seeded_config(regions: &[String]) -> SandboxConfig {
+    let mut config = SandboxConfig {
+        latency: LATENCY,
+        ..SandboxConfig::default()
+    };
+    for region in regions {
+        let rules = (0..RULES_PER_REGION)
+            .map(|i| json!({"ecrRepositoryPrefix": format!("rule-{i:03}"), "upstreamRegistryUrl": "public.ecr.aws"}))
+            .collect();
+        config.seed.insert(region.clone(), rules);
+    }
+    config
+}
+
+struct Scenario {
+    name: &'static str,
+    sql: &'static str,
+    expected_rows: usize,
+    ideal_round_trips: u32,
+}
+
+#[tokio::main]
+async fn main() {
+    let regions: Vec<String> = schemas()
+        .provider
+        .regions
+        .iter()
+        .take(REGIONS)
+        .cloned()
+        .collect();
+    let sandbox = Sandbox::start(seeded_config(&regions)).expect("sandbox starts");
+    let aws = AwsSettings {
+        regions: Some(regions.clone()),
+        endpoint_url: Some(sandbox.endpoint()),
+        static_keys: Some((
+            sandbox.keys().access_key_id.clone(),
+            sandbox.keys().secret_access_key.clone(),
+        )),
+        ..AwsSettings::default()
+    };
+    let session = Session::new(SessionOptions { aws, strict: true })
+        .await
+        .expect("session");
+    let scenarios = [
+        Scenario {
+            name: "all regions, full listing",
+            sql: "SELECT * FROM aws.ecr.pull_through_cache_rules",
+            expected_rows: REGIONS * RULES_PER_REGION,
+            ideal_round_trips: 1,
+        },
+        Scenario {
+            name: "all regions, pushed identifier",
+            sql: "SELECT * FROM aws.ecr.pull_through_cache_rules WHERE ecr_repository_prefix = 'rule-007'",
+            expected_rows: REGIONS,
+            ideal_round_trips: 1,
+        },
+        Scenario {
+            name: "one region, pushed identifier",
+            sql: "SELECT * FROM aws.ecr.pull_through_cache_rule WHERE region = 'us-east-1' AND data__Identifier = 'rule-007'",
+            expected_rows: 1,
+            ideal_round_trips: 1,
+        },
+    ];
+    println!(
+        "skyql fan-out benchmark: {REGIONS} regions x {RULES_PER_REGION} rules, {} ms added per call, {RUNS} runs each\n",
+        LATENCY.as_millis()
+    );
+    println!(
+        "{:<32} {:>9} {:>9} {:>9} {:>7} {:>7}",
+        "scenario", "best", "median", "ideal", "ratio", "calls"
+    );
+    for s in &scenarios {
+        let mut times = Vec::new();
+        let mut calls = 0;
+        for _ in 0..RUNS {
+            sandbox.log().clear();
+            let start = Instant::now();
+            let results = session.sql(s.sql).await.expect("query runs");
+            times.push(start.elapsed());
+            let rows: usize = results.iter().map(|r| r.num_rows()).sum();
+            assert_eq!(rows, s.expected_rows, "{}: wrong row count", s.name);
+            calls = sandbox.log().len();
+        }
+        times.sort();
+        let ideal = LATENCY * s.ideal_round_trips;
+        let median = times[times.len() / 2];
+        println!(
+            "{:<32} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.2} {:>7}",
+            s.name,
+            times[0].as_secs_f64() * 1e3,
+            median.as_secs_f64() * 1e3,
+            ideal.as_secs_f64() * 1e3,
+            median.as_secs_f64() / ideal.as_secs_f64(),
+            calls
+        );
+    }
+}

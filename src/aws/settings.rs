@@ -20,7 +20,7 @@ pub enum RetryMode {
 }
 
 /// Settings for every AWS call of a session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AwsSettings {
     /// Named profile (`--profile`), else `AWS_PROFILE`/default.
     pub profile: Option<String>,
@@ -36,6 +36,27 @@ pub struct AwsSettings {
     pub retry_mode: RetryMode,
     /// Attempts per call, including the first.
     pub max_attempts: u32,
+}
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Credentials are never printed, also not in debug output.
+        f.debug_struct("AwsSettings")
+            .field("profile", &self.profile)
+            .field("regions", &self.regions)
+            .field("endpoint_url", &self.endpoint_url)
+            .field(
+                "static_keys",
+                &self
+                    .static_keys
+                    .as_ref()
+                    .map(|(akid, _)| (akid, "** redacted **")),
+            )
+            .field("max_concurrency", &self.max_concurrency)
+            .field("retry_mode", &self.retry_mode)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
 }
 
 impl Default for AwsSettings {
@@ -91,5 +112,39 @@ impl AwsSettings {
         Err("no AWS region is configured: pass --regions r1,r2 (or --regions all), set AWS_REGION, \
              or set `region` in your AWS profile; or pin regions in SQL with WHERE region = '…'"
             .to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_secret_key() {
+        let s = AwsSettings {
+            static_keys: Some(("AKIDEXAMPLE".into(), "wJalrXUtnFEMI".into())),
+            ..AwsSettings::default()
+        };
+        let text = format!("{s:?}");
+        assert!(
+            text.contains("AKIDEXAMPLE") && !text.contains("wJalrXUtnFEMI"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn regions_flag() {
+        assert_eq!(
+            parse_regions("us-east-1, eu-west-1,us-east-1").unwrap(),
+            ["us-east-1", "eu-west-1"]
+        );
+        assert_eq!(parse_regions("all").unwrap(), schemas().provider.regions);
+        assert!(parse_regions("").unwrap_err().to_string().contains("empty"));
+        assert!(
+            parse_regions("us-eats-1")
+                .unwrap_err()
+                .to_string()
+                .contains("Did you mean 'us-east-1'?")
+        );
     }
 }

@@ -242,7 +242,7 @@ mod tests {
             .eq(lit("a1"))
             .or(col("ecr_repository_prefix").eq(lit("b2")))
             .or(col("ecr_repository_prefix").eq(lit("c3")));
-        let r = plan(list(), &[f.clone()], None, regions()).unwrap();
+        let r = plan(list(), std::slice::from_ref(&f), None, regions()).unwrap();
         assert_eq!(r.identifiers, set(&["a1", "b2", "c3"]));
         assert_eq!(classify(list(), &f), TableProviderFilterPushDown::Inexact);
         let mixed = col("region")
