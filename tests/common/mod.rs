@@ -1,6 +1,8 @@
 //! Shared helpers of the sandbox integration tests: SDK clients, rule bodies and error probes.
 #![allow(dead_code)] // Each test crate uses its own subset.
 
+pub mod cli;
+
 use aws_sdk_ecr::config::retry::RetryConfig;
 use aws_sdk_ecr::config::{Credentials, Region};
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};

@@ -1,0 +1,816 @@
+//! `skyql exec` end to end: scripts, files, stdin, outfile, COPY, pipes, regions, failures, retries.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read};
+use std::time::{Duration, Instant};
+
+use common::cli::{
+    DEMO_REGIONS, RUN_TIMEOUT, Skyql, calls_per_region, config_with, demo_sandbox, describes,
+    json_rows, numbered_rules, prefixes_param, sandbox_with, wait_with_timeout, write_file,
+};
+use serde_json::Value;
+use skyql::sandbox::SandboxConfig;
+
+const RULES: &str = "aws.ecr.pull_through_cache_rules";
+const DEMO: &str = "--regions=us-east-1,eu-west-1,ap-southeast-2";
+
+/// stackql's SELECT example for `aws.ecr.pull_through_cache_rule`, verbatim from its resource
+/// doc (`/work/shared/seeds/000_*.txt`), placeholder included.
+const STACKQL_SELECT_EXAMPLE: &str = "SELECT
+region,
+ecr_repository_prefix,
+upstream_registry_url,
+credential_arn,
+upstream_registry
+FROM aws.ecr.pull_through_cache_rule
+WHERE region = 'us-east-1' AND data__Identifier = '<EcrRepositoryPrefix>';";
+
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripts: argument, -f FILE, -f -, piped stdin
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn exec_runs_every_statement_of_a_script_in_order() {
+    let sb = demo_sandbox();
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "-o",
+            "csv",
+            "exec",
+            &format!(
+                "SELECT count(*) AS n FROM {RULES}; \
+                 SELECT ecr_repository_prefix FROM {RULES} WHERE region = 'eu-west-1' ORDER BY 1"
+            ),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        lines(&out.stdout),
+        vec![
+            "n",
+            "12",
+            "ecr_repository_prefix",
+            "docker-hub",
+            "ecr-public",
+            "gitlab",
+            "prod-mirror"
+        ]
+    );
+    assert_eq!(out.stderr, "", "nothing on stderr on success");
+    // Three regions for the first statement, one for the second.
+    assert_eq!(
+        calls_per_region(&sb),
+        BTreeMap::from([
+            ("ap-southeast-2".to_string(), 1),
+            ("eu-west-1".to_string(), 2),
+            ("us-east-1".to_string(), 1)
+        ])
+    );
+}
+
+#[test]
+fn exec_reads_a_script_file() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "inventory.sql",
+        &format!(
+            "-- every rule with a credential\n\
+             SELECT region, ecr_repository_prefix\n  FROM {RULES}\n WHERE credential_arn IS NOT NULL\n ORDER BY 1, 2;\n\n\
+             /* and how many there are */\nSELECT count(*) AS n FROM {RULES} WHERE credential_arn IS NOT NULL;\n"
+        ),
+    );
+    let out = Skyql::new(&sb)
+        .args([DEMO, "-o", "csv", "exec", "-f"])
+        .args([&path])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        lines(&out.stdout),
+        vec![
+            "region,ecr_repository_prefix",
+            "ap-southeast-2,acr",
+            "eu-west-1,docker-hub",
+            "eu-west-1,gitlab",
+            "us-east-1,docker-hub",
+            "us-east-1,ghcr",
+            "n",
+            "5"
+        ]
+    );
+    assert_eq!(describes(&sb).len(), 6, "two statements over three regions");
+}
+
+#[test]
+fn exec_reads_the_script_from_stdin() {
+    let sb = demo_sandbox();
+    let script = format!(
+        "SELECT ecr_repository_prefix FROM {RULES} WHERE region = 'ap-southeast-2' ORDER BY 1;\n\
+         SELECT upstream_registry_url FROM {RULES} WHERE region = 'us-east-1' AND data__Identifier = 'k8s';\n"
+    );
+    let out = Skyql::new(&sb)
+        .args(["-o", "csv", "exec", "-f", "-"])
+        .stdin(&script)
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        lines(&out.stdout),
+        vec![
+            "ecr_repository_prefix",
+            "acr",
+            "ecr-public",
+            "quay",
+            "upstream_registry_url",
+            "registry.k8s.io"
+        ]
+    );
+
+    // Without a subcommand, a piped stdin is a script too.
+    let out = Skyql::new(&sb).args(["-o", "csv"]).stdin(&script).run();
+    out.expect_code(0);
+    assert_eq!(lines(&out.stdout).len(), 6, "{}", out.stdout);
+}
+
+#[test]
+fn flags_are_accepted_after_the_subcommand() {
+    let sb = demo_sandbox();
+    let out = Skyql::new(&sb)
+        .args([
+            "exec",
+            &format!("SELECT count(*) AS n FROM {RULES}"),
+            "-o",
+            "json",
+            DEMO,
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(json_rows(&out.stdout), vec![serde_json::json!({"n": 12})]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where results go: --outfile, COPY … TO
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn outfile_gets_the_results_and_stdout_nothing() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.csv");
+    let out = Skyql::new(&sb)
+        .args([DEMO, "-o", "csv", "--outfile"])
+        .args([&path])
+        .args([
+            "exec",
+            &format!("SELECT region, ecr_repository_prefix FROM {RULES} WHERE upstream_registry = 'quay' ORDER BY 1"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "", "results go to the file only");
+    assert_eq!(out.stderr, "");
+    let text = std::fs::read_to_string(&path).expect("the outfile exists");
+    assert_eq!(
+        text,
+        "region,ecr_repository_prefix\nap-southeast-2,quay\nus-east-1,quay\n"
+    );
+}
+
+#[test]
+fn outfile_holds_every_statement_of_a_script() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.ndjson");
+    let out = Skyql::new(&sb)
+        .args([DEMO, "-o", "ndjson", "--outfile"])
+        .args([&path])
+        .args([
+            "exec",
+            &format!(
+                "SELECT count(*) AS n FROM {RULES}; \
+                 SELECT ecr_repository_prefix AS p FROM {RULES} WHERE region = 'ap-southeast-2' ORDER BY 1"
+            ),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"n\":12}\n{\"p\":\"acr\"}\n{\"p\":\"ecr-public\"}\n{\"p\":\"quay\"}\n"
+    );
+}
+
+#[test]
+fn copy_to_writes_a_csv_file() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.csv");
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "exec",
+            &format!(
+                "COPY (SELECT region, ecr_repository_prefix, credential_arn FROM {RULES} \
+                 WHERE region = 'ap-southeast-2' ORDER BY 2) TO '{}'",
+                path.display()
+            ),
+        ])
+        .run();
+    out.expect_code(0);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("COPY wrote no file ({e}); stderr: {}", out.stderr));
+    assert_eq!(
+        lines(&text),
+        vec![
+            "region,ecr_repository_prefix,credential_arn",
+            "ap-southeast-2,acr,arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:ecr-pullthroughcache/acr-Lp90Ui",
+            "ap-southeast-2,ecr-public,",
+            "ap-southeast-2,quay,"
+        ]
+    );
+    assert!(
+        out.stdout.contains('3'),
+        "COPY reports its row count: {}",
+        out.stdout
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A closed pipe (`| head -1`) is success
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `args`, reads the first line of stdout, closes the pipe, and returns (line, exit code, stderr).
+fn read_one_line_then_close(sb: &skyql::sandbox::Sandbox, args: &[&str]) -> (String, i32, String) {
+    let (mut child, _home) = Skyql::new(sb).args(args).spawn();
+    let stdout = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let mut first = String::new();
+    {
+        let mut reader = BufReader::new(stdout);
+        reader.read_line(&mut first).expect("a first line");
+        // Dropping the reader closes our end of the pipe, like `head -1` exiting.
+    }
+    let status = wait_with_timeout(&mut child, RUN_TIMEOUT);
+    (
+        first,
+        status.code().unwrap_or(-1),
+        err_reader.join().unwrap(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_success_in_every_format() {
+    let rules = numbered_rules(50);
+    let sb = sandbox_with(&[
+        ("us-east-1", rules.clone()),
+        ("eu-west-1", rules.clone()),
+        ("ap-southeast-2", rules),
+    ]);
+    // 150 rows, and a self-join of 22 500 rows: far more than a pipe buffer holds, so the
+    // writes after the reader has gone fail with EPIPE.
+    let many = format!("SELECT * FROM {RULES}");
+    let huge = format!("SELECT a.*, b.ecr_repository_prefix AS other FROM {RULES} a, {RULES} b");
+    let script = format!("{many}; {huge}; {many}");
+    for format in ["table", "csv", "json", "ndjson"] {
+        for sql in [&huge, &script] {
+            let (first, code, stderr) =
+                read_one_line_then_close(&sb, &[DEMO, "-o", format, "exec", sql]);
+            assert!(!first.is_empty(), "{format}: no first line");
+            assert_eq!(
+                (code, stderr.as_str()),
+                (0, ""),
+                "{format}: a closed pipe must end quietly with 0 (first line {first:?})"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The built-in demo sandbox and stackql's example
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_sandbox_flag_serves_the_demo_data() {
+    let out = Skyql::bare()
+        .args([
+            "--sandbox",
+            "-o",
+            "json",
+            "exec",
+            &format!(
+                "SELECT count(*) AS n, count(DISTINCT region) AS regions FROM {RULES}; \
+                 SELECT region, upstream_registry, upstream_repository_prefix, custom_role_arn, created_at \
+                 FROM {RULES} WHERE data__Identifier = 'prod-mirror'"
+            ),
+        ])
+        .run();
+    out.expect_code(0);
+    let mut docs = serde_json::Deserializer::from_str(&out.stdout).into_iter::<Value>();
+    let counts = docs.next().expect("first result").expect("json");
+    assert_eq!(counts, serde_json::json!([{"n": 12, "regions": 3}]));
+    let mirror = docs.next().expect("second result").expect("json");
+    assert_eq!(
+        mirror,
+        serde_json::json!([{
+            "region": "eu-west-1",
+            "upstream_registry": "ecr",
+            "upstream_repository_prefix": "prod",
+            "custom_role_arn": "arn:aws:iam::123456789012:role/ecr-ptc-cross-account",
+            "created_at": "2025-06-01T12:00:00Z"
+        }])
+    );
+    assert!(docs.next().is_none());
+}
+
+#[test]
+fn stackqls_select_example_runs_unchanged() {
+    // The example must be the one stackql documents, when that document is at hand.
+    if let Ok(entries) = std::fs::read_dir("/work/shared/seeds") {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with("000_") {
+                let doc = std::fs::read_to_string(entry.path()).unwrap();
+                assert!(
+                    doc.contains(STACKQL_SELECT_EXAMPLE),
+                    "the example differs from {name}"
+                );
+            }
+        }
+    }
+    let sql = STACKQL_SELECT_EXAMPLE.replace("<EcrRepositoryPrefix>", "ecr-public");
+    let out = Skyql::bare()
+        .args(["--sandbox", "-o", "json", "exec", &sql])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        json_rows(&out.stdout),
+        vec![serde_json::json!({
+            "region": "us-east-1",
+            "ecr_repository_prefix": "ecr-public",
+            "upstream_registry_url": "public.ecr.aws",
+            "credential_arn": null,
+            "upstream_registry": "ecr-public"
+        })]
+    );
+}
+
+#[test]
+fn a_missing_identifier_is_an_empty_result_not_an_error() {
+    let sb = demo_sandbox();
+    let out = Skyql::new(&sb)
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT region, ecr_repository_prefix FROM {RULES} WHERE ecr_repository_prefix = 'no-such-rule'"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "region,ecr_repository_prefix\n");
+    assert_eq!(out.stderr, "");
+    let calls = describes(&sb);
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(
+        prefixes_param(&calls[0]),
+        Some(vec!["no-such-rule".to_string()])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regions: --regions all, defaults, failures
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn regions_all_calls_every_region_of_the_provider() {
+    #[derive(serde::Deserialize)]
+    struct Provider {
+        regions: Vec<String>,
+    }
+    let yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("provider-schemas/aws/provider.yaml"),
+    )
+    .unwrap();
+    let provider: Provider = serde_yaml_ng::from_str(&yaml).unwrap();
+    assert!(provider.regions.len() > 20, "{:?}", provider.regions);
+
+    let sb = demo_sandbox();
+    let out = Skyql::new(&sb)
+        .args([
+            "--regions",
+            "all",
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT region, count(*) AS n FROM {RULES} GROUP BY region ORDER BY region"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        lines(&out.stdout),
+        vec!["region,n", "ap-southeast-2,3", "eu-west-1,4", "us-east-1,5"]
+    );
+    let want: BTreeMap<String, usize> = provider.regions.iter().map(|r| (r.clone(), 1)).collect();
+    assert_eq!(calls_per_region(&sb), want, "one call in every region");
+}
+
+#[test]
+fn a_failing_region_gives_partial_results_and_exit_3() {
+    let mut config = SandboxConfig::demo();
+    config.fail_regions = vec!["eu-west-1".into()];
+    let sb = common::start(config);
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT region, ecr_repository_prefix FROM {RULES} WHERE data__Identifier IN ('ecr-public', 'quay') ORDER BY 1, 2"),
+        ])
+        .run();
+    out.expect_code(3);
+    assert_eq!(
+        lines(&out.stdout),
+        vec![
+            "region,ecr_repository_prefix",
+            "ap-southeast-2,ecr-public",
+            "ap-southeast-2,quay",
+            "us-east-1,ecr-public",
+            "us-east-1,quay"
+        ]
+    );
+    assert!(out.stderr.contains("eu-west-1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("AccessDeniedException"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("us-east-1"),
+        "only the failed region is named: {}",
+        out.stderr
+    );
+
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "--strict",
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT region, ecr_repository_prefix FROM {RULES}"),
+        ])
+        .run();
+    out.expect_code(1);
+    assert_eq!(out.stdout, "", "strict prints no rows");
+    assert!(
+        out.stderr.contains("eu-west-1") && out.stderr.contains("AccessDeniedException"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_failed_region_in_an_earlier_statement_still_exits_3() {
+    let mut config = SandboxConfig::demo();
+    config.fail_regions = vec!["ap-southeast-2".into()];
+    let sb = common::start(config);
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "-o",
+            "csv",
+            "exec",
+            &format!(
+                "SELECT count(*) AS n FROM {RULES}; SELECT count(*) AS n FROM {RULES} WHERE region = 'us-east-1'"
+            ),
+        ])
+        .run();
+    out.expect_code(3);
+    assert_eq!(lines(&out.stdout), vec!["n", "9", "n", "5"]);
+    assert!(out.stderr.contains("ap-southeast-2"), "{}", out.stderr);
+}
+
+#[test]
+fn without_any_region_the_error_is_clear_and_fast() {
+    let sb = demo_sandbox();
+    let skyql = Skyql::against(&sb, None);
+    let config = write_file(&skyql.home_dir(), "empty-config", "");
+    let out = skyql
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["exec", &format!("SELECT * FROM {RULES}")])
+        .run();
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("no AWS region is configured") && out.stderr.contains("--regions"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.elapsed < Duration::from_secs(10),
+        "took {:?}: instance metadata must not be asked",
+        out.elapsed
+    );
+    assert_eq!(sb.log().len(), 0);
+
+    // A region pinned in SQL needs no configured region.
+    let skyql = Skyql::against(&sb, None);
+    let config = write_file(&skyql.home_dir(), "empty-config", "");
+    let out = skyql
+        .env("AWS_CONFIG_FILE", &config)
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT count(*) AS n FROM {RULES} WHERE region = 'eu-west-1'"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "n\n4\n");
+    assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
+}
+
+#[test]
+fn the_default_region_comes_from_the_environment_or_the_profile() {
+    let sb = demo_sandbox();
+    let count = format!("SELECT DISTINCT region FROM {RULES}");
+
+    let out = Skyql::against(&sb, None)
+        .env("AWS_DEFAULT_REGION", "ap-southeast-2")
+        .args(["-o", "csv", "exec", &count])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "region\nap-southeast-2\n");
+
+    // AWS_REGION wins over AWS_DEFAULT_REGION.
+    sb.log().clear();
+    let out = Skyql::against(&sb, Some("eu-west-1"))
+        .env("AWS_DEFAULT_REGION", "ap-southeast-2")
+        .args(["-o", "csv", "exec", &count])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "region\neu-west-1\n");
+    assert_eq!(
+        calls_per_region(&sb),
+        BTreeMap::from([("eu-west-1".to_string(), 1)])
+    );
+
+    // The profile's region, default and named.
+    let skyql = Skyql::against(&sb, None);
+    let config = write_file(
+        &skyql.home_dir(),
+        "config",
+        "[default]\nregion = us-east-1\n\n[profile apac]\nregion = ap-southeast-2\n",
+    );
+    let out = skyql
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["-o", "csv", "exec", &count])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "region\nus-east-1\n");
+
+    let skyql = Skyql::against(&sb, None);
+    let config = write_file(
+        &skyql.home_dir(),
+        "config",
+        "[default]\nregion = us-east-1\n\n[profile apac]\nregion = ap-southeast-2\n",
+    );
+    let out = skyql
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--profile", "apac", "-o", "csv", "exec", &count])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "region\nap-southeast-2\n");
+
+    // --regions wins over everything.
+    let out = Skyql::against(&sb, Some("eu-west-1"))
+        .args([
+            "--regions",
+            "us-east-1,ap-southeast-2",
+            "-o",
+            "csv",
+            "exec",
+            &format!("{count} ORDER BY 1"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "region\nap-southeast-2\nus-east-1\n");
+}
+
+#[test]
+fn max_concurrency_one_still_reads_every_region() {
+    let mut config = SandboxConfig::demo();
+    config.latency = Duration::from_millis(400);
+    let sb = common::start(config);
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "--max-concurrency",
+            "1",
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT count(*) AS n FROM {RULES}"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "n\n12\n");
+    assert!(
+        out.elapsed >= Duration::from_millis(1200),
+        "three regions one at a time take three latencies: {:?}",
+        out.elapsed
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throttling
+// ---------------------------------------------------------------------------------------------
+
+/// Runs the same listing against a sandbox that throttles half of all calls until throttling
+/// was seen at least a few times (and at least `min_runs` runs); every run must return every row.
+fn survive_throttling(retry_mode: &str, min_runs: usize) {
+    let regions = ["us-east-1", "eu-west-1", "ap-southeast-2"];
+    let mut config = config_with(&[
+        ("us-east-1", numbered_rules(30)),
+        ("eu-west-1", numbered_rules(30)),
+        ("ap-southeast-2", numbered_rules(30)),
+    ]);
+    config.throttle_rate = 0.5;
+    let sb = common::start(config);
+    let mut want = vec!["region,ecr_repository_prefix".to_string()];
+    let mut sorted_regions = regions.to_vec();
+    sorted_regions.sort();
+    for r in sorted_regions {
+        for i in 0..30 {
+            want.push(format!("{r},p{i:02}"));
+        }
+    }
+    let started = Instant::now();
+    let mut runs = 0;
+    let throttled = || {
+        sb.log()
+            .entries()
+            .iter()
+            .filter(|e| e.error_code.as_deref() == Some("ThrottlingException"))
+            .count()
+    };
+    while runs < min_runs || throttled() < 3 {
+        assert!(runs < 20, "20 runs and still fewer than 3 throttled calls");
+        let out = Skyql::new(&sb)
+            .args([
+                DEMO,
+                "--retry-mode",
+                retry_mode,
+                "--max-attempts",
+                "20",
+                "-o",
+                "csv",
+                "exec",
+                &format!("SELECT region, ecr_repository_prefix FROM {RULES} ORDER BY 1, 2"),
+            ])
+            .run();
+        out.expect_code(0);
+        assert_eq!(lines(&out.stdout), want, "no row may be lost to throttling");
+        runs += 1;
+    }
+    let entries = sb.log().entries();
+    let ok: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.status == 200)
+        .filter_map(|e| e.region.clone())
+        .collect();
+    assert_eq!(ok.len(), 3, "every region answered");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.status == 200 || e.error_code.as_deref() == Some("ThrottlingException")),
+        "only throttling failed"
+    );
+    eprintln!(
+        "{retry_mode}: {runs} runs, {} calls, {} throttled, {:?}",
+        entries.len(),
+        throttled(),
+        started.elapsed()
+    );
+}
+
+#[test]
+fn throttled_calls_are_retried_and_no_row_is_lost() {
+    survive_throttling("standard", 2);
+}
+
+#[test]
+#[ignore = "slow (40-80 s): at a CLI's low request rate the SDK's adaptive rate limiter waits \
+            about 10 s before each retry (retry cost 5 tokens, minimum fill rate 0.5/s); \
+            run with --ignored"]
+fn adaptive_retries_also_lose_no_row() {
+    survive_throttling("adaptive", 1);
+}
+
+#[test]
+fn throttling_past_the_last_attempt_is_a_named_region_failure() {
+    let mut config = config_with(&[
+        ("us-east-1", numbered_rules(3)),
+        ("eu-west-1", numbered_rules(3)),
+    ]);
+    config.throttle_rate = 1.0;
+    let sb = common::start(config);
+    let sql = format!("SELECT region, ecr_repository_prefix FROM {RULES}");
+    let out = Skyql::new(&sb)
+        .args([
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--max-attempts",
+            "2",
+            "-o",
+            "csv",
+            "exec",
+            &sql,
+        ])
+        .run();
+    out.expect_code(3);
+    assert_eq!(
+        out.stdout, "region,ecr_repository_prefix\n",
+        "no region answered"
+    );
+    for region in ["us-east-1", "eu-west-1"] {
+        assert!(
+            out.stderr.contains(&format!("region {region} failed"))
+                && out.stderr.contains("ThrottlingException"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            common::cli::describes_in(&sb, region).len(),
+            2,
+            "--max-attempts 2 is two attempts in {region}"
+        );
+    }
+
+    let out = Skyql::new(&sb)
+        .args([
+            "--regions",
+            "us-east-1",
+            "--max-attempts",
+            "1",
+            "--strict",
+            "-o",
+            "csv",
+            "exec",
+            &sql,
+        ])
+        .run();
+    out.expect_code(1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("us-east-1") && out.stderr.contains("ThrottlingException"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results of one region only when WHERE pins it, in the binary too
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_region_predicate_overrides_the_session_regions() {
+    let sb = demo_sandbox();
+    let out = Skyql::new(&sb)
+        .args([
+            "-o",
+            "ndjson",
+            "exec",
+            &format!(
+                "SELECT region, ecr_repository_prefix FROM {RULES} \
+                 WHERE region IN ('eu-west-1', 'ap-southeast-2') AND ecr_repository_prefix = 'ecr-public' ORDER BY 1"
+            ),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        lines(&out.stdout),
+        vec![
+            r#"{"region":"ap-southeast-2","ecr_repository_prefix":"ecr-public"}"#,
+            r#"{"region":"eu-west-1","ecr_repository_prefix":"ecr-public"}"#
+        ]
+    );
+    let calls = describes(&sb);
+    let regions: BTreeSet<&str> = calls.iter().filter_map(|c| c.region.as_deref()).collect();
+    assert_eq!(regions, BTreeSet::from(["ap-southeast-2", "eu-west-1"]));
+    assert_eq!(calls.len(), 2);
+    // The demo regions constant matches the demo seed.
+    let seeded: Vec<String> = SandboxConfig::demo().seed.keys().cloned().collect();
+    assert_eq!(seeded, DEMO_REGIONS);
+}
