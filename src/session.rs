@@ -34,12 +34,32 @@ pub struct QueryResult {
     pub batches: Vec<RecordBatch>,
     /// Regions that failed (their rows are missing); empty in strict mode.
     pub failures: Vec<RegionFailure>,
+    /// Region calls the statement made (failed or not).
+    pub regions_called: usize,
+}
+
+/// A statement planned down to its physical plan, not yet run.
+pub struct PlannedStatement {
+    physical: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    task: Arc<datafusion::execution::TaskContext>,
+}
+
+impl PlannedStatement {
+    /// The result schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.physical.schema()
+    }
 }
 
 impl QueryResult {
     /// Total rows.
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// Whether every region the statement called failed: then it has no result at all.
+    pub fn all_regions_failed(&self) -> bool {
+        !self.failures.is_empty() && self.failures.len() >= self.regions_called
     }
 }
 
@@ -85,9 +105,9 @@ impl Session {
         parse_script(sql)
     }
 
-    /// Plans and runs one statement, collecting its rows and the regions that failed.
-    pub async fn execute(&self, statement: Statement) -> Result<QueryResult> {
-        self.scan.failures.take();
+    /// Plans one statement down to its physical plan. No API call happens here: scans call
+    /// only when executed, so a script can be planned whole before anything runs.
+    pub async fn plan(&self, statement: Statement) -> Result<PlannedStatement> {
         let planning = |e| with_suggestion(Error::from_datafusion(e, true));
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(planning)?;
@@ -98,15 +118,29 @@ impl Session {
             .map_err(planning)?;
         let task = Arc::new(frame.task_ctx());
         let physical = frame.create_physical_plan().await.map_err(planning)?;
-        let schema = physical.schema();
-        let batches = datafusion::physical_plan::collect(physical, task)
+        Ok(PlannedStatement { physical, task })
+    }
+
+    /// Runs a planned statement, collecting its rows and the regions that failed.
+    pub async fn run(&self, planned: PlannedStatement) -> Result<QueryResult> {
+        self.scan.failures.reset();
+        let schema = planned.physical.schema();
+        let batches = datafusion::physical_plan::collect(planned.physical, planned.task)
             .await
             .map_err(|e| Error::from_datafusion(e, false))?;
+        let (failures, attempted) = self.scan.failures.take();
         Ok(QueryResult {
             schema,
             batches,
-            failures: self.scan.failures.take(),
+            failures,
+            regions_called: attempted,
         })
+    }
+
+    /// Plans and runs one statement.
+    pub async fn execute(&self, statement: Statement) -> Result<QueryResult> {
+        let planned = self.plan(statement).await?;
+        self.run(planned).await
     }
 
     /// Parses and runs every statement of `sql` in order, stopping at the first error.

@@ -345,12 +345,10 @@ fn an_unknown_subcommand_is_refused() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known gaps
+// Scripts and default regions
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "BUG: exec runs statement 1 (AWS calls, rows on stdout) before statement 2 fails \
-            planning, yet exits 2, whose contract is 'nothing was sent to AWS'"]
 fn a_planning_error_in_a_later_statement_stops_the_script_before_any_call() {
     let script =
         format!("SELECT count(*) FROM {RULES};\nSELECT * FROM {RULES} WHERE region = 'us-east-9';");
@@ -358,8 +356,6 @@ fn a_planning_error_in_a_later_statement_stops_the_script_before_any_call() {
 }
 
 #[test]
-#[ignore = "BUG: the region from AWS_REGION/AWS_DEFAULT_REGION/the profile is never checked \
-            against provider.yaml (only --regions and WHERE are), so a typo is called as a region"]
 fn an_unknown_default_region_is_refused_like_the_regions_flag() {
     let sb = demo_sandbox();
     refused_by(

@@ -250,8 +250,6 @@ fn every_format_carries_the_same_values() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "BUG: statements without result columns (CREATE VIEW, SET) print an empty result: \
-            `\"\"` in csv, `[]` in json, `++` borders in table, corrupting script exports"]
 fn statements_without_result_columns_print_nothing() {
     let sb = sandbox();
     let script = format!(

@@ -160,6 +160,21 @@ async fn list_all(
     }
 }
 
+/// The innermost cause of a client-side failure ("Connection refused (os error 111)"): the
+/// SDK's full error context is a long debug dump that buries it.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    if text.is_empty() {
+        DisplayErrorContext(e).to_string()
+    } else {
+        text
+    }
+}
+
 fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.code() == Some("PullThroughCacheRuleNotFoundException")
 }
@@ -168,22 +183,16 @@ fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
 pub fn api_error<E, R>(region: &str, operation: &str, e: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let (code, message) = match &e {
         SdkError::ServiceError(se) => (
             se.err().code().unwrap_or("UnknownError").to_string(),
             se.err().message().unwrap_or("(no message)").to_string(),
         ),
-        SdkError::TimeoutError(_) => ("Timeout".to_string(), DisplayErrorContext(&e).to_string()),
-        SdkError::DispatchFailure(_) => (
-            "DispatchFailure".to_string(),
-            DisplayErrorContext(&e).to_string(),
-        ),
-        _ => (
-            "ClientError".to_string(),
-            DisplayErrorContext(&e).to_string(),
-        ),
+        SdkError::TimeoutError(_) => ("Timeout".to_string(), root_cause(&e)),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), root_cause(&e)),
+        _ => ("ClientError".to_string(), root_cause(&e)),
     };
     Error::Api {
         region: region.to_string(),

@@ -94,20 +94,26 @@ pub fn parse_regions(spec: &str) -> Result<Vec<String>> {
 
 impl AwsSettings {
     /// The session's default regions: `--regions`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else
-    /// the profile's `region`. Instance metadata is deliberately not asked (it hangs off EC2).
+    /// the profile's `region`, each checked like `--regions`. Instance metadata is deliberately
+    /// not asked (it hangs off EC2).
     pub async fn default_regions(&self) -> Result<Vec<String>, String> {
         if let Some(regions) = &self.regions {
             return Ok(regions.clone());
         }
+        let known = &schemas().provider.regions;
+        let checked = |region: String, source: &str| match check_region(&region, known) {
+            Ok(()) => Ok(vec![region]),
+            Err(e) => Err(format!("the region from {source}: {e}")),
+        };
         if let Some(region) = EnvironmentVariableRegionProvider::new().region().await {
-            return Ok(vec![region.to_string()]);
+            return checked(region.to_string(), "AWS_REGION / AWS_DEFAULT_REGION");
         }
         let mut profile = ProfileFileRegionProvider::builder();
         if let Some(name) = &self.profile {
             profile = profile.profile_name(name);
         }
         if let Some(region) = profile.build().region().await {
-            return Ok(vec![region.to_string()]);
+            return checked(region.to_string(), "the AWS profile");
         }
         Err("no AWS region is configured: pass --regions r1,r2 (or --regions all), set AWS_REGION, \
              or set `region` in your AWS profile; or pin regions in SQL with WHERE region = '…'"

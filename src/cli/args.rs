@@ -40,7 +40,8 @@ pub struct GlobalArgs {
     /// A failed region fails the statement (exit 1, no rows) instead of giving partial results (exit 3).
     #[arg(long, global = true)]
     pub strict: bool,
-    /// Retry strategy for throttled calls.
+    /// Retry strategy for throttled calls (adaptive rate-limits the client after throttling;
+    /// at a command-line tool's low request rate it can wait seconds before each retry).
     #[arg(long, global = true, value_enum, default_value_t = RetryMode::Standard)]
     pub retry_mode: RetryMode,
     /// Attempts per API call, including the first.

@@ -9,7 +9,9 @@ use super::args::{ExecArgs, GlobalArgs};
 use super::print::write_batches;
 use super::session_setup;
 use crate::error::{Error, Result};
-use crate::sql::parse::parse_script;
+use crate::session::PlannedStatement;
+use crate::sql::parse::{is_self_contained, parse_script};
+use datafusion::sql::parser::Statement;
 
 /// Exit code when some regions failed and the others' rows were printed.
 pub const EXIT_PARTIAL: i32 = 3;
@@ -44,12 +46,27 @@ pub async fn run(global: &GlobalArgs, args: &ExecArgs) -> Result<i32> {
 }
 
 /// Runs the statements of `script` with the global flags.
+///
+/// A script of self-contained statements is planned whole before anything runs, so a bad
+/// statement anywhere fails it before any call (exit 2). Statements that change the session
+/// (CREATE VIEW, SET, …) make later ones plannable only in order; then a planning error after
+/// earlier statements ran is reported as a runtime error (exit 1), since calls were made.
 pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let statements = parse_script(script)?;
     if statements.is_empty() {
         return Err(Error::Usage("the script holds no SQL statement".into()));
     }
     let open = session_setup::open(global).await?;
+    let session = &open.session;
+    let mut steps = Vec::with_capacity(statements.len());
+    if statements.iter().all(is_self_contained) {
+        for statement in statements {
+            steps.push(Step::Planned(session.plan(statement).await?));
+        }
+    } else {
+        steps.extend(statements.into_iter().map(Step::Unplanned));
+    }
+    // Created only now, so a script that fails planning leaves an existing file untouched.
     let mut out: Box<dyn Write> = match &global.outfile {
         Some(path) => {
             Box::new(BufWriter::new(File::create(path).map_err(|e| {
@@ -59,18 +76,47 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let mut failed_regions = 0;
-    for statement in statements {
-        let result = open.session.execute(statement).await?;
+    for (i, step) in steps.into_iter().enumerate() {
+        let planned = match step {
+            Step::Planned(p) => p,
+            Step::Unplanned(statement) => match session.plan(statement).await {
+                Ok(p) => p,
+                Err(e) if i > 0 && e.exit_code() == 2 => {
+                    return Err(Error::Runtime(format!(
+                        "statement {}: {e}\n  (statements 1 to {i} had already run)",
+                        i + 1
+                    )));
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let result = session.run(planned).await?;
+        for failure in &result.failures {
+            eprintln!("skyql: warning: {failure}");
+        }
+        if result.all_regions_failed() {
+            return Err(Error::Runtime(format!(
+                "statement {}: every region called failed ({}); there is no result",
+                i + 1,
+                result
+                    .failures
+                    .iter()
+                    .map(|f| f.region.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        failed_regions += result.failures.len();
+        // Statements without result columns (CREATE VIEW, SET) print nothing, keeping exports clean.
+        if result.schema.fields().is_empty() {
+            continue;
+        }
         match write_batches(&mut out, global.output, &result.schema, &result.batches) {
             Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
                 return Ok(0);
             }
             other => other?,
         }
-        for failure in &result.failures {
-            eprintln!("skyql: warning: {failure}");
-        }
-        failed_regions += result.failures.len();
     }
     if failed_regions > 0 {
         eprintln!(
@@ -80,4 +126,10 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         return Ok(EXIT_PARTIAL);
     }
     Ok(0)
+}
+
+/// A statement of a script, planned ahead or not.
+enum Step {
+    Planned(PlannedStatement),
+    Unplanned(Statement),
 }

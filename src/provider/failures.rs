@@ -28,11 +28,22 @@ impl std::fmt::Display for RegionFailure {
     }
 }
 
-/// The failures of the statement running now (cleared before each statement).
+/// The failures of the statement running now, and how many region calls it made
+/// (reset before each statement).
 #[derive(Debug, Clone, Default)]
-pub struct RegionFailures(Arc<Mutex<Vec<RegionFailure>>>);
+pub struct RegionFailures(Arc<Mutex<(Vec<RegionFailure>, usize)>>);
 
 impl RegionFailures {
+    /// Forgets everything (a new statement starts).
+    pub fn reset(&self) {
+        *self.0.lock().expect("failures lock") = (Vec::new(), 0);
+    }
+
+    /// Counts a region call about to be made.
+    pub fn attempt(&self) {
+        self.0.lock().expect("failures lock").1 += 1;
+    }
+
     /// Records a failed region; errors other than API errors are kept with code `Error`.
     pub fn record(&self, region: &str, error: &Error) {
         let failure = match error {
@@ -54,13 +65,13 @@ impl RegionFailures {
                 message: other.to_string(),
             },
         };
-        self.0.lock().expect("failures lock").push(failure);
+        self.0.lock().expect("failures lock").0.push(failure);
     }
 
-    /// Takes the failures recorded so far, sorted by region.
-    pub fn take(&self) -> Vec<RegionFailure> {
-        let mut v = std::mem::take(&mut *self.0.lock().expect("failures lock"));
-        v.sort_by(|a, b| a.region.cmp(&b.region));
-        v
+    /// Takes the failures recorded so far (sorted by region) and the number of region calls.
+    pub fn take(&self) -> (Vec<RegionFailure>, usize) {
+        let (mut failures, attempted) = std::mem::take(&mut *self.0.lock().expect("failures lock"));
+        failures.sort_by(|a, b| a.region.cmp(&b.region));
+        (failures, attempted)
     }
 }

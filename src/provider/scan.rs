@@ -141,6 +141,7 @@ impl ExecutionPlan for ResourceScanExec {
         let out_schema = Arc::clone(&schema);
         let fetch = async move {
             let _slot = context.clients.region_slot().await;
+            context.failures.attempt();
             match context.clients.describe_rules(&region, &request).await {
                 Ok(rules) => Ok(rules_batch(out_schema, &columns, &region, &rules)?),
                 Err(e) if !context.strict => {

@@ -23,6 +23,29 @@ pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
     Ok(statements.into_iter().map(rewrite_statement).collect())
 }
 
+/// Whether a statement can be planned without running the statements before it: queries,
+/// DML, EXPLAIN and COPY can; statements that change the session (CREATE, DROP, SET) cannot be
+/// relied on to have happened.
+pub fn is_self_contained(statement: &Statement) -> bool {
+    use datafusion::sql::sqlparser::ast::Statement as Sql;
+    match statement {
+        Statement::Statement(s) => matches!(
+            **s,
+            Sql::Query(_)
+                | Sql::Insert(_)
+                | Sql::Update(_)
+                | Sql::Delete(_)
+                | Sql::Merge(_)
+                | Sql::Explain { .. }
+                | Sql::ExplainTable { .. }
+                | Sql::ShowTables { .. }
+                | Sql::ShowColumns { .. }
+        ),
+        Statement::CopyTo(_) | Statement::Explain(_) => true,
+        Statement::CreateExternalTable(_) | Statement::Reset(_) => false,
+    }
+}
+
 /// sqlparser's message without its variant name (it already says where: `at Line: 2, Column: 10`).
 fn syntax_message(e: &ParserError) -> String {
     match e {
@@ -40,6 +63,18 @@ mod tests {
         let err = parse_script("SELECT 1;\nSELECT * FORM t").unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("Line: 2, Column"), "{err}");
+    }
+
+    #[test]
+    fn self_contained_statements() {
+        let kinds: Vec<bool> = parse_script(
+            "SELECT 1; EXPLAIN SELECT 1; COPY (SELECT 1) TO 'x.csv'; CREATE VIEW v AS SELECT 1; SET datafusion.execution.batch_size = 10",
+        )
+        .unwrap()
+        .iter()
+        .map(is_self_contained)
+        .collect();
+        assert_eq!(kinds, [true, true, true, false, false]);
     }
 
     #[test]
