@@ -57,9 +57,13 @@ async fn main() {
         )),
         ..AwsSettings::default()
     };
-    let session = Session::new(SessionOptions { aws, strict: true })
-        .await
-        .expect("session");
+    let session = Session::new(SessionOptions {
+        aws,
+        strict: true,
+        ..SessionOptions::default()
+    })
+    .await
+    .expect("session");
     let scenarios = [
         Scenario {
             name: "all regions, full listing",

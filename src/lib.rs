@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod dml;
 pub mod ecr;
 pub mod error;
 pub mod provider;

@@ -11,9 +11,9 @@ use datafusion::sql::parser::Statement;
 
 use crate::aws::{AwsSettings, EcrClients};
 use crate::error::{Error, Result};
-use crate::provider::{RegionFailure, RegionFailures, ScanContext, register_catalog};
+use crate::provider::{ProviderContext, RegionFailure, RegionFailures, register_catalog};
 use crate::schema::schemas;
-use crate::sql::parse::parse_script;
+use crate::sql::parse::{ParsedStatement, parse_script};
 use crate::sql::suggest::closest;
 
 /// How a session behaves.
@@ -23,6 +23,10 @@ pub struct SessionOptions {
     pub aws: AwsSettings,
     /// A failed region fails the statement (exit 1, no rows) instead of partial results.
     pub strict: bool,
+    /// DML reports the calls it would make and makes no mutating call.
+    pub dry_run: bool,
+    /// UPDATE/DELETE may act on rules their WHERE does not pin by identifier.
+    pub allow_bulk: bool,
 }
 
 /// The result of one statement.
@@ -36,6 +40,8 @@ pub struct QueryResult {
     pub failures: Vec<RegionFailure>,
     /// Region calls the statement made (failed or not).
     pub regions_called: usize,
+    /// What the statement reports besides rows (DML summaries, dry-run plans), for stderr.
+    pub notes: Vec<String>,
 }
 
 /// A statement planned down to its physical plan, not yet run.
@@ -66,7 +72,7 @@ impl QueryResult {
 /// A DataFusion context with the provider catalog registered.
 pub struct Session {
     ctx: SessionContext,
-    scan: Arc<ScanContext>,
+    scan: Arc<ProviderContext>,
 }
 
 impl Session {
@@ -78,11 +84,15 @@ impl Session {
             .ok()
             .and_then(|r| r.first().cloned());
         let clients = EcrClients::load(&options.aws, home.as_deref()).await;
-        let scan = Arc::new(ScanContext {
+        let scan = Arc::new(ProviderContext {
             clients,
             default_regions,
             failures: RegionFailures::default(),
             strict: options.strict,
+            dry_run: options.dry_run,
+            allow_bulk: options.allow_bulk,
+            directive: Default::default(),
+            notes: Default::default(),
         });
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
@@ -101,13 +111,21 @@ impl Session {
     }
 
     /// Parses a script (all of it, before anything runs).
-    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
+    pub fn parse(&self, sql: &str) -> Result<Vec<ParsedStatement>> {
         parse_script(sql)
     }
 
     /// Plans one statement down to its physical plan. No API call happens here: scans call
     /// only when executed, so a script can be planned whole before anything runs.
-    pub async fn plan(&self, statement: Statement) -> Result<PlannedStatement> {
+    pub async fn plan(&self, parsed: ParsedStatement) -> Result<PlannedStatement> {
+        *self.scan.directive.lock().expect("directive lock") = parsed.directive;
+        let planned = self.plan_statement(parsed.statement).await;
+        // A directive no hook took (e.g. planning failed first) must not reach the next statement.
+        self.scan.take_directive();
+        planned
+    }
+
+    async fn plan_statement(&self, statement: Statement) -> Result<PlannedStatement> {
         let planning = |e| with_suggestion(Error::from_datafusion(e, true));
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(planning)?;
@@ -124,6 +142,7 @@ impl Session {
     /// Runs a planned statement, collecting its rows and the regions that failed.
     pub async fn run(&self, planned: PlannedStatement) -> Result<QueryResult> {
         self.scan.failures.reset();
+        self.scan.take_notes();
         let schema = planned.physical.schema();
         let batches = datafusion::physical_plan::collect(planned.physical, planned.task)
             .await
@@ -134,11 +153,12 @@ impl Session {
             batches,
             failures,
             regions_called: attempted,
+            notes: self.scan.take_notes(),
         })
     }
 
     /// Plans and runs one statement.
-    pub async fn execute(&self, statement: Statement) -> Result<QueryResult> {
+    pub async fn execute(&self, statement: ParsedStatement) -> Result<QueryResult> {
         let planned = self.plan(statement).await?;
         self.run(planned).await
     }

@@ -508,6 +508,7 @@ async fn a_failing_region_is_reported_and_the_others_answer() {
     let strict = Session::new(SessionOptions {
         aws: common::cli::settings(&sb, &DEMO_REGIONS),
         strict: true,
+        ..SessionOptions::default()
     })
     .await
     .unwrap();
@@ -606,6 +607,7 @@ async fn missing_identifiers_are_no_failure_in_strict_mode_either() {
     let strict = Session::new(SessionOptions {
         aws: common::cli::settings(&sb, &["us-east-1", "eu-west-1"]),
         strict: true,
+        ..SessionOptions::default()
     })
     .await
     .unwrap();

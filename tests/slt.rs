@@ -104,7 +104,11 @@ async fn sqllogictest_files() {
         let mut runner = sqllogictest::Runner::new(move || {
             let aws = aws.clone();
             async move {
-                let session = Session::new(SessionOptions { aws, strict: false }).await?;
+                let session = Session::new(SessionOptions {
+                    aws,
+                    ..SessionOptions::default()
+                })
+                .await?;
                 Ok::<_, skyql::Error>(SkyqlDb { session })
             }
         });

@@ -75,6 +75,7 @@ impl EcrClients {
             .or_insert_with(|| {
                 let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
                     .region(Region::new(region.to_string()))
+                    .retry_classifier(super::mutate::QuotaIsFinal)
                     .build();
                 Client::from_conf(conf)
             })

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod convert;
+pub mod mutate;
 pub mod settings;
 
 pub use clients::EcrClients;

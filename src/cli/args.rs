@@ -47,6 +47,12 @@ pub struct GlobalArgs {
     /// Attempts per API call, including the first.
     #[arg(long, global = true, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+    /// INSERT/UPDATE/DELETE print each API call they would make and make no mutating call.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Let UPDATE/DELETE act on every rule their WHERE matches without pinning identifiers.
+    #[arg(long, global = true)]
+    pub allow_bulk: bool,
     /// Run against an in-process sandbox seeded with the demo data (no AWS account needed).
     #[arg(long, global = true)]
     pub sandbox: bool,

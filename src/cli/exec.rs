@@ -10,8 +10,7 @@ use super::print::write_batches;
 use super::session_setup;
 use crate::error::{Error, Result};
 use crate::session::PlannedStatement;
-use crate::sql::parse::{is_self_contained, parse_script};
-use datafusion::sql::parser::Statement;
+use crate::sql::parse::{ParsedStatement, is_self_contained, parse_script};
 
 /// Exit code when some regions failed and the others' rows were printed.
 pub const EXIT_PARTIAL: i32 = 3;
@@ -59,7 +58,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let open = session_setup::open(global).await?;
     let session = &open.session;
     let mut steps = Vec::with_capacity(statements.len());
-    if statements.iter().all(is_self_contained) {
+    if statements.iter().all(|p| is_self_contained(&p.statement)) {
         for statement in statements {
             steps.push(Step::Planned(session.plan(statement).await?));
         }
@@ -91,6 +90,9 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             },
         };
         let result = session.run(planned).await?;
+        for note in &result.notes {
+            eprintln!("skyql: {note}");
+        }
         for failure in &result.failures {
             eprintln!("skyql: warning: {failure}");
         }
@@ -131,5 +133,5 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
 /// A statement of a script, planned ahead or not.
 enum Step {
     Planned(PlannedStatement),
-    Unplanned(Statement),
+    Unplanned(ParsedStatement),
 }

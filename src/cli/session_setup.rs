@@ -48,6 +48,8 @@ pub async fn open(global: &GlobalArgs) -> Result<OpenSession> {
     let session = Session::new(SessionOptions {
         aws,
         strict: global.strict,
+        dry_run: global.dry_run,
+        allow_bulk: global.allow_bulk,
     })
     .await?;
     Ok(OpenSession { session, sandbox })

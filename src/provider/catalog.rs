@@ -7,12 +7,12 @@ use datafusion::catalog::{
 };
 use datafusion::prelude::SessionContext;
 
-use super::table::{ResourceTable, ScanContext};
+use super::table::{ProviderContext, ResourceTable};
 use crate::error::{Error, Result};
 use crate::schema::schemas;
 
 /// Registers `aws.<service>.<resource>` for every resource in provider-schemas.
-pub fn register_catalog(ctx: &SessionContext, context: Arc<ScanContext>) -> Result<()> {
+pub fn register_catalog(ctx: &SessionContext, context: Arc<ProviderContext>) -> Result<()> {
     let s = schemas();
     let catalog = MemoryCatalogProvider::new();
     for service in &s.provider.services {

@@ -1,6 +1,7 @@
 //! The DataFusion side: catalog `aws`, one schema per service, TableProviders, pushdown and scans.
 
 pub mod catalog;
+pub mod dml;
 pub mod failures;
 pub mod pushdown;
 pub mod scan;
@@ -8,4 +9,4 @@ pub mod table;
 
 pub use catalog::register_catalog;
 pub use failures::{RegionFailure, RegionFailures};
-pub use table::{ResourceTable, ScanContext};
+pub use table::{ProviderContext, ResourceTable};

@@ -51,8 +51,33 @@ pub fn classify(resource: &Resource, filter: &Expr) -> TableProviderFilterPushDo
     }
 }
 
-/// Builds the request plan from the filters DataFusion pushed, checking every value first.
+/// Builds the request plan of a SELECT from the filters DataFusion pushed, checking every value
+/// first; the singular table must be given its identifier.
 pub fn plan(
+    resource: &Resource,
+    filters: &[Expr],
+    limit: Option<usize>,
+    known_regions: &[String],
+) -> Result<ScanRequest> {
+    let request = plan_request(resource, filters, limit, known_regions)?;
+    if resource.requires_identifier() && request.identifiers.is_none() {
+        let table = resource.qualified_name("aws");
+        let plural = resource
+            .doc
+            .columns_from
+            .as_deref()
+            .unwrap_or("the plural table");
+        return Err(Error::Usage(format!(
+            "{table} gets one rule by its identifier: add WHERE data__Identifier = '<ecr_repository_prefix>' \
+             (or IN (…)), or query aws.{}.{plural} to list rules",
+            resource.doc.service
+        )));
+    }
+    Ok(request)
+}
+
+/// Builds the request plan from filters (of a SELECT, UPDATE or DELETE), checking every value.
+pub fn plan_request(
     resource: &Resource,
     filters: &[Expr],
     limit: Option<usize>,
@@ -79,19 +104,6 @@ pub fn plan(
             }
             request.identifiers = Some(intersect(request.identifiers.take(), values));
         }
-    }
-    if resource.requires_identifier() && request.identifiers.is_none() {
-        let table = resource.qualified_name("aws");
-        let plural = resource
-            .doc
-            .columns_from
-            .as_deref()
-            .unwrap_or("the plural table");
-        return Err(Error::Usage(format!(
-            "{table} gets one rule by its identifier: add WHERE data__Identifier = '<ecr_repository_prefix>' \
-             (or IN (…)), or query aws.{}.{plural} to list rules",
-            resource.doc.service
-        )));
     }
     if request.identifiers.is_none()
         && let Some(n) = limit

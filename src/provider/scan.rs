@@ -16,7 +16,7 @@ use datafusion::physical_plan::{
 };
 
 use super::pushdown::ScanRequest;
-use super::table::ScanContext;
+use super::table::ProviderContext;
 use crate::aws::convert::rules_batch;
 use crate::schema::{Column, Resource};
 
@@ -28,7 +28,7 @@ pub struct ResourceScanExec {
     schema: SchemaRef,
     request: Arc<ScanRequest>,
     regions: Vec<String>,
-    context: Arc<ScanContext>,
+    context: Arc<ProviderContext>,
     properties: Arc<PlanProperties>,
 }
 
@@ -39,7 +39,7 @@ impl ResourceScanExec {
         projection: Option<Vec<usize>>,
         request: ScanRequest,
         regions: Vec<String>,
-        context: Arc<ScanContext>,
+        context: Arc<ProviderContext>,
     ) -> DfResult<Self> {
         let full = resource.arrow_schema();
         let indices = projection.unwrap_or_else(|| (0..resource.columns.len()).collect());

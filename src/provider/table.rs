@@ -1,6 +1,6 @@
 //! A TableProvider for one provider-schemas resource; `scan` only plans (no API call).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -10,16 +10,21 @@ use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::dml::{DmlExec, dml_request};
 use super::failures::RegionFailures;
 use super::pushdown;
 use super::scan::ResourceScanExec;
 use crate::aws::EcrClients;
+use crate::dml::{Directive, patch};
 use crate::error::Error;
+use crate::schema::Verb;
 use crate::schema::{Resource, schemas};
+use datafusion::logical_expr::dml::InsertOp;
 
-/// What every scan of a session shares: clients, default regions, failure collection.
+/// What every table of a session shares: clients, default regions, flags, and what the
+/// running statement reports (failed regions, DML notes).
 #[derive(Debug)]
-pub struct ScanContext {
+pub struct ProviderContext {
     /// The ECR clients.
     pub clients: EcrClients,
     /// The session's regions, or why there are none (reported only when a query needs them).
@@ -28,6 +33,31 @@ pub struct ScanContext {
     pub failures: RegionFailures,
     /// `--strict`: a failed region fails the statement instead of being collected.
     pub strict: bool,
+    /// `--dry-run`: DML plans its calls and reports them without making any mutating call.
+    pub dry_run: bool,
+    /// `--allow-bulk`: UPDATE/DELETE may act on rules their WHERE does not pin by identifier.
+    pub allow_bulk: bool,
+    /// The directive of the statement being planned (taken by the DML hooks).
+    pub directive: Mutex<Directive>,
+    /// Notes of the running statement for stderr (DML summaries, dry-run plans).
+    pub notes: Mutex<Vec<String>>,
+}
+
+impl ProviderContext {
+    /// Takes the directive of the statement being planned.
+    pub fn take_directive(&self) -> Directive {
+        std::mem::take(&mut *self.directive.lock().expect("directive lock"))
+    }
+
+    /// Adds a note for stderr.
+    pub fn note(&self, line: impl Into<String>) {
+        self.notes.lock().expect("notes lock").push(line.into());
+    }
+
+    /// Takes the notes so far.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().expect("notes lock"))
+    }
 }
 
 /// One resource as a table.
@@ -35,12 +65,12 @@ pub struct ScanContext {
 pub struct ResourceTable {
     resource: &'static Resource,
     schema: SchemaRef,
-    context: Arc<ScanContext>,
+    context: Arc<ProviderContext>,
 }
 
 impl ResourceTable {
     /// The table for `resource`.
-    pub fn new(resource: &'static Resource, context: Arc<ScanContext>) -> Self {
+    pub fn new(resource: &'static Resource, context: Arc<ProviderContext>) -> Self {
         Self {
             resource,
             schema: resource.arrow_schema(),
@@ -88,5 +118,121 @@ impl TableProvider for ResourceTable {
             regions,
             Arc::clone(&self.context),
         )?))
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.check_verb(Verb::Insert)?;
+        let directive = self.context.take_directive();
+        if insert_op != InsertOp::Append {
+            return Err(Error::Usage(format!(
+                "{insert_op} is not supported: use INSERT INTO … [ON CONFLICT …]"
+            ))
+            .into());
+        }
+        Ok(Arc::new(DmlExec::insert(
+            self.resource,
+            input,
+            directive.on_conflict,
+            Arc::clone(&self.context),
+        )))
+    }
+
+    async fn update(
+        &self,
+        state: &dyn Session,
+        assignments: Vec<(String, Expr)>,
+        filters: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.check_verb(Verb::Update)?;
+        let directive = self.context.take_directive();
+        let patch = directive
+            .patch_document
+            .as_deref()
+            .map(|text| patch::parse(text, self.resource))
+            .transpose()?;
+        for (column, value) in &assignments {
+            match self.resource.column(column) {
+                Some(c) if c.updatable => {}
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{column} cannot change in place: UPDATE can set only {} (UpdatePullThroughCacheRule); \
+                         delete and re-create the rule to change the others",
+                        self.resource.updatable_names()
+                    ))
+                    .into());
+                }
+            }
+            if matches!(value, Expr::Literal(v, _) if v.is_null()) {
+                return Err(Error::Usage(format!(
+                    "{column} cannot be set to NULL: UpdatePullThroughCacheRule replaces a value but cannot remove it \
+                     (delete and re-create the rule without it)"
+                ))
+                .into());
+            }
+        }
+        if assignments.is_empty() && patch.is_none() {
+            return Err(Error::Usage(format!(
+                "UPDATE sets nothing: SET one of {}",
+                self.resource.updatable_names()
+            ))
+            .into());
+        }
+        let read = dml_request(self.resource, state, &filters, &self.context, "UPDATE")?;
+        let assignments = assignments
+            .into_iter()
+            .map(|(c, e)| Ok((c, read.physical(state, e)?)))
+            .collect::<DfResult<Vec<_>>>()?;
+        Ok(Arc::new(DmlExec::update(
+            self.resource,
+            read,
+            assignments,
+            patch,
+            Arc::clone(&self.context),
+        )))
+    }
+
+    async fn delete_from(
+        &self,
+        state: &dyn Session,
+        filters: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.check_verb(Verb::Delete)?;
+        self.context.take_directive();
+        let read = dml_request(self.resource, state, &filters, &self.context, "DELETE")?;
+        Ok(Arc::new(DmlExec::delete(
+            self.resource,
+            read,
+            Arc::clone(&self.context),
+        )))
+    }
+}
+
+impl ResourceTable {
+    /// Refuses a verb the resource's schema declares no method for, naming the tables that have one.
+    fn check_verb(&self, verb: Verb) -> DfResult<()> {
+        if self.resource.method(verb).is_some() {
+            return Ok(());
+        }
+        let others: Vec<String> = schemas()
+            .resources_of(&self.resource.doc.service)
+            .filter(|r| r.method(verb).is_some())
+            .map(|r| r.qualified_name("aws"))
+            .collect();
+        Err(Error::Usage(format!(
+            "{} does not support {}; use {}",
+            self.resource.qualified_name("aws"),
+            verb.as_str(),
+            if others.is_empty() {
+                "another statement".to_string()
+            } else {
+                others.join(" or ")
+            }
+        ))
+        .into())
     }
 }

@@ -83,6 +83,8 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                         Source::Field(c.source.clone())
                     },
                     description: c.description.clone(),
+                    updatable: c.updatable,
+                    read_only: c.read_only,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;

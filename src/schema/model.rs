@@ -71,6 +71,12 @@ pub struct ColumnDoc {
     pub source: String,
     /// What it holds.
     pub description: String,
+    /// Whether UPDATE can change it in place.
+    #[serde(default)]
+    pub updatable: bool,
+    /// Whether the API sets it (INSERT and UPDATE must not).
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// Whether a resource lists or gets.
@@ -128,6 +134,18 @@ pub enum Verb {
     Delete,
 }
 
+impl Verb {
+    /// The SQL keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Select => "SELECT",
+            Self::Insert => "INSERT",
+            Self::Update => "UPDATE",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
 /// Where a column's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -150,6 +168,10 @@ pub struct Column {
     pub source: Source,
     /// What it holds.
     pub description: String,
+    /// Whether UPDATE can change it in place.
+    pub updatable: bool,
+    /// Whether the API sets it (INSERT and UPDATE must not).
+    pub read_only: bool,
 }
 
 /// A resolved resource: one SQL table.
@@ -204,6 +226,31 @@ impl Resource {
                 .as_deref()
                 .map(|target| (k.name.as_str(), target))
         })
+    }
+
+    /// The column named `name` (case-insensitive).
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The column whose API member is `member` (case-insensitive): stackql's CamelCase names
+    /// (`EcrRepositoryPrefix`) are the members with a capital first letter.
+    pub fn column_by_member(&self, member: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| matches!(&c.source, Source::Field(f) if f.eq_ignore_ascii_case(member)))
+    }
+
+    /// The columns UPDATE can change, comma-separated (for messages).
+    pub fn updatable_names(&self) -> String {
+        self.columns
+            .iter()
+            .filter(|c| c.updatable)
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Whether a query must pin the identifier.

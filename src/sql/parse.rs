@@ -6,11 +6,21 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::ParserError;
 
 use super::rewrite::rewrite_statement;
+use crate::dml::Directive;
 use crate::error::{Error, Result};
+
+/// A statement ready for DataFusion, with what the SQL front took out of it for the provider.
+#[derive(Debug, Clone)]
+pub struct ParsedStatement {
+    /// The statement DataFusion plans.
+    pub statement: Statement,
+    /// `ON CONFLICT`, `data__PatchDocument`.
+    pub directive: Directive,
+}
 
 /// Parses every statement of `sql`; a syntax error anywhere fails the whole script, with the
 /// line and column sqlparser reports.
-pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
+pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
     let statements =
         DFParser::parse_sql_with_dialect(sql, &GenericDialect {}).map_err(|e| {
             match e.find_root() {
@@ -20,7 +30,15 @@ pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
                 other => Error::Sql(other.strip_backtrace()),
             }
         })?;
-    Ok(statements.into_iter().map(rewrite_statement).collect())
+    statements
+        .into_iter()
+        .map(|s| {
+            rewrite_statement(s).map(|(statement, directive)| ParsedStatement {
+                statement,
+                directive,
+            })
+        })
+        .collect()
 }
 
 /// Whether a statement can be planned without running the statements before it: queries,
@@ -72,7 +90,7 @@ mod tests {
         )
         .unwrap()
         .iter()
-        .map(is_self_contained)
+        .map(|p| is_self_contained(&p.statement))
         .collect();
         assert_eq!(kinds, [true, true, true, false, false]);
     }

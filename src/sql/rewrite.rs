@@ -1,14 +1,25 @@
 //! stackql-compatibility rewrites on the parsed statement: `data__Identifier` in WHERE names
-//! the resource's identifier column without being a column of `SELECT *`.
+//! the resource's identifier column without being a column of `SELECT *`; INSERT takes
+//! stackql's CamelCase column names; and the clauses DataFusion does not plan (`ON CONFLICT`,
+//! `SET data__PatchDocument`) are taken out into a [`Directive`] for the provider.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
 use datafusion::sql::parser::{CopyToSource, ExplainStatement, Statement};
-use datafusion::sql::sqlparser::ast::{Expr, Ident, VisitMut, visit_expressions_mut};
+use datafusion::sql::sqlparser::ast::{
+    Assignment, AssignmentTarget, Expr, Ident, Insert, ObjectName, ObjectNamePart, OnConflict,
+    OnConflictAction, OnInsert, Statement as Sql, TableObject, Update, Value as SqlValue, VisitMut,
+    visit_expressions_mut,
+};
 
-use crate::schema::schemas;
+use crate::dml::{Directive, OnConflict as Conflict};
+use crate::error::{Error, Result};
+use crate::schema::{Resource, schemas};
+
+/// stackql's pseudo-column holding a JSON Patch in UPDATE.
+pub const PATCH_COLUMN: &str = "data__PatchDocument";
 
 /// Alias (lowercase) → the column it stands for, from every resource's key columns.
 static ALIASES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
@@ -22,10 +33,16 @@ static ALIASES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Replaces alias identifiers (`data__Identifier`, any case, bare or qualified) by their column.
-pub fn rewrite_statement(statement: Statement) -> Statement {
-    match statement {
+/// Applies every rewrite; answers the statement DataFusion plans and the directive beside it.
+pub fn rewrite_statement(statement: Statement) -> Result<(Statement, Directive)> {
+    let mut directive = Directive::default();
+    let statement = match statement {
         Statement::Statement(mut s) => {
+            match &mut *s {
+                Sql::Insert(insert) => rewrite_insert(insert, &mut directive)?,
+                Sql::Update(update) => rewrite_update(update, &mut directive)?,
+                _ => {}
+            }
             rewrite(&mut *s);
             Statement::Statement(s)
         }
@@ -36,13 +53,154 @@ pub fn rewrite_statement(statement: Statement) -> Statement {
             Statement::CopyTo(copy)
         }
         Statement::Explain(ExplainStatement { options, statement }) => {
+            let (inner, inner_directive) = rewrite_statement(*statement)?;
+            directive = inner_directive;
             Statement::Explain(ExplainStatement {
                 options,
-                statement: Box::new(rewrite_statement(*statement)),
+                statement: Box::new(inner),
             })
         }
         other => other,
+    };
+    Ok((statement, directive))
+}
+
+/// The resource a DML statement targets, by its table name's last part.
+fn target_resource(name: &ObjectName) -> Option<&'static Resource> {
+    let table = name.0.last()?.as_ident()?.value.to_ascii_lowercase();
+    schemas().resources.iter().find(|r| r.name() == table)
+}
+
+/// CamelCase columns (`EcrRepositoryPrefix`) become snake_case, and `ON CONFLICT` a directive.
+fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> {
+    let TableObject::TableName(name) = &insert.table else {
+        return Ok(());
+    };
+    let Some(resource) = target_resource(name) else {
+        return Ok(());
+    };
+    for column in &mut insert.columns {
+        if let Some(ObjectNamePart::Identifier(ident)) = column.0.last_mut()
+            && resource.column(&ident.value).is_none()
+            && let Some(c) = resource.column_by_member(&ident.value)
+        {
+            *ident = Ident::new(c.name.clone());
+        }
     }
+    directive.on_conflict = match insert.on.take() {
+        None => None,
+        Some(OnInsert::OnConflict(OnConflict {
+            action: OnConflictAction::DoNothing,
+            ..
+        })) => Some(Conflict::DoNothing),
+        Some(OnInsert::OnConflict(OnConflict {
+            action: OnConflictAction::DoUpdate(update),
+            ..
+        })) => Some(Conflict::DoUpdate(excluded_columns(
+            resource,
+            &update.assignments,
+            update.selection.is_some(),
+        )?)),
+        Some(_) => {
+            return Err(Error::Usage(
+                "ON DUPLICATE KEY UPDATE is not supported: use ON CONFLICT DO UPDATE SET credential_arn = EXCLUDED.credential_arn".into(),
+            ));
+        }
+    };
+    Ok(())
+}
+
+/// The columns of `ON CONFLICT DO UPDATE SET c = EXCLUDED.c, …`; only updatable columns.
+fn excluded_columns(
+    resource: &Resource,
+    assignments: &[Assignment],
+    filtered: bool,
+) -> Result<Vec<String>> {
+    let usage = || {
+        Error::Usage(format!(
+            "ON CONFLICT DO UPDATE supports SET <column> = EXCLUDED.<column> for {} only",
+            resource.updatable_names()
+        ))
+    };
+    if filtered || assignments.is_empty() {
+        return Err(usage());
+    }
+    assignments
+        .iter()
+        .map(|a| {
+            let AssignmentTarget::ColumnName(target) = &a.target else {
+                return Err(usage());
+            };
+            let target = target
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.clone())
+                .unwrap_or_default();
+            let source = match &a.value {
+                Expr::CompoundIdentifier(parts)
+                    if parts.len() == 2 && parts[0].value.eq_ignore_ascii_case("excluded") =>
+                {
+                    &parts[1].value
+                }
+                _ => return Err(usage()),
+            };
+            match resource
+                .column(&target)
+                .or_else(|| resource.column_by_member(&target))
+            {
+                Some(c) if c.updatable && source.eq_ignore_ascii_case(&target) => {
+                    Ok(c.name.clone())
+                }
+                _ => Err(usage()),
+            }
+        })
+        .collect()
+}
+
+/// `SET data__PatchDocument = '<patch>'` becomes a directive; when it was the only assignment,
+/// an identity assignment keeps the statement valid SQL (DataFusion drops identities).
+fn rewrite_update(update: &mut Update, directive: &mut Directive) -> Result<()> {
+    let mut kept = Vec::new();
+    for a in std::mem::take(&mut update.assignments) {
+        let is_patch = matches!(&a.target, AssignmentTarget::ColumnName(n)
+            if n.0.last().and_then(|p| p.as_ident()).is_some_and(|i| i.value.eq_ignore_ascii_case(PATCH_COLUMN)));
+        if !is_patch {
+            kept.push(a);
+            continue;
+        }
+        match &a.value {
+            Expr::Value(v) => match &v.value {
+                SqlValue::SingleQuotedString(text) | SqlValue::DoubleQuotedString(text) => {
+                    directive.patch_document = Some(text.clone());
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{PATCH_COLUMN} must be a string literal holding an RFC 6902 JSON Patch"
+                    )));
+                }
+            },
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{PATCH_COLUMN} must be a string literal holding an RFC 6902 JSON Patch"
+                )));
+            }
+        }
+    }
+    if directive.patch_document.is_some() && !kept.is_empty() {
+        return Err(Error::Usage(format!(
+            "SET {PATCH_COLUMN} cannot be combined with other assignments"
+        )));
+    }
+    if kept.is_empty() {
+        let identifier = Ident::new("ecr_repository_prefix");
+        kept.push(Assignment {
+            target: AssignmentTarget::ColumnName(ObjectName::from(vec![identifier.clone()])),
+            value: Expr::Identifier(identifier),
+        });
+    }
+    update.assignments = kept;
+    Ok(())
 }
 
 fn rewrite<V: VisitMut>(node: &mut V) {
@@ -68,6 +226,7 @@ fn replace(ident: &mut Ident) {
 
 #[cfg(test)]
 mod tests {
+    use crate::dml::OnConflict as Conflict;
     use crate::sql::parse::parse_script;
 
     #[test]
@@ -77,7 +236,7 @@ mod tests {
              WHERE region = 'us-east-1' AND data__Identifier = 'ecr-public'",
         )
         .unwrap();
-        let text = s[0].to_string();
+        let text = s[0].statement.to_string();
         assert!(
             text.contains("ecr_repository_prefix = 'ecr-public'"),
             "{text}"
@@ -91,8 +250,56 @@ mod tests {
             "COPY (SELECT * FROM t WHERE t.DATA__IDENTIFIER IN ('a1', 'b2')) TO 'x.csv'",
             "EXPLAIN SELECT * FROM t WHERE data__identifier = 'a1'",
         ] {
-            let text = parse_script(sql).unwrap()[0].to_string();
+            let text = parse_script(sql).unwrap()[0].statement.to_string();
             assert!(text.contains("ecr_repository_prefix"), "{text}");
         }
+    }
+
+    #[test]
+    fn insert_takes_camel_case_and_on_conflict() {
+        let p = &parse_script(
+            "INSERT INTO aws.ecr.pull_through_cache_rules (EcrRepositoryPrefix, UpstreamRegistryUrl, region) \
+             VALUES ('q1', 'quay.io', 'us-east-1') ON CONFLICT DO UPDATE SET credential_arn = EXCLUDED.credential_arn",
+        )
+        .unwrap()[0];
+        let text = p.statement.to_string();
+        assert!(
+            text.contains("(ecr_repository_prefix, upstream_registry_url, region)"),
+            "{text}"
+        );
+        assert!(!text.contains("ON CONFLICT"), "{text}");
+        assert_eq!(
+            p.directive.on_conflict,
+            Some(Conflict::DoUpdate(vec!["credential_arn".into()]))
+        );
+        let e = parse_script("INSERT INTO aws.ecr.pull_through_cache_rules VALUES (1) ON CONFLICT DO UPDATE SET upstream_registry_url = EXCLUDED.upstream_registry_url")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("credential_arn, custom_role_arn only"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn patch_document_becomes_a_directive() {
+        let p = &parse_script(
+            r#"UPDATE aws.ecr.pull_through_cache_rule SET data__PatchDocument = '[{"op":"replace","path":"/CredentialArn","value":"x"}]' WHERE data__Identifier = 'dh'"#,
+        )
+        .unwrap()[0];
+        assert!(
+            p.directive
+                .patch_document
+                .as_deref()
+                .unwrap()
+                .contains("/CredentialArn")
+        );
+        assert!(
+            p.statement
+                .to_string()
+                .contains("SET ecr_repository_prefix = ecr_repository_prefix"),
+            "{}",
+            p.statement
+        );
     }
 }

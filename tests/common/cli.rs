@@ -131,6 +131,7 @@ pub async fn session(sb: &Sandbox, regions: &[&str]) -> Session {
     Session::new(SessionOptions {
         aws: settings(sb, regions),
         strict: false,
+        ..SessionOptions::default()
     })
     .await
     .expect("the session opens")

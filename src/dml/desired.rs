@@ -1,0 +1,431 @@
+//! Rows an INSERT (or MERGE source) asks for, and their validation before any call: every row
+//! is checked, and each problem names the row, the column and the rule broken.
+
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::calls::Mutation;
+use super::state::RuleState;
+use crate::ecr::constraints::{self as c, ROOT_PREFIX};
+use crate::ecr::upstream::UpstreamRegistry;
+use crate::error::{Error, Result};
+use crate::provider::pushdown::check_region;
+use crate::schema::Resource;
+
+/// At most this many problems are listed before "and N more".
+const MAX_LISTED: usize = 20;
+
+/// A desired rule: one row of the statement, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredRule {
+    /// The row number in the statement's input (1-based).
+    pub row: usize,
+    /// Column values by name.
+    pub values: RuleState,
+}
+
+impl DesiredRule {
+    /// The rows of `batches`, numbered from 1.
+    pub fn from_batches(batches: &[RecordBatch]) -> Vec<DesiredRule> {
+        batches
+            .iter()
+            .flat_map(RuleState::from_batch)
+            .enumerate()
+            .map(|(i, values)| DesiredRule { row: i + 1, values })
+            .collect()
+    }
+
+    fn get(&self, column: &str) -> Option<&str> {
+        self.values.get(column)
+    }
+
+    /// The region this row goes to: its `region` column, else the session's only region.
+    pub fn region(&self, default_regions: &Result<Vec<String>, String>) -> Result<String, String> {
+        if let Some(r) = self.get("region") {
+            return Ok(r.to_string());
+        }
+        match default_regions {
+            Ok(regions) if regions.len() == 1 => Ok(regions[0].clone()),
+            Ok(regions) => Err(format!(
+                "row {}: region is not set and the session has {} regions ({}): give the row a region",
+                self.row,
+                regions.len(),
+                regions.join(", ")
+            )),
+            Err(why) => Err(format!("row {}: region is not set, and {why}", self.row)),
+        }
+    }
+
+    /// Every problem of this row, checked against ECR's constraints without calling it.
+    pub fn problems(
+        &self,
+        resource: &Resource,
+        known_regions: &[String],
+        region: &Result<String, String>,
+    ) -> Vec<String> {
+        let mut out = self.column_problems(resource, known_regions, region);
+        if let Err(e) = region {
+            out.insert(0, e.clone());
+        }
+        out
+    }
+
+    fn column_problems(
+        &self,
+        resource: &Resource,
+        known_regions: &[String],
+        region: &Result<String, String>,
+    ) -> Vec<String> {
+        let row = self.row;
+        let mut out = Vec::new();
+        let mut bad = |column: &str, why: String| out.push(format!("row {row}: {column}: {why}"));
+        for col in resource.columns.iter().filter(|c| c.read_only) {
+            if self.get(&col.name).is_some() {
+                bad(
+                    &col.name,
+                    "is set by AWS and cannot be given (leave it out or NULL)".into(),
+                );
+            }
+        }
+        match region {
+            Ok(r) => {
+                if let Err(e) = check_region(r, known_regions) {
+                    bad("region", e.to_string());
+                }
+            }
+            Err(_) => {}
+        }
+        let prefix = self.get("ecr_repository_prefix");
+        match prefix {
+            None => bad(
+                "ecr_repository_prefix",
+                "is required (stackql: EcrRepositoryPrefix)".into(),
+            ),
+            Some(p) => {
+                if let Err(why) = c::check_prefix(p) {
+                    bad(
+                        "ecr_repository_prefix",
+                        format!("'{p}': {}", member_rule(&why)),
+                    );
+                }
+            }
+        }
+        if let Some(p) = self.get("upstream_repository_prefix") {
+            if let Err(why) = c::check_prefix(p) {
+                bad(
+                    "upstream_repository_prefix",
+                    format!("'{p}': {}", member_rule(&why)),
+                );
+            } else if prefix == Some(ROOT_PREFIX) && p != ROOT_PREFIX {
+                bad(
+                    "upstream_repository_prefix",
+                    "can only be set when ecr_repository_prefix is not ROOT".into(),
+                );
+            }
+        }
+        if let Some(arn) = self.get("credential_arn")
+            && let Err(why) = c::check_credential_arn(arn)
+        {
+            bad("credential_arn", format!("'{arn}': {}", member_rule(&why)));
+        }
+        if let Some(arn) = self.get("custom_role_arn") {
+            if let Err(why) = c::check_custom_role_arn(arn) {
+                bad("custom_role_arn", member_rule(&why));
+            } else if c::role_arn_account(arn).is_none() {
+                bad(
+                    "custom_role_arn",
+                    format!("'{arn}' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+                );
+            }
+        }
+        let named = match self.get("upstream_registry") {
+            Some(name) => match UpstreamRegistry::parse(name) {
+                Some(u) => Some(u),
+                None => {
+                    bad(
+                        "upstream_registry",
+                        format!(
+                            "'{name}' is not an upstream registry; expected one of {}",
+                            UpstreamRegistry::names()
+                        ),
+                    );
+                    return out;
+                }
+            },
+            None => None,
+        };
+        let Some(url) = self.get("upstream_registry_url") else {
+            bad(
+                "upstream_registry_url",
+                "is required (stackql: UpstreamRegistryUrl)".into(),
+            );
+            return out;
+        };
+        let Some(inferred) = UpstreamRegistry::from_url(url) else {
+            let examples: Vec<String> = UpstreamRegistry::ALL
+                .iter()
+                .map(|u| u.example_url().to_string())
+                .collect();
+            bad(
+                "upstream_registry_url",
+                format!(
+                    "'{url}' is not an upstream ECR can cache; supported: {}",
+                    examples.join(", ")
+                ),
+            );
+            return out;
+        };
+        if let Some(named) = named
+            && named != inferred
+        {
+            bad(
+                "upstream_registry",
+                format!(
+                    "'{named}' does not match upstream_registry_url '{url}' (that is {inferred})"
+                ),
+            );
+        }
+        let credential = self.get("credential_arn");
+        if inferred.requires_credential() && credential.is_none() {
+            bad(
+                "credential_arn",
+                format!(
+                    "is required for the upstream registry {inferred} (a Secrets Manager secret named ecr-pullthroughcache/…)"
+                ),
+            );
+        }
+        if !inferred.accepts_credential() && credential.is_some() {
+            bad(
+                "credential_arn",
+                format!("must be NULL: the upstream registry {inferred} takes no credential"),
+            );
+        }
+        if !inferred.accepts_custom_role() && self.get("custom_role_arn").is_some() {
+            bad(
+                "custom_role_arn",
+                format!("must be NULL: a custom role is only for ecr upstreams, not {inferred}"),
+            );
+        }
+        out
+    }
+
+    /// The CreatePullThroughCacheRule call for this (validated) row.
+    pub fn create(&self) -> Mutation {
+        let own = |c: &str| self.get(c).map(str::to_string);
+        Mutation::Create {
+            prefix: own("ecr_repository_prefix").unwrap_or_default(),
+            upstream_registry_url: own("upstream_registry_url").unwrap_or_default(),
+            upstream_registry: own("upstream_registry"),
+            upstream_repository_prefix: own("upstream_repository_prefix"),
+            credential_arn: own("credential_arn"),
+            custom_role_arn: own("custom_role_arn"),
+        }
+    }
+}
+
+/// Validates every row; the error lists every problem (the first 20).
+pub fn validate_all(
+    rows: &[DesiredRule],
+    resource: &Resource,
+    known_regions: &[String],
+    default_regions: &Result<Vec<String>, String>,
+) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut regions = Vec::with_capacity(rows.len());
+    for row in rows {
+        let region = row.region(default_regions);
+        problems.extend(row.problems(resource, known_regions, &region));
+        regions.push(region.unwrap_or_default());
+    }
+    if problems.is_empty() {
+        return Ok(regions);
+    }
+    let more = problems.len().saturating_sub(MAX_LISTED);
+    let mut text = format!(
+        "{} problem(s) in the rows; nothing was sent:\n  {}",
+        problems.len(),
+        problems
+            .iter()
+            .take(MAX_LISTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+    if more > 0 {
+        text.push_str(&format!("\n  … and {more} more"));
+    }
+    Err(Error::Usage(text))
+}
+
+/// "Member must have length …" as a rule about the column.
+fn member_rule(why: &str) -> String {
+    why.replace("Member must", "must")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::schemas;
+
+    fn resource() -> &'static Resource {
+        schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap()
+    }
+
+    fn row(pairs: &[(&str, &str)]) -> DesiredRule {
+        DesiredRule {
+            row: 3,
+            values: RuleState(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn problems(r: &DesiredRule) -> Vec<String> {
+        let regions = Ok(vec!["us-east-1".to_string()]);
+        r.problems(resource(), &schemas().provider.regions, &r.region(&regions))
+    }
+
+    const DH_SECRET: &str =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-Ab12";
+
+    #[test]
+    fn a_good_row_has_no_problem_and_creates() {
+        let r = row(&[
+            ("ecr_repository_prefix", "dh"),
+            ("upstream_registry_url", "registry-1.docker.io"),
+            ("credential_arn", DH_SECRET),
+        ]);
+        assert!(problems(&r).is_empty(), "{:?}", problems(&r));
+        assert_eq!(r.create().prefix(), "dh");
+    }
+
+    #[test]
+    fn each_rule_is_named_with_row_and_column() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("upstream_registry_url", "quay.io")],
+                "row 3: ecr_repository_prefix: is required",
+            ),
+            (
+                &[("ecr_repository_prefix", "q")],
+                "row 3: upstream_registry_url: is required",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "Bad"),
+                    ("upstream_registry_url", "quay.io"),
+                ],
+                "row 3: ecr_repository_prefix: 'Bad': must satisfy regular expression",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "dh"),
+                    ("upstream_registry_url", "registry-1.docker.io"),
+                ],
+                "row 3: credential_arn: is required for the upstream registry docker-hub",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("credential_arn", DH_SECRET),
+                ],
+                "row 3: credential_arn: must be NULL",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "docker.io"),
+                ],
+                "row 3: upstream_registry_url: 'docker.io' is not an upstream",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("upstream_registry", "ecr-public"),
+                ],
+                "row 3: upstream_registry: 'ecr-public' does not match",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("upstream_registry", "dockerhub"),
+                ],
+                "row 3: upstream_registry: 'dockerhub' is not an upstream registry",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "ROOT"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("upstream_repository_prefix", "team"),
+                ],
+                "row 3: upstream_repository_prefix: can only be set when",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("registry_id", "123456789012"),
+                ],
+                "row 3: registry_id: is set by AWS",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("region", "eu-wst-1"),
+                ],
+                "row 3: region: unknown region 'eu-wst-1'",
+            ),
+            (
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                    ("credential_arn", "arn:nope"),
+                ],
+                "row 3: credential_arn: 'arn:nope': must have length",
+            ),
+        ];
+        for (pairs, want) in cases {
+            let got = problems(&row(pairs));
+            assert!(
+                got.iter().any(|p| p.starts_with(want)),
+                "want {want:?}, got {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn region_defaults_only_to_a_single_session_region() {
+        let r = row(&[
+            ("ecr_repository_prefix", "q1"),
+            ("upstream_registry_url", "quay.io"),
+        ]);
+        assert_eq!(
+            r.region(&Ok(vec!["eu-west-1".into()])),
+            Ok("eu-west-1".into())
+        );
+        assert!(
+            r.region(&Ok(vec!["a".into(), "b".into()]))
+                .unwrap_err()
+                .contains("give the row a region")
+        );
+        let all = validate_all(
+            &[r.clone(), r],
+            resource(),
+            &schemas().provider.regions,
+            &Ok(vec!["x".into(), "y".into()]),
+        );
+        let text = all.unwrap_err().to_string();
+        assert!(
+            text.starts_with("2 problem(s) in the rows; nothing was sent"),
+            "{text}"
+        );
+    }
+}

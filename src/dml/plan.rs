@@ -1,0 +1,379 @@
+//! Pure planners: desired rows or matched rules in, the exact API calls out (with counts).
+
+use std::collections::HashMap;
+
+use super::calls::{ApiCall, Mutation};
+use super::desired::DesiredRule;
+use super::directive::OnConflict;
+use super::state::RuleState;
+use crate::ecr::constraints::ROOT_PREFIX;
+use crate::error::{Error, Result};
+
+/// The calls of a statement and what they amount to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallPlan {
+    /// The mutating calls, in order.
+    pub calls: Vec<ApiCall>,
+    /// Rules to create.
+    pub created: usize,
+    /// Rules to update.
+    pub updated: usize,
+    /// Rules to delete.
+    pub deleted: usize,
+    /// Rules already as asked (no call).
+    pub unchanged: usize,
+}
+
+impl CallPlan {
+    /// The row count a statement reports: rules changed.
+    pub fn count(&self) -> u64 {
+        (self.created + self.updated + self.deleted) as u64
+    }
+
+    /// "created 2, updated 1, unchanged 3" (only the non-zero parts; "no change" when empty).
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = [
+            ("created", self.created),
+            ("updated", self.updated),
+            ("deleted", self.deleted),
+            ("unchanged", self.unchanged),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(w, n)| format!("{w} {n}"))
+        .collect();
+        if parts.is_empty() {
+            "no change".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Map key of a rule: region and prefix without its trailing `/` (ECR's identity).
+pub fn rule_key(region: &str, prefix: &str) -> (String, String) {
+    (region.to_string(), prefix.trim_end_matches('/').to_string())
+}
+
+/// Columns fixed at creation: a difference means the rule must be replaced.
+const CREATE_ONLY: [&str; 3] = [
+    "upstream_registry_url",
+    "upstream_registry",
+    "upstream_repository_prefix",
+];
+
+/// Plans an INSERT: a Create per row, except where `on_conflict` decides for existing rules.
+pub fn plan_insert(
+    rows: &[DesiredRule],
+    regions: &[String],
+    existing: &HashMap<(String, String), RuleState>,
+    on_conflict: Option<&OnConflict>,
+) -> Result<CallPlan> {
+    let mut plan = CallPlan::default();
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for (row, region) in rows.iter().zip(regions) {
+        let create = row.create();
+        let key = rule_key(region, create.prefix());
+        if let Some(first) = seen.insert(key.clone(), row.row) {
+            return Err(Error::Usage(format!(
+                "rows {first} and {} both ask for rule '{}' in {region}; nothing was sent",
+                row.row,
+                create.prefix()
+            )));
+        }
+        let current = existing.get(&key);
+        match (current, on_conflict) {
+            (Some(_), Some(OnConflict::DoNothing)) => plan.unchanged += 1,
+            (Some(cur), Some(OnConflict::DoUpdate(columns))) => {
+                check_same_creation(row, cur, region)?;
+                let wanted: Vec<(String, Option<String>)> = columns
+                    .iter()
+                    .map(|c| (c.clone(), row.values.get(c).map(str::to_string)))
+                    .collect();
+                match update_call(cur, &wanted, Some(row.row))? {
+                    Some(call) => {
+                        plan.calls.push(call);
+                        plan.updated += 1;
+                    }
+                    None => plan.unchanged += 1,
+                }
+            }
+            _ => {
+                plan.calls.push(ApiCall {
+                    region: region.clone(),
+                    mutation: create,
+                    row: Some(row.row),
+                });
+                plan.created += 1;
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Plans an UPDATE: per matched rule, a call only where a new value differs.
+pub fn plan_update(
+    matches: &[RuleState],
+    new_values: &[Vec<(String, Option<String>)>],
+) -> Result<CallPlan> {
+    let mut plan = CallPlan::default();
+    for (current, wanted) in matches.iter().zip(new_values) {
+        match update_call(current, wanted, None)? {
+            Some(call) => {
+                plan.calls.push(call);
+                plan.updated += 1;
+            }
+            None => plan.unchanged += 1,
+        }
+    }
+    Ok(plan)
+}
+
+/// Plans a DELETE of exactly the matched rules.
+pub fn plan_delete(matches: &[RuleState]) -> CallPlan {
+    CallPlan {
+        calls: matches
+            .iter()
+            .map(|m| ApiCall {
+                region: m.region().to_string(),
+                mutation: Mutation::Delete {
+                    prefix: m.prefix().to_string(),
+                },
+                row: None,
+            })
+            .collect(),
+        deleted: matches.len(),
+        ..CallPlan::default()
+    }
+}
+
+/// The UpdatePullThroughCacheRule call that brings `current` to `wanted`, if anything differs.
+fn update_call(
+    current: &RuleState,
+    wanted: &[(String, Option<String>)],
+    row: Option<usize>,
+) -> Result<Option<ApiCall>> {
+    let mut changed: HashMap<&str, String> = HashMap::new();
+    for (column, value) in wanted {
+        match (value, current.get(column)) {
+            (Some(new), old) if old != Some(new.as_str()) => {
+                changed.insert(column.as_str(), new.clone());
+            }
+            (None, Some(_)) => {
+                return Err(Error::Usage(format!(
+                    "cannot set {column} of rule '{}' in {} to NULL: UpdatePullThroughCacheRule replaces a value \
+                     but cannot remove it (delete and re-create the rule without it)",
+                    current.prefix(),
+                    current.region()
+                )));
+            }
+            _ => {}
+        }
+    }
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ApiCall {
+        region: current.region().to_string(),
+        mutation: Mutation::Update {
+            prefix: current.prefix().to_string(),
+            credential_arn: changed.remove("credential_arn"),
+            custom_role_arn: changed.remove("custom_role_arn"),
+        },
+        row,
+    }))
+}
+
+/// A conflicting row must describe the same upstream as the existing rule.
+fn check_same_creation(row: &DesiredRule, current: &RuleState, region: &str) -> Result<()> {
+    for column in CREATE_ONLY {
+        let want = row.values.get(column);
+        let have = current.get(column);
+        // An unset upstream_registry is inferred, and an unset upstream prefix means ROOT.
+        let differs = match (want, column) {
+            (None, "upstream_repository_prefix") => have.is_some_and(|h| h != ROOT_PREFIX),
+            (None, _) => false,
+            (Some(w), _) => Some(w) != have,
+        };
+        if differs {
+            return Err(Error::Usage(format!(
+                "row {}: rule '{}' in {region} exists with {column} '{}', the row asks for '{}': only \
+                 credential_arn and custom_role_arn change in place; DELETE the rule first to re-create it",
+                row.row,
+                current.prefix(),
+                have.unwrap_or("NULL"),
+                want.unwrap_or("NULL")
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(pairs: &[(&str, &str)]) -> RuleState {
+        RuleState(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .collect(),
+        )
+    }
+
+    fn desired(row: usize, pairs: &[(&str, &str)]) -> DesiredRule {
+        DesiredRule {
+            row,
+            values: state(pairs),
+        }
+    }
+
+    const A: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/a";
+    const B: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/b";
+
+    fn existing() -> HashMap<(String, String), RuleState> {
+        let dh = state(&[
+            ("region", "us-east-1"),
+            ("ecr_repository_prefix", "dh"),
+            ("upstream_registry_url", "registry-1.docker.io"),
+            ("upstream_registry", "docker-hub"),
+            ("upstream_repository_prefix", "ROOT"),
+            ("credential_arn", A),
+        ]);
+        HashMap::from([(rule_key("us-east-1", "dh"), dh)])
+    }
+
+    #[test]
+    fn insert_creates_new_rules_and_respects_on_conflict() {
+        let rows = [
+            desired(
+                1,
+                &[
+                    ("ecr_repository_prefix", "dh"),
+                    ("upstream_registry_url", "registry-1.docker.io"),
+                    ("credential_arn", B),
+                ],
+            ),
+            desired(
+                2,
+                &[
+                    ("ecr_repository_prefix", "q1"),
+                    ("upstream_registry_url", "quay.io"),
+                ],
+            ),
+        ];
+        let regions = ["us-east-1".to_string(), "us-east-1".to_string()];
+        let plain = plan_insert(&rows, &regions, &HashMap::new(), None).unwrap();
+        assert_eq!((plain.created, plain.calls.len()), (2, 2));
+        let nothing =
+            plan_insert(&rows, &regions, &existing(), Some(&OnConflict::DoNothing)).unwrap();
+        assert_eq!(
+            (
+                nothing.created,
+                nothing.unchanged,
+                nothing.summary().as_str()
+            ),
+            (1, 1, "created 1, unchanged 1")
+        );
+        let update = plan_insert(
+            &rows,
+            &regions,
+            &existing(),
+            Some(&OnConflict::DoUpdate(vec!["credential_arn".into()])),
+        )
+        .unwrap();
+        assert_eq!((update.created, update.updated), (1, 1));
+        assert_eq!(
+            update.calls[0].mutation,
+            Mutation::Update {
+                prefix: "dh".into(),
+                credential_arn: Some(B.into()),
+                custom_role_arn: None
+            }
+        );
+        assert_eq!(update.count(), 2);
+    }
+
+    #[test]
+    fn equal_values_make_no_call() {
+        let rows = [desired(
+            1,
+            &[
+                ("ecr_repository_prefix", "dh"),
+                ("upstream_registry_url", "registry-1.docker.io"),
+                ("credential_arn", A),
+            ],
+        )];
+        let p = plan_insert(
+            &rows,
+            &["us-east-1".into()],
+            &existing(),
+            Some(&OnConflict::DoUpdate(vec![
+                "credential_arn".into(),
+                "custom_role_arn".into(),
+            ])),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.calls.len(), p.unchanged, p.summary().as_str()),
+            (0, 1, "unchanged 1")
+        );
+    }
+
+    #[test]
+    fn a_different_upstream_needs_replacement() {
+        let rows = [desired(
+            4,
+            &[
+                ("ecr_repository_prefix", "dh"),
+                ("upstream_registry_url", "ghcr.io"),
+                ("credential_arn", A),
+            ],
+        )];
+        let e = plan_insert(
+            &rows,
+            &["us-east-1".into()],
+            &existing(),
+            Some(&OnConflict::DoUpdate(vec!["credential_arn".into()])),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("row 4: rule 'dh' in us-east-1 exists with upstream_registry_url 'registry-1.docker.io'"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_rows_and_unsetting_are_refused() {
+        let rows = [
+            desired(1, &[("ecr_repository_prefix", "q1")]),
+            desired(2, &[("ecr_repository_prefix", "q1/")]),
+        ];
+        let e = plan_insert(
+            &rows,
+            &["us-east-1".into(), "us-east-1".into()],
+            &HashMap::new(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("rows 1 and 2 both ask for rule"),
+            "{e}"
+        );
+        let cur = existing().into_values().next().unwrap();
+        let e = plan_update(&[cur], &[vec![("credential_arn".into(), None)]]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot set credential_arn of rule 'dh' in us-east-1 to NULL"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn delete_plans_exactly_the_matches() {
+        let p = plan_delete(&existing().into_values().collect::<Vec<_>>());
+        assert_eq!(p.count(), 1);
+        assert_eq!(
+            p.calls[0].to_string(),
+            r#"DeletePullThroughCacheRule us-east-1 {"ecrRepositoryPrefix":"dh"}"#
+        );
+    }
+}

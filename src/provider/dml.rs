@@ -1,0 +1,510 @@
+//! DML execution: INSERT, UPDATE and DELETE as one ExecutionPlan each. Planning makes no call;
+//! when run, it reads what it needs, validates everything, plans the exact mutating calls (pure,
+//! in `dml::plan`), then makes them one by one — or, with `--dry-run`, only reports them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array,
+};
+use datafusion::arrow::compute::{and, cast, concat_batches, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::common::DFSchema;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use json_patch::Patch;
+
+use super::pushdown::{ScanRequest, plan_request};
+use super::table::ProviderContext;
+use crate::aws::convert::rules_batch;
+use crate::dml::desired::validate_all;
+use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
+use crate::dml::{DesiredRule, OnConflict, RuleState, patch};
+use crate::error::{Error, Result};
+use crate::schema::{Column, Resource, schemas};
+
+/// Which rules an UPDATE or DELETE acts on: the API request, the regions, and every WHERE
+/// filter compiled against the table (re-checked on the rules read, since not all are pushed).
+pub struct MatchRequest {
+    request: ScanRequest,
+    regions: Vec<String>,
+    filters: Vec<Arc<dyn PhysicalExpr>>,
+    schema: DFSchema,
+    bulk: bool,
+}
+
+impl MatchRequest {
+    /// Compiles an expression over the table's columns.
+    pub fn physical(&self, state: &dyn Session, expr: Expr) -> DfResult<Arc<dyn PhysicalExpr>> {
+        state.create_physical_expr(expr, &self.schema)
+    }
+}
+
+/// Plans which rules an UPDATE or DELETE touches; refuses an unpinned (bulk) statement
+/// without `--allow-bulk` (a dry run may still show what it would match).
+pub fn dml_request(
+    resource: &'static Resource,
+    state: &dyn Session,
+    filters: &[Expr],
+    context: &ProviderContext,
+    verb: &str,
+) -> DfResult<MatchRequest> {
+    let known = &schemas().provider.regions;
+    let request = plan_request(resource, filters, None, known)?;
+    let bulk = request.identifiers.is_none();
+    if bulk && !context.allow_bulk && !context.dry_run {
+        let scope = if filters.is_empty() {
+            "has no WHERE"
+        } else {
+            "does not pin identifiers"
+        };
+        return Err(Error::Usage(format!(
+            "{verb} {scope}, so it would act on every matching rule: pin them with \
+             WHERE data__Identifier = '…' (or ecr_repository_prefix IN (…)), or pass --allow-bulk to act on \
+             exactly the rules it matches (review them first with --dry-run); nothing was sent"
+        ))
+        .into());
+    }
+    let regions: Vec<String> = match &request.regions {
+        Some(pinned) => pinned.iter().cloned().collect(),
+        None => context.default_regions.clone().map_err(Error::Usage)?,
+    };
+    let schema = DFSchema::try_from(resource.arrow_schema().as_ref().clone())?;
+    let filters = filters
+        .iter()
+        .map(|f| state.create_physical_expr(f.clone(), &schema))
+        .collect::<DfResult<Vec<_>>>()?;
+    Ok(MatchRequest {
+        request,
+        regions,
+        filters,
+        schema,
+        bulk,
+    })
+}
+
+enum Kind {
+    Insert {
+        input: Arc<dyn ExecutionPlan>,
+        on_conflict: Option<OnConflict>,
+    },
+    Update {
+        matches: Arc<MatchRequest>,
+        assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
+        patch: Option<Patch>,
+    },
+    Delete {
+        matches: Arc<MatchRequest>,
+    },
+}
+
+/// One DML statement on one resource; answers a single `count` row.
+pub struct DmlExec {
+    resource: &'static Resource,
+    kind: Arc<Kind>,
+    context: Arc<ProviderContext>,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for DmlExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DmlExec({})", self.verb())
+    }
+}
+
+/// The schema of every DML result: the rows changed.
+pub fn count_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::UInt64,
+        false,
+    )]))
+}
+
+impl DmlExec {
+    fn new(resource: &'static Resource, kind: Kind, context: Arc<ProviderContext>) -> Self {
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(count_schema()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        Self {
+            resource,
+            kind: Arc::new(kind),
+            context,
+            properties: Arc::new(properties),
+        }
+    }
+
+    /// INSERT of the rows `input` produces.
+    pub fn insert(
+        resource: &'static Resource,
+        input: Arc<dyn ExecutionPlan>,
+        on_conflict: Option<OnConflict>,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        Self::new(resource, Kind::Insert { input, on_conflict }, context)
+    }
+
+    /// UPDATE of the matched rules.
+    pub fn update(
+        resource: &'static Resource,
+        matches: MatchRequest,
+        assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
+        patch: Option<Patch>,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        Self::new(
+            resource,
+            Kind::Update {
+                matches: Arc::new(matches),
+                assignments,
+                patch,
+            },
+            context,
+        )
+    }
+
+    /// DELETE of the matched rules.
+    pub fn delete(
+        resource: &'static Resource,
+        matches: MatchRequest,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        Self::new(
+            resource,
+            Kind::Delete {
+                matches: Arc::new(matches),
+            },
+            context,
+        )
+    }
+
+    fn verb(&self) -> &'static str {
+        match *self.kind {
+            Kind::Insert { .. } => "INSERT",
+            Kind::Update { .. } => "UPDATE",
+            Kind::Delete { .. } => "DELETE",
+        }
+    }
+}
+
+impl DisplayAs for DmlExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "DmlExec: {} aws.{}.{}",
+            self.verb(),
+            self.resource.doc.service,
+            self.resource.name()
+        )?;
+        match &*self.kind {
+            Kind::Insert { on_conflict, .. } => match on_conflict {
+                Some(OnConflict::DoNothing) => write!(f, ", on_conflict=do_nothing"),
+                Some(OnConflict::DoUpdate(cols)) => {
+                    write!(f, ", on_conflict=do_update[{}]", cols.join(", "))
+                }
+                None => Ok(()),
+            },
+            Kind::Update { matches, .. } | Kind::Delete { matches } => {
+                write!(f, ", regions=[{}]", matches.regions.join(", "))?;
+                match &matches.request.identifiers {
+                    Some(ids) => write!(
+                        f,
+                        ", {}=[{}]",
+                        self.resource.doc.identifier,
+                        ids.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    None => write!(f, ", bulk"),
+                }
+            }
+        }
+    }
+}
+
+impl ExecutionPlan for DmlExec {
+    fn name(&self) -> &str {
+        "DmlExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        match &*self.kind {
+            Kind::Insert { input, .. } => vec![input],
+            _ => vec![],
+        }
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        match (&*self.kind, children.into_iter().next()) {
+            (Kind::Insert { on_conflict, .. }, Some(input)) => Ok(Arc::new(Self::insert(
+                self.resource,
+                input,
+                on_conflict.clone(),
+                Arc::clone(&self.context),
+            ))),
+            _ => Ok(self),
+        }
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        task: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let (resource, kind, context) = (
+            self.resource,
+            Arc::clone(&self.kind),
+            Arc::clone(&self.context),
+        );
+        let verb = self.verb();
+        let run = async move {
+            let count = match &*kind {
+                Kind::Insert { input, on_conflict } => {
+                    let batches =
+                        datafusion::physical_plan::collect(Arc::clone(input), task).await?;
+                    run_insert(resource, &batches, on_conflict.as_ref(), &context).await?
+                }
+                Kind::Update {
+                    matches,
+                    assignments,
+                    patch,
+                } => run_update(resource, matches, assignments, patch.as_ref(), &context).await?,
+                Kind::Delete { matches } => {
+                    let found = read_matches(resource, matches, &context, verb).await?;
+                    execute_plan(
+                        resource,
+                        verb,
+                        plan_delete(&RuleState::from_batch(&found)),
+                        &context,
+                    )
+                    .await?
+                }
+            };
+            RecordBatch::try_new(
+                count_schema(),
+                vec![Arc::new(UInt64Array::from(vec![count])) as ArrayRef],
+            )
+            .map_err(DataFusionError::from)
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            count_schema(),
+            futures::stream::once(run),
+        )))
+    }
+}
+
+async fn run_insert(
+    resource: &Resource,
+    batches: &[RecordBatch],
+    on_conflict: Option<&OnConflict>,
+    context: &ProviderContext,
+) -> Result<u64> {
+    let rows = DesiredRule::from_batches(batches);
+    let regions = validate_all(
+        &rows,
+        resource,
+        &schemas().provider.regions,
+        &context.default_regions,
+    )?;
+    let mut existing = HashMap::new();
+    if on_conflict.is_some() {
+        let mut wanted: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for (row, region) in rows.iter().zip(&regions) {
+            wanted
+                .entry(region.as_str())
+                .or_default()
+                .insert(row.values.prefix().to_string());
+        }
+        for (region, identifiers) in wanted {
+            let request = ScanRequest {
+                identifiers: Some(identifiers),
+                ..ScanRequest::default()
+            };
+            for rule in read_region(resource, region, &request, context).await? {
+                existing.insert(rule_key(rule.region(), rule.prefix()), rule);
+            }
+        }
+    }
+    let plan = plan_insert(&rows, &regions, &existing, on_conflict)?;
+    execute_plan(resource, "INSERT", plan, context).await
+}
+
+async fn run_update(
+    resource: &Resource,
+    matches: &MatchRequest,
+    assignments: &[(String, Arc<dyn PhysicalExpr>)],
+    patch: Option<&Patch>,
+    context: &ProviderContext,
+) -> Result<u64> {
+    let found = read_matches(resource, matches, context, "UPDATE").await?;
+    let states = RuleState::from_batch(&found);
+    let new_values: Vec<Vec<(String, Option<String>)>> = match patch {
+        Some(p) => states
+            .iter()
+            .map(|s| patch::apply(p, s, resource))
+            .collect::<Result<_>>()?,
+        None => {
+            let mut columns = Vec::new();
+            for (name, expr) in assignments {
+                let values = expr
+                    .evaluate(&found)
+                    .and_then(|v| v.into_array(found.num_rows()))
+                    .map_err(df)?;
+                let values =
+                    cast(&values, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
+                let strings = values
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .cloned()
+                    .unwrap_or_else(|| StringArray::new_null(found.num_rows()));
+                columns.push((name.clone(), strings));
+            }
+            (0..found.num_rows())
+                .map(|i| {
+                    columns
+                        .iter()
+                        .map(|(n, a)| (n.clone(), (!a.is_null(i)).then(|| a.value(i).to_string())))
+                        .collect()
+                })
+                .collect()
+        }
+    };
+    let plan = plan_update(&states, &new_values)?;
+    execute_plan(resource, "UPDATE", plan, context).await
+}
+
+/// Reads the rules a statement matches: the pushed request per region, then every filter.
+async fn read_matches(
+    resource: &Resource,
+    matches: &MatchRequest,
+    context: &ProviderContext,
+    verb: &str,
+) -> Result<RecordBatch> {
+    let schema = resource.arrow_schema();
+    let columns: Vec<&Column> = resource.columns.iter().collect();
+    let mut batches = Vec::new();
+    for region in &matches.regions {
+        let rules = context
+            .clients
+            .describe_rules(region, &matches.request)
+            .await?;
+        batches.push(rules_batch(Arc::clone(&schema), &columns, region, &rules)?);
+    }
+    let all = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
+    let mut keep = BooleanArray::from(vec![true; all.num_rows()]);
+    for f in &matches.filters {
+        let v = f
+            .evaluate(&all)
+            .and_then(|v| v.into_array(all.num_rows()))
+            .map_err(df)?;
+        let v = v
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .cloned()
+            .ok_or_else(|| Error::Runtime("a WHERE filter is not boolean".into()))?;
+        keep = and(&keep, &v).map_err(|e| Error::Runtime(e.to_string()))?;
+    }
+    let found = filter_record_batch(&all, &keep).map_err(|e| Error::Runtime(e.to_string()))?;
+    if matches.bulk {
+        let listed: Vec<String> = RuleState::from_batch(&found)
+            .iter()
+            .map(|s| format!("{} {}", s.region(), s.prefix()))
+            .collect();
+        context.note(format!(
+            "{verb} without pinned identifiers matches {} rule(s): {}",
+            listed.len(),
+            listed.join(", ")
+        ));
+    }
+    Ok(found)
+}
+
+/// The current state of the rules `request` names in one region.
+async fn read_region(
+    resource: &Resource,
+    region: &str,
+    request: &ScanRequest,
+    context: &ProviderContext,
+) -> Result<Vec<RuleState>> {
+    let columns: Vec<&Column> = resource.columns.iter().collect();
+    let rules = context.clients.describe_rules(region, request).await?;
+    Ok(RuleState::from_batch(&rules_batch(
+        resource.arrow_schema(),
+        &columns,
+        region,
+        &rules,
+    )?))
+}
+
+/// Makes the planned calls in order (or, in a dry run, only reports them); a failed call is
+/// reported with every call that succeeded before it.
+async fn execute_plan(
+    resource: &Resource,
+    verb: &str,
+    plan: CallPlan,
+    context: &ProviderContext,
+) -> Result<u64> {
+    let table = resource.qualified_name("aws");
+    if context.dry_run {
+        context.note(format!(
+            "dry run: {verb} on {table} would make {} call(s) ({}); nothing was changed",
+            plan.calls.len(),
+            plan.summary()
+        ));
+        for call in &plan.calls {
+            context.note(format!("  {call}"));
+        }
+        return Ok(plan.count());
+    }
+    let mut done: Vec<String> = Vec::new();
+    for call in &plan.calls {
+        if let Err(e) = context.clients.apply(call).await {
+            let row = call.row.map(|r| format!("row {r}: ")).unwrap_or_default();
+            let before = if done.is_empty() {
+                "no call had succeeded before it".to_string()
+            } else {
+                format!(
+                    "{} call(s) had succeeded before it:\n    {}",
+                    done.len(),
+                    done.join("\n    ")
+                )
+            };
+            return Err(Error::Runtime(format!(
+                "{verb} on {table} stopped at {row}{call}\n  {e}\n  {before}"
+            )));
+        }
+        done.push(call.to_string());
+    }
+    context.note(format!("{verb} on {table}: {}", plan.summary()));
+    Ok(plan.count())
+}
+
+fn df(e: DataFusionError) -> Error {
+    Error::from_datafusion(e, false)
+}
