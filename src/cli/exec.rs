@@ -60,7 +60,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let mut steps = Vec::with_capacity(statements.len());
     if statements.iter().all(|p| is_self_contained(&p.statement)) {
         for statement in statements {
-            steps.push(Step::Planned(session.plan(statement).await?));
+            steps.push(Step::Planned(Box::new(session.plan(statement).await?)));
         }
     } else {
         steps.extend(statements.into_iter().map(Step::Unplanned));
@@ -77,7 +77,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let mut failed_regions = 0;
     for (i, step) in steps.into_iter().enumerate() {
         let planned = match step {
-            Step::Planned(p) => p,
+            Step::Planned(p) => *p,
             Step::Unplanned(statement) => match session.plan(statement).await {
                 Ok(p) => p,
                 Err(e) if i > 0 && e.exit_code() == 2 => {
@@ -132,6 +132,6 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
 
 /// A statement of a script, planned ahead or not.
 enum Step {
-    Planned(PlannedStatement),
+    Planned(Box<PlannedStatement>),
     Unplanned(ParsedStatement),
 }

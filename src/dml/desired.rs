@@ -86,13 +86,10 @@ impl DesiredRule {
                 );
             }
         }
-        match region {
-            Ok(r) => {
-                if let Err(e) = check_region(r, known_regions) {
-                    bad("region", e.to_string());
-                }
-            }
-            Err(_) => {}
+        if let Ok(r) = region
+            && let Err(e) = check_region(r, known_regions)
+        {
+            bad("region", e.to_string());
         }
         let prefix = self.get("ecr_repository_prefix");
         match prefix {

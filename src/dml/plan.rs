@@ -32,16 +32,23 @@ impl CallPlan {
 
     /// "created 2, updated 1, unchanged 3" (only the non-zero parts; "no change" when empty).
     pub fn summary(&self) -> String {
-        let parts: Vec<String> = [
-            ("created", self.created),
-            ("updated", self.updated),
-            ("deleted", self.deleted),
-            ("unchanged", self.unchanged),
-        ]
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(w, n)| format!("{w} {n}"))
-        .collect();
+        self.describe(["created", "updated", "deleted"])
+    }
+
+    /// The same for a plan not carried out (a dry run): "create 2, update 1, unchanged 3".
+    pub fn intent(&self) -> String {
+        self.describe(["create", "update", "delete"])
+    }
+
+    fn describe(&self, verbs: [&str; 3]) -> String {
+        let counts = [self.created, self.updated, self.deleted, self.unchanged];
+        let parts: Vec<String> = verbs
+            .iter()
+            .chain(&["unchanged"])
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| format!("{w} {n}"))
+            .collect();
         if parts.is_empty() {
             "no change".into()
         } else {

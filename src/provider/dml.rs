@@ -475,7 +475,7 @@ async fn execute_plan(
         context.note(format!(
             "dry run: {verb} on {table} would make {} call(s) ({}); nothing was changed",
             plan.calls.len(),
-            plan.summary()
+            plan.intent()
         ));
         for call in &plan.calls {
             context.note(format!("  {call}"));
