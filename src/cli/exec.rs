@@ -60,10 +60,10 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let mut steps = Vec::with_capacity(statements.len());
     if statements.iter().all(|p| is_self_contained(&p.statement)) {
         for statement in statements {
-            steps.push(Step::Planned(Box::new(session.plan(statement).await?)));
+            steps.push(Step::Planned(session.plan(statement).await?));
         }
     } else {
-        steps.extend(statements.into_iter().map(Step::Unplanned));
+        steps.extend(statements.into_iter().map(|s| Step::Unplanned(Box::new(s))));
     }
     // Created only now, so a script that fails planning leaves an existing file untouched.
     let mut out: Box<dyn Write> = match &global.outfile {
@@ -77,8 +77,8 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let mut failed_regions = 0;
     for (i, step) in steps.into_iter().enumerate() {
         let planned = match step {
-            Step::Planned(p) => *p,
-            Step::Unplanned(statement) => match session.plan(statement).await {
+            Step::Planned(p) => p,
+            Step::Unplanned(statement) => match session.plan(*statement).await {
                 Ok(p) => p,
                 Err(e) if i > 0 && e.exit_code() == 2 => {
                     return Err(Error::Runtime(format!(
@@ -132,6 +132,6 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
 
 /// A statement of a script, planned ahead or not.
 enum Step {
-    Planned(Box<PlannedStatement>),
-    Unplanned(ParsedStatement),
+    Planned(PlannedStatement),
+    Unplanned(Box<ParsedStatement>),
 }
