@@ -95,7 +95,8 @@ impl Session {
             notes: Default::default(),
         });
         let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config);
+        // URL tables let scripts read desired state straight from files: `FROM 'desired.csv'`.
+        let ctx = SessionContext::new_with_config(config).enable_url_table();
         register_catalog(&ctx, Arc::clone(&scan))?;
         Ok(Self { ctx, scan })
     }

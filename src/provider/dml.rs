@@ -446,7 +446,7 @@ async fn read_matches(
 }
 
 /// The current state of the rules `request` names in one region.
-async fn read_region(
+pub(crate) async fn read_region(
     resource: &Resource,
     region: &str,
     request: &ScanRequest,
@@ -464,7 +464,7 @@ async fn read_region(
 
 /// Makes the planned calls in order (or, in a dry run, only reports them); a failed call is
 /// reported with every call that succeeded before it.
-async fn execute_plan(
+pub(crate) async fn execute_plan(
     resource: &Resource,
     verb: &str,
     plan: CallPlan,
@@ -505,6 +505,6 @@ async fn execute_plan(
     Ok(plan.count())
 }
 
-fn df(e: DataFusionError) -> Error {
+pub(crate) fn df(e: DataFusionError) -> Error {
     Error::from_datafusion(e, false)
 }

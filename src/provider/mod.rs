@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod dml;
 pub mod failures;
+pub mod merge;
 pub mod pushdown;
 pub mod scan;
 pub mod table;

@@ -12,6 +12,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::dml::{DmlExec, dml_request};
 use super::failures::RegionFailures;
+use super::merge::MergeExec;
 use super::pushdown;
 use super::scan::ResourceScanExec;
 use crate::aws::EcrClients;
@@ -19,7 +20,9 @@ use crate::dml::{Directive, patch};
 use crate::error::Error;
 use crate::schema::Verb;
 use crate::schema::{Resource, schemas};
+use datafusion::common::DFSchemaRef;
 use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{MergeIntoAction, MergeIntoClause};
 
 /// What every table of a session shares: clients, default regions, flags, and what the
 /// running statement reports (failed regions, DML notes).
@@ -194,6 +197,34 @@ impl TableProvider for ResourceTable {
             patch,
             Arc::clone(&self.context),
         )))
+    }
+
+    async fn merge_into(
+        &self,
+        state: &dyn Session,
+        source: Arc<dyn ExecutionPlan>,
+        merge_schema: DFSchemaRef,
+        on: Expr,
+        clauses: Vec<MergeIntoClause>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.context.take_directive();
+        for clause in &clauses {
+            let verb = match clause.action {
+                MergeIntoAction::Update(_) => Verb::Update,
+                MergeIntoAction::Insert { .. } => Verb::Insert,
+                MergeIntoAction::Delete => Verb::Delete,
+            };
+            self.check_verb(verb)?;
+        }
+        Ok(Arc::new(MergeExec::try_new(
+            self.resource,
+            state,
+            source,
+            merge_schema,
+            on,
+            clauses,
+            Arc::clone(&self.context),
+        )?))
     }
 
     async fn delete_from(

@@ -1,0 +1,620 @@
+//! MERGE: converge the regions a desired-state source names. Rows are matched on region and
+//! identifier; each WHEN clause becomes Update, Create or Delete calls planned by `dml::plan`.
+//!
+//! A matched row whose create-only columns (upstream URL, upstream registry, upstream prefix)
+//! differ cannot be updated in place: it is an error. Replacing is explicit — a
+//! `WHEN MATCHED AND t.upstream_registry_url <> s.upstream_registry_url THEN DELETE` clause
+//! deletes it, and the next run creates it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, UInt64Array,
+    new_null_array,
+};
+use datafusion::arrow::compute::{cast, concat_batches, take};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{Column as DfColumn, DFSchemaRef};
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::utils::split_conjunction;
+use datafusion::logical_expr::{
+    BinaryExpr, Expr, MergeIntoAction, MergeIntoClause, MergeIntoClauseKind, Operator,
+};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+
+use super::dml::{count_schema, df, execute_plan};
+use super::pushdown::{REGION_COLUMN, ScanRequest, check_region};
+use super::table::ProviderContext;
+use crate::aws::convert::rules_batch;
+use crate::dml::desired::validate_all;
+use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
+use crate::dml::{DesiredRule, RuleState};
+use crate::error::{Error, Result};
+use crate::schema::{Column, Resource, schemas};
+
+/// Columns fixed at creation.
+const CREATE_ONLY: [&str; 3] = [
+    "upstream_registry_url",
+    "upstream_registry",
+    "upstream_repository_prefix",
+];
+
+/// Which rows a clause applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Matched,
+    NotMatchedByTarget,
+    NotMatchedBySource,
+}
+
+enum Action {
+    Update(Vec<(String, Arc<dyn PhysicalExpr>)>),
+    Insert(Vec<(String, Arc<dyn PhysicalExpr>)>),
+    Delete,
+}
+
+struct Clause {
+    category: Category,
+    predicate: Option<Arc<dyn PhysicalExpr>>,
+    action: Action,
+}
+
+/// MERGE INTO one resource.
+pub struct MergeExec {
+    resource: &'static Resource,
+    source: Arc<dyn ExecutionPlan>,
+    merge_schema: DFSchemaRef,
+    /// Source column indices (in the source plan) holding the region and the identifier.
+    key_columns: (usize, usize),
+    clauses: Arc<Vec<Clause>>,
+    logical_clauses: Vec<MergeIntoClause>,
+    context: Arc<ProviderContext>,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for MergeExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MergeExec({})", self.resource.name())
+    }
+}
+
+impl MergeExec {
+    /// Checks and compiles a MERGE (no call is made here).
+    pub fn try_new(
+        resource: &'static Resource,
+        state: &dyn Session,
+        source: Arc<dyn ExecutionPlan>,
+        merge_schema: DFSchemaRef,
+        on: Expr,
+        clauses: Vec<MergeIntoClause>,
+        context: Arc<ProviderContext>,
+    ) -> Result<Self> {
+        let target_len = resource.columns.len();
+        let key_columns = key_columns(resource, &merge_schema, &on, target_len)?;
+        let mut compiled = Vec::new();
+        for clause in &clauses {
+            let category = match clause.kind {
+                MergeIntoClauseKind::Matched => Category::Matched,
+                MergeIntoClauseKind::NotMatched | MergeIntoClauseKind::NotMatchedByTarget => {
+                    Category::NotMatchedByTarget
+                }
+                MergeIntoClauseKind::NotMatchedBySource => Category::NotMatchedBySource,
+            };
+            let compile = |e: &Expr| {
+                state
+                    .create_physical_expr(e.clone(), &merge_schema)
+                    .map_err(|e| Error::from_datafusion(e, true))
+            };
+            let predicate = clause.predicate.as_ref().map(compile).transpose()?;
+            let action = match &clause.action {
+                MergeIntoAction::Update(assignments) => {
+                    let mut out = Vec::new();
+                    for (name, value) in assignments {
+                        let column = name.rsplit('.').next().unwrap_or(name);
+                        match resource.column(column) {
+                            Some(c) if c.updatable => {}
+                            _ => {
+                                return Err(Error::Usage(format!(
+                                    "MERGE … UPDATE SET {column}: only {} change in place; a rule whose other columns differ \
+                                     must be deleted and re-created",
+                                    resource.updatable_names()
+                                )));
+                            }
+                        }
+                        if matches!(value, Expr::Literal(v, _) if v.is_null()) {
+                            return Err(Error::Usage(format!(
+                                "MERGE … UPDATE SET {column} = NULL: UpdatePullThroughCacheRule cannot remove a value"
+                            )));
+                        }
+                        out.push((column.to_string(), compile(value)?));
+                    }
+                    Action::Update(out)
+                }
+                MergeIntoAction::Insert { columns, values } => {
+                    let names: Vec<String> = if columns.is_empty() {
+                        resource.columns.iter().map(|c| c.name.clone()).collect()
+                    } else {
+                        columns
+                            .iter()
+                            .map(|c| {
+                                let c = c.rsplit('.').next().unwrap_or(c);
+                                resource
+                                    .column(c)
+                                    .or_else(|| resource.column_by_member(c))
+                                    .map(|col| col.name.clone())
+                                    .unwrap_or_else(|| c.to_string())
+                            })
+                            .collect()
+                    };
+                    if names.len() != values.len() {
+                        return Err(Error::Usage(format!(
+                            "MERGE … INSERT names {} columns but gives {} values",
+                            names.len(),
+                            values.len()
+                        )));
+                    }
+                    let mut out = Vec::new();
+                    for (name, value) in names.into_iter().zip(values) {
+                        out.push((name, compile(value)?));
+                    }
+                    Action::Insert(out)
+                }
+                MergeIntoAction::Delete => {
+                    if category == Category::NotMatchedBySource
+                        && !context.allow_bulk
+                        && !context.dry_run
+                    {
+                        return Err(Error::Usage(
+                            "WHEN NOT MATCHED BY SOURCE … THEN DELETE deletes every rule of the source's regions that the \
+                             source does not list: pass --allow-bulk to do it (review it first with --dry-run); nothing was sent"
+                                .into(),
+                        ));
+                    }
+                    Action::Delete
+                }
+            };
+            if matches!(action, Action::Insert(_)) && category != Category::NotMatchedByTarget {
+                return Err(Error::Usage(
+                    "MERGE can INSERT only WHEN NOT MATCHED".into(),
+                ));
+            }
+            compiled.push(Clause {
+                category,
+                predicate,
+                action,
+            });
+        }
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(count_schema()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            resource,
+            source,
+            merge_schema,
+            key_columns,
+            clauses: Arc::new(compiled),
+            logical_clauses: clauses,
+            context,
+            properties: Arc::new(properties),
+        })
+    }
+}
+
+/// The source columns that ON equates with the target's region and identifier.
+fn key_columns(
+    resource: &Resource,
+    schema: &DFSchemaRef,
+    on: &Expr,
+    target_len: usize,
+) -> Result<(usize, usize)> {
+    let wrong = || {
+        Error::Usage(format!(
+            "MERGE ON must match rules by region and identifier: ON t.region = s.region AND t.{id} = s.{id} (got {on})",
+            id = resource.doc.identifier
+        ))
+    };
+    let index = |c: &DfColumn| schema.index_of_column(c).map_err(|_| wrong());
+    let mut region = None;
+    let mut identifier = None;
+    for part in split_conjunction(on) {
+        let Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) = part
+        else {
+            return Err(wrong());
+        };
+        let (Expr::Column(l), Expr::Column(r)) = (left.as_ref(), right.as_ref()) else {
+            return Err(wrong());
+        };
+        let (li, ri) = (index(l)?, index(r)?);
+        let (target, source) = match (li < target_len, ri < target_len) {
+            (true, false) => (li, ri - target_len),
+            (false, true) => (ri, li - target_len),
+            _ => return Err(wrong()),
+        };
+        match resource.columns[target].name.as_str() {
+            REGION_COLUMN => region = Some(source),
+            name if name == resource.doc.identifier => identifier = Some(source),
+            _ => return Err(wrong()),
+        }
+    }
+    match (region, identifier) {
+        (Some(r), Some(i)) => Ok((r, i)),
+        _ => Err(wrong()),
+    }
+}
+
+impl DisplayAs for MergeExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let clauses: Vec<String> = self
+            .logical_clauses
+            .iter()
+            .map(|c| {
+                let action = match &c.action {
+                    MergeIntoAction::Update(_) => "UPDATE",
+                    MergeIntoAction::Insert { .. } => "INSERT",
+                    MergeIntoAction::Delete => "DELETE",
+                };
+                format!(
+                    "{:?}{} {action}",
+                    c.kind,
+                    if c.predicate.is_some() {
+                        " AND …"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        write!(
+            f,
+            "MergeExec: aws.{}.{}, clauses=[{}]",
+            self.resource.doc.service,
+            self.resource.name(),
+            clauses.join(", ")
+        )
+    }
+}
+
+impl ExecutionPlan for MergeExec {
+    fn name(&self) -> &str {
+        "MergeExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.source]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let Some(source) = children.into_iter().next() else {
+            return Ok(self);
+        };
+        Ok(Arc::new(MergeExec {
+            resource: self.resource,
+            source,
+            merge_schema: Arc::clone(&self.merge_schema),
+            key_columns: self.key_columns,
+            clauses: Arc::clone(&self.clauses),
+            logical_clauses: self.logical_clauses.clone(),
+            context: Arc::clone(&self.context),
+            properties: Arc::clone(&self.properties),
+        }))
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        task: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let (resource, source, clauses, context) = (
+            self.resource,
+            Arc::clone(&self.source),
+            Arc::clone(&self.clauses),
+            Arc::clone(&self.context),
+        );
+        // Unmatched rows have NULL on one side, so every column of the combined rows is nullable
+        // (expressions were compiled by column index, which this keeps).
+        let fields: Vec<Field> = self
+            .merge_schema
+            .as_arrow()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect();
+        let merge_schema: SchemaRef = Arc::new(Schema::new(fields));
+        let keys = self.key_columns;
+        let run = async move {
+            let source_schema = source.schema();
+            let batches = datafusion::physical_plan::collect(source, task).await?;
+            let source_batch = concat_batches(&source_schema, &batches)?;
+            let count = run_merge(
+                resource,
+                &source_batch,
+                keys,
+                &merge_schema,
+                &clauses,
+                &context,
+            )
+            .await?;
+            RecordBatch::try_new(
+                count_schema(),
+                vec![Arc::new(UInt64Array::from(vec![count])) as ArrayRef],
+            )
+            .map_err(DataFusionError::from)
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            count_schema(),
+            futures::stream::once(run),
+        )))
+    }
+}
+
+fn strings(array: &ArrayRef) -> Result<StringArray> {
+    let utf8 = cast(array, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
+    Ok(utf8
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .unwrap_or_else(|| StringArray::new_null(array.len())))
+}
+
+async fn run_merge(
+    resource: &Resource,
+    source: &RecordBatch,
+    (region_col, id_col): (usize, usize),
+    merge_schema: &SchemaRef,
+    clauses: &[Clause],
+    context: &ProviderContext,
+) -> Result<u64> {
+    let known = &schemas().provider.regions;
+    let regions = strings(source.column(region_col))?;
+    let ids = strings(source.column(id_col))?;
+    let mut scope = BTreeSet::new();
+    let mut by_key: HashMap<(String, String), usize> = HashMap::new();
+    for i in 0..source.num_rows() {
+        if regions.is_null(i) || ids.is_null(i) {
+            return Err(Error::Usage(format!(
+                "source row {}: region and {} must not be NULL",
+                i + 1,
+                resource.doc.identifier
+            )));
+        }
+        check_region(regions.value(i), known)
+            .map_err(|e| Error::Usage(format!("source row {}: {e}", i + 1)))?;
+        scope.insert(regions.value(i).to_string());
+        if let Some(first) = by_key.insert(rule_key(regions.value(i), ids.value(i)), i) {
+            return Err(Error::Usage(format!(
+                "source rows {} and {} both describe rule '{}' in {}",
+                first + 1,
+                i + 1,
+                ids.value(i),
+                regions.value(i)
+            )));
+        }
+    }
+    // The target: every rule of the regions the source names.
+    let target_schema = resource.arrow_schema();
+    let columns: Vec<&Column> = resource.columns.iter().collect();
+    let mut parts = Vec::new();
+    for region in &scope {
+        let rules = context
+            .clients
+            .describe_rules(region, &ScanRequest::default())
+            .await?;
+        parts.push(rules_batch(
+            Arc::clone(&target_schema),
+            &columns,
+            region,
+            &rules,
+        )?);
+    }
+    let target =
+        concat_batches(&target_schema, &parts).map_err(|e| Error::Runtime(e.to_string()))?;
+    let target_states = RuleState::from_batch(&target);
+    let mut matched = (Vec::new(), Vec::new());
+    let mut by_source = Vec::new();
+    let mut seen_sources = vec![false; source.num_rows()];
+    for (t, state) in target_states.iter().enumerate() {
+        match by_key.get(&rule_key(state.region(), state.prefix())) {
+            Some(&s) => {
+                matched.0.push(t as u32);
+                matched.1.push(s as u32);
+                seen_sources[s] = true;
+            }
+            None => by_source.push(t as u32),
+        }
+    }
+    let by_target: Vec<u32> = (0..source.num_rows() as u32)
+        .filter(|&s| !seen_sources[s as usize])
+        .collect();
+
+    let mut plan = CallPlan::default();
+    let sets = [
+        (Category::Matched, Some(&matched.0), Some(&matched.1)),
+        (Category::NotMatchedByTarget, None, Some(&by_target)),
+        (Category::NotMatchedBySource, Some(&by_source), None),
+    ];
+    let mut deletes = Vec::new();
+    let mut updates = (Vec::new(), Vec::new());
+    let mut inserts = Vec::new();
+    for (category, t_idx, s_idx) in sets {
+        let n = t_idx.or(s_idx).map_or(0, Vec::len);
+        if n == 0 {
+            continue;
+        }
+        let batch = combined(merge_schema, &target, source, t_idx, s_idx, n)?;
+        let mut taken = vec![false; n];
+        for clause in clauses.iter().filter(|c| c.category == category) {
+            let applies: BooleanArray = match &clause.predicate {
+                Some(p) => {
+                    let v = p
+                        .evaluate(&batch)
+                        .and_then(|v| v.into_array(n))
+                        .map_err(df)?;
+                    v.as_any()
+                        .downcast_ref::<BooleanArray>()
+                        .cloned()
+                        .ok_or_else(|| Error::Runtime("a MERGE condition is not boolean".into()))?
+                }
+                None => BooleanArray::from(vec![true; n]),
+            };
+            let rows: Vec<usize> = (0..n)
+                .filter(|&i| !taken[i] && applies.is_valid(i) && applies.value(i))
+                .collect();
+            for &i in &rows {
+                taken[i] = true;
+            }
+            if rows.is_empty() {
+                continue;
+            }
+            let target_row = |i: usize| t_idx.map(|t| target_states[t[i] as usize].clone());
+            match &clause.action {
+                Action::Delete => deletes.extend(rows.iter().filter_map(|&i| target_row(i))),
+                Action::Update(assignments) => {
+                    let values = evaluate(assignments, &batch)?;
+                    for &i in &rows {
+                        let current = target_row(i).expect("UPDATE applies to matched rows");
+                        check_no_replacement(&current, source, s_idx.map(|s| s[i] as usize))?;
+                        updates.0.push(current);
+                        updates.1.push(
+                            values
+                                .iter()
+                                .map(|(c, a)| {
+                                    (c.clone(), (!a.is_null(i)).then(|| a.value(i).to_string()))
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+                Action::Insert(values) => {
+                    let values = evaluate(values, &batch)?;
+                    for &i in &rows {
+                        let s = s_idx.map_or(i, |s| s[i] as usize);
+                        inserts.push(DesiredRule {
+                            row: s + 1,
+                            values: RuleState(
+                                values
+                                    .iter()
+                                    .map(|(c, a)| {
+                                        (c.clone(), (!a.is_null(i)).then(|| a.value(i).to_string()))
+                                    })
+                                    .collect(),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // Deletes first, so a converging MERGE never trips the 50-rule quota on its way.
+    let delete_plan = plan_delete(&deletes);
+    let update_plan = plan_update(&updates.0, &updates.1)?;
+    let insert_regions = validate_all(&inserts, resource, known, &context.default_regions)?;
+    let insert_plan = plan_insert(&inserts, &insert_regions, &HashMap::new(), None)?;
+    for part in [delete_plan, update_plan, insert_plan] {
+        plan.calls.extend(part.calls);
+        plan.created += part.created;
+        plan.updated += part.updated;
+        plan.deleted += part.deleted;
+        plan.unchanged += part.unchanged;
+    }
+    execute_plan(resource, "MERGE", plan, context).await
+}
+
+/// Target columns (taken at `t_idx`, else NULL) followed by source columns (at `s_idx`, else NULL).
+fn combined(
+    schema: &SchemaRef,
+    target: &RecordBatch,
+    source: &RecordBatch,
+    t_idx: Option<&Vec<u32>>,
+    s_idx: Option<&Vec<u32>>,
+    n: usize,
+) -> Result<RecordBatch> {
+    let pick = |batch: &RecordBatch, idx: Option<&Vec<u32>>| -> Result<Vec<ArrayRef>> {
+        batch
+            .columns()
+            .iter()
+            .map(|a| match idx {
+                Some(i) => take(a.as_ref(), &UInt32Array::from(i.clone()), None)
+                    .map_err(|e| Error::Runtime(e.to_string())),
+                None => Ok(new_null_array(a.data_type(), n)),
+            })
+            .collect()
+    };
+    let mut arrays = pick(target, t_idx)?;
+    arrays.extend(pick(source, s_idx)?);
+    RecordBatch::try_new(Arc::clone(schema), arrays).map_err(|e| Error::Runtime(e.to_string()))
+}
+
+fn evaluate(
+    exprs: &[(String, Arc<dyn PhysicalExpr>)],
+    batch: &RecordBatch,
+) -> Result<Vec<(String, StringArray)>> {
+    exprs
+        .iter()
+        .map(|(c, e)| {
+            let v = e
+                .evaluate(batch)
+                .and_then(|v| v.into_array(batch.num_rows()))
+                .map_err(df)?;
+            Ok((c.clone(), strings(&v)?))
+        })
+        .collect()
+}
+
+/// A matched rule whose create-only columns differ from the source needs replacing, which an
+/// UPDATE cannot do.
+fn check_no_replacement(current: &RuleState, source: &RecordBatch, s: Option<usize>) -> Result<()> {
+    let Some(s) = s else { return Ok(()) };
+    for column in CREATE_ONLY {
+        let Some(array) = source.column_by_name(column) else {
+            continue;
+        };
+        let values = strings(array)?;
+        if values.is_null(s) {
+            continue;
+        }
+        let want = values.value(s);
+        let have = current.get(column).unwrap_or("NULL");
+        if want != have {
+            return Err(Error::Usage(format!(
+                "source row {}: rule '{}' in {} has {column} '{have}' but the source asks for '{want}': it needs \
+                 replacing, which UPDATE cannot do; add WHEN MATCHED AND t.{column} <> s.{column} THEN DELETE \
+                 (the next run creates it), or DELETE it first",
+                s + 1,
+                current.prefix(),
+                current.region()
+            )));
+        }
+    }
+    Ok(())
+}
