@@ -505,6 +505,17 @@ pub(crate) async fn execute_plan(
     Ok(plan.count())
 }
 
+/// Whether an assigned value is NULL (DataFusion may wrap the literal in a cast or an alias).
+pub(crate) fn is_null_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Literal(v, _) => v.is_null(),
+        Expr::Cast(c) => is_null_literal(&c.expr),
+        Expr::TryCast(c) => is_null_literal(&c.expr),
+        Expr::Alias(a) => is_null_literal(&a.expr),
+        _ => false,
+    }
+}
+
 pub(crate) fn df(e: DataFusionError) -> Error {
     Error::from_datafusion(e, false)
 }

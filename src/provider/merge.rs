@@ -32,7 +32,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 
-use super::dml::{count_schema, df, execute_plan};
+use super::dml::{count_schema, df, execute_plan, is_null_literal};
 use super::pushdown::{REGION_COLUMN, ScanRequest, check_region};
 use super::table::ProviderContext;
 use crate::aws::convert::rules_batch;
@@ -131,7 +131,7 @@ impl MergeExec {
                                 )));
                             }
                         }
-                        if matches!(value, Expr::Literal(v, _) if v.is_null()) {
+                        if is_null_literal(value) {
                             return Err(Error::Usage(format!(
                                 "MERGE … UPDATE SET {column} = NULL: UpdatePullThroughCacheRule cannot remove a value"
                             )));

@@ -10,7 +10,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::dml::{DmlExec, dml_request};
+use super::dml::{DmlExec, dml_request, is_null_literal};
 use super::failures::RegionFailures;
 use super::merge::MergeExec;
 use super::pushdown;
@@ -170,7 +170,7 @@ impl TableProvider for ResourceTable {
                     .into());
                 }
             }
-            if matches!(value, Expr::Literal(v, _) if v.is_null()) {
+            if is_null_literal(value) {
                 return Err(Error::Usage(format!(
                     "{column} cannot be set to NULL: UpdatePullThroughCacheRule replaces a value but cannot remove it \
                      (delete and re-create the rule without it)"
