@@ -132,19 +132,33 @@ pub fn count_schema() -> SchemaRef {
     )]))
 }
 
+/// The plan properties of every DML plan: one partition, one `count` row at the end.
+pub(crate) fn count_properties() -> Arc<PlanProperties> {
+    Arc::new(PlanProperties::new(
+        EquivalenceProperties::new(count_schema()),
+        Partitioning::UnknownPartitioning(1),
+        EmissionType::Final,
+        Boundedness::Bounded,
+    ))
+}
+
+/// Any array as strings (values are compared and sent as text).
+pub(crate) fn utf8(array: &ArrayRef) -> Result<StringArray> {
+    let text = cast(array, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
+    Ok(text
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .unwrap_or_else(|| StringArray::new_null(array.len())))
+}
+
 impl DmlExec {
     fn new(resource: &'static Resource, kind: Kind, context: Arc<ProviderContext>) -> Self {
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(count_schema()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        );
         Self {
             resource,
             kind: Arc::new(kind),
             context,
-            properties: Arc::new(properties),
+            properties: count_properties(),
         }
     }
 
@@ -376,13 +390,7 @@ async fn run_update(
                     .evaluate(&found)
                     .and_then(|v| v.into_array(found.num_rows()))
                     .map_err(df)?;
-                let values =
-                    cast(&values, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
-                let strings = values
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .cloned()
-                    .unwrap_or_else(|| StringArray::new_null(found.num_rows()));
+                let strings = utf8(&values)?;
                 columns.push((name.clone(), strings));
             }
             (0..found.num_rows())

@@ -14,8 +14,8 @@ use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, UInt64Array,
     new_null_array,
 };
-use datafusion::arrow::compute::{cast, concat_batches, take};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::compute::{concat_batches, take};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column as DfColumn, DFSchemaRef};
@@ -25,14 +25,11 @@ use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{
     BinaryExpr, Expr, MergeIntoAction, MergeIntoClause, MergeIntoClauseKind, Operator,
 };
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
-use super::dml::{count_schema, df, execute_plan, is_null_literal};
+use super::dml::{count_properties, count_schema, df, execute_plan, is_null_literal, utf8};
 use super::pushdown::{REGION_COLUMN, ScanRequest, check_region};
 use super::table::ProviderContext;
 use crate::aws::convert::rules_batch;
@@ -194,12 +191,6 @@ impl MergeExec {
                 action,
             });
         }
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(count_schema()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        );
         Ok(Self {
             resource,
             source,
@@ -208,7 +199,7 @@ impl MergeExec {
             clauses: Arc::new(compiled),
             logical_clauses: clauses,
             context,
-            properties: Arc::new(properties),
+            properties: count_properties(),
         })
     }
 }
@@ -378,15 +369,6 @@ impl ExecutionPlan for MergeExec {
     }
 }
 
-fn strings(array: &ArrayRef) -> Result<StringArray> {
-    let utf8 = cast(array, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
-    Ok(utf8
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .unwrap_or_else(|| StringArray::new_null(array.len())))
-}
-
 async fn run_merge(
     resource: &Resource,
     source: &RecordBatch,
@@ -396,8 +378,8 @@ async fn run_merge(
     context: &ProviderContext,
 ) -> Result<u64> {
     let known = &schemas().provider.regions;
-    let regions = strings(source.column(region_col))?;
-    let ids = strings(source.column(id_col))?;
+    let regions = utf8(source.column(region_col))?;
+    let ids = utf8(source.column(id_col))?;
     let mut scope = BTreeSet::new();
     let mut by_key: HashMap<(String, String), usize> = HashMap::new();
     for i in 0..source.num_rows() {
@@ -586,7 +568,7 @@ fn evaluate(
                 .evaluate(batch)
                 .and_then(|v| v.into_array(batch.num_rows()))
                 .map_err(df)?;
-            Ok((c.clone(), strings(&v)?))
+            Ok((c.clone(), utf8(&v)?))
         })
         .collect()
 }
@@ -599,7 +581,7 @@ fn check_no_replacement(current: &RuleState, source: &RecordBatch, s: Option<usi
         let Some(array) = source.column_by_name(column) else {
             continue;
         };
-        let values = strings(array)?;
+        let values = utf8(array)?;
         if values.is_null(s) {
             continue;
         }
