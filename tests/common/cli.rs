@@ -363,3 +363,108 @@ pub fn json_rows(stdout: &str) -> Vec<Value> {
         other => panic!("not a JSON array: {other:?}\n{stdout}"),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// DML: mutating calls, stderr notes, dry-run plans
+// ---------------------------------------------------------------------------------------------
+
+/// The operation an INSERT makes per new rule.
+pub const CREATE: &str = "CreatePullThroughCacheRule";
+/// The operation an UPDATE makes per changed rule.
+pub const UPDATE: &str = "UpdatePullThroughCacheRule";
+/// The operation a DELETE makes per matched rule.
+pub const DELETE: &str = "DeletePullThroughCacheRule";
+/// Every operation that changes a rule.
+pub const MUTATING: [&str; 3] = [CREATE, UPDATE, DELETE];
+
+/// The mutating calls (Create, Update, Delete) logged so far, in order.
+pub fn mutating_calls(sb: &Sandbox) -> Vec<LoggedRequest> {
+    sb.log()
+        .entries()
+        .into_iter()
+        .filter(|e| MUTATING.contains(&e.operation.as_str()))
+        .collect()
+}
+
+/// The calls of `operation` logged so far as (region, parameters), in order.
+pub fn calls_of(sb: &Sandbox, operation: &str) -> Vec<(String, Value)> {
+    sb.log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.operation == operation)
+        .map(|e| (e.region.unwrap_or_default(), e.parameters))
+        .collect()
+}
+
+/// The (region, ecrRepositoryPrefix) of every call of `operation`, sorted.
+pub fn prefixes_called(sb: &Sandbox, operation: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = calls_of(sb, operation)
+        .into_iter()
+        .map(|(region, p)| {
+            let prefix = p["ecrRepositoryPrefix"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (region, prefix)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The notes skyql wrote on stderr (`skyql: …` lines, without the prefix).
+pub fn notes(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("skyql: "))
+        .collect()
+}
+
+/// One call of a dry-run plan as printed on stderr.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCall {
+    /// The ECR operation.
+    pub operation: String,
+    /// The region it would be made in.
+    pub region: String,
+    /// Its JSON parameters.
+    pub parameters: Value,
+}
+
+/// The calls a dry run listed on stderr (`skyql:   <Operation> <region> <JSON parameters>`).
+pub fn dry_run_calls(stderr: &str) -> Vec<PlannedCall> {
+    notes(stderr)
+        .into_iter()
+        .filter_map(|n| n.strip_prefix("  "))
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let operation = parts.next()?;
+            if !MUTATING.contains(&operation) {
+                return None;
+            }
+            let region = parts.next()?.to_string();
+            let parameters = serde_json::from_str(parts.next()?)
+                .unwrap_or_else(|e| panic!("dry-run parameters are not JSON ({e}): {line}"));
+            Some(PlannedCall {
+                operation: operation.to_string(),
+                region,
+                parameters,
+            })
+        })
+        .collect()
+}
+
+impl Output {
+    /// Panics with stderr unless it holds every one of `words`.
+    #[track_caller]
+    pub fn expect_stderr(&self, words: &[&str]) -> &Self {
+        for word in words {
+            assert!(
+                self.stderr.contains(word),
+                "stderr lacks {word:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+}
