@@ -2,6 +2,7 @@
 //! keeps planning errors (nothing sent) apart from execution errors.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -11,6 +12,8 @@ use datafusion::sql::parser::Statement;
 
 use crate::aws::{AwsSettings, EcrClients};
 use crate::error::{Error, Result};
+use crate::provider::dml::DmlExec;
+use crate::provider::merge::MergeExec;
 use crate::provider::{ProviderContext, RegionFailure, RegionFailures, register_catalog};
 use crate::schema::schemas;
 use crate::sql::parse::{ParsedStatement, parse_script};
@@ -93,6 +96,7 @@ impl Session {
             allow_bulk: options.allow_bulk,
             directive: Default::default(),
             notes: Default::default(),
+            validate_only: Default::default(),
         });
         let config = SessionConfig::new().with_information_schema(true);
         // URL tables let scripts read desired state straight from files: `FROM 'desired.csv'`.
@@ -156,6 +160,27 @@ impl Session {
             regions_called: attempted,
             notes: self.scan.take_notes(),
         })
+    }
+
+    /// Checks a planned DML statement without changing anything: INSERT validates its rows
+    /// (reading only its own input). Other statements are not run. A script calls this for every
+    /// statement before running the first, so a bad row anywhere fails it before any change.
+    pub async fn check(&self, planned: &PlannedStatement) -> Result<()> {
+        let root: &dyn std::any::Any = planned.physical.as_ref();
+        if !(root.is::<DmlExec>() || root.is::<MergeExec>()) {
+            return Ok(());
+        }
+        self.scan.validate_only.store(true, Ordering::SeqCst);
+        let result = datafusion::physical_plan::collect(
+            Arc::clone(&planned.physical),
+            Arc::clone(&planned.task),
+        )
+        .await;
+        self.scan.validate_only.store(false, Ordering::SeqCst);
+        self.scan.take_notes();
+        result
+            .map(|_| ())
+            .map_err(|e| Error::from_datafusion(e, false))
     }
 
     /// Plans and runs one statement.

@@ -129,7 +129,6 @@ fn a_row_without_region_is_refused_unless_the_session_has_exactly_one() {
 }
 
 #[test]
-#[ignore = "BUG: a NULL region in VALUES fails planning with an Arrow error: Resource::arrow_schema (src/schema/model.rs) declares region non-nullable"]
 fn a_null_region_in_values_means_the_session_region() {
     let sql = format!(
         "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url) VALUES \

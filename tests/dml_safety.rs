@@ -196,7 +196,6 @@ fn every_invalid_row_is_refused_before_any_call_naming_row_column_and_rule() {
 }
 
 #[test]
-#[ignore = "BUG: created_at/updated_at given in INSERT are silently dropped instead of refused: RuleState::from_batch (src/dml/state.rs) keeps only Utf8 columns, so desired.rs's read-only check never sees the timestamps"]
 fn the_timestamps_aws_sets_cannot_be_inserted() {
     for column in ["created_at", "updated_at"] {
         let sb = demo_sandbox();
@@ -266,7 +265,6 @@ fn every_problem_of_every_row_is_listed() {
 }
 
 #[test]
-#[ignore = "BUG: INSERT rows are validated only when their statement runs (DmlExec::execute → validate_all, src/provider/dml.rs), so statements 1-2 create rules before statement 3 is refused, and the refusal still exits 2 saying 'nothing was sent'"]
 fn a_script_whose_third_insert_is_bad_makes_no_call_at_all() {
     let sb = demo_sandbox();
     let script = format!(
@@ -298,7 +296,6 @@ fn a_script_ending_in_an_unpinned_delete_makes_no_call_at_all() {
 }
 
 #[test]
-#[ignore = "BUG: UPDATE sends a new credential_arn unchecked (src/dml/plan.rs update_call / src/provider/dml.rs run_update do not apply ecr::constraints::check_credential_arn), so a malformed ARN reaches AWS (exit 1) instead of exit 2 with no call"]
 fn update_to_a_malformed_credential_is_refused_before_any_call() {
     let sb = demo_sandbox();
     let out = exec(

@@ -62,6 +62,15 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         for statement in statements {
             steps.push(Step::Planned(session.plan(statement).await?));
         }
+        // Then every DML statement's rows are checked, so a bad row in the last statement
+        // stops the script before the first one changes anything.
+        if steps.len() > 1 {
+            for step in &steps {
+                if let Step::Planned(p) = step {
+                    session.check(p).await?;
+                }
+            }
+        }
     } else {
         steps.extend(statements.into_iter().map(|s| Step::Unplanned(Box::new(s))));
     }

@@ -6,7 +6,8 @@ use super::calls::{ApiCall, Mutation};
 use super::desired::DesiredRule;
 use super::directive::OnConflict;
 use super::state::RuleState;
-use crate::ecr::constraints::ROOT_PREFIX;
+use crate::ecr::constraints::{self as c, ROOT_PREFIX};
+use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
 
 /// The calls of a statement and what they amount to.
@@ -162,6 +163,9 @@ fn update_call(
 ) -> Result<Option<ApiCall>> {
     let mut changed: HashMap<&str, String> = HashMap::new();
     for (column, value) in wanted {
+        if let Some(v) = value {
+            check_new_value(current, column, v)?;
+        }
         match (value, current.get(column)) {
             (Some(new), old) if old != Some(new.as_str()) => {
                 changed.insert(column.as_str(), new.clone());
@@ -189,6 +193,45 @@ fn update_call(
         },
         row,
     }))
+}
+
+/// Checks a new credential or role against ECR's constraints and the rule's upstream, before any call.
+fn check_new_value(current: &RuleState, column: &str, value: &str) -> Result<()> {
+    let upstream = current
+        .get("upstream_registry")
+        .and_then(UpstreamRegistry::parse);
+    let why = match column {
+        "credential_arn" => c::check_credential_arn(value)
+            .err()
+            .map(|w| w.replace("Member must", "must"))
+            .or_else(|| {
+                upstream
+                    .filter(|u| !u.accepts_credential())
+                    .map(|u| format!("the upstream registry {u} takes no credential"))
+            }),
+        "custom_role_arn" => c::check_custom_role_arn(value)
+            .err()
+            .map(|w| w.replace("Member must", "must"))
+            .or_else(|| {
+                c::role_arn_account(value).is_none().then(|| {
+                    "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)".to_string()
+                })
+            })
+            .or_else(|| {
+                upstream
+                    .filter(|u| !u.accepts_custom_role())
+                    .map(|u| format!("a custom role is only for ecr upstreams, not {u}"))
+            }),
+        _ => None,
+    };
+    match why {
+        Some(why) => Err(Error::Usage(format!(
+            "rule '{}' in {}: {column} '{value}': {why}; nothing was sent",
+            current.prefix(),
+            current.region()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A conflicting row must describe the same upstream as the existing rule.

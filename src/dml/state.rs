@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::ArrayFormatter;
 
 /// One rule's column values (strings; timestamps are not needed to plan mutations).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,14 +36,24 @@ impl RuleState {
                         .fields()
                         .iter()
                         .zip(batch.columns())
-                        .filter_map(|(f, col)| {
-                            let strings = col.as_any().downcast_ref::<StringArray>()?;
-                            let v = (!strings.is_null(row)).then(|| strings.value(row).to_string());
-                            Some((f.name().clone(), v))
+                        .map(|(f, col)| {
+                            // Every column counts, timestamps too: a set read-only column must be seen.
+                            let v = (!col.is_null(row)).then(|| text_value(col, row));
+                            (f.name().clone(), v)
                         })
                         .collect(),
                 )
             })
             .collect()
     }
+}
+
+/// A value as text: strings as they are, anything else as Arrow displays it.
+fn text_value(col: &ArrayRef, row: usize) -> String {
+    if let Some(strings) = col.as_any().downcast_ref::<StringArray>() {
+        return strings.value(row).to_string();
+    }
+    ArrayFormatter::try_new(col.as_ref(), &Default::default())
+        .map(|f| f.value(row).to_string())
+        .unwrap_or_default()
 }

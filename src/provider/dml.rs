@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array,
@@ -298,7 +299,22 @@ impl ExecutionPlan for DmlExec {
         );
         let verb = self.verb();
         let run = async move {
+            let validate_only = context.validate_only.load(Ordering::SeqCst);
             let count = match &*kind {
+                Kind::Insert { input, .. } if validate_only => {
+                    let batches =
+                        datafusion::physical_plan::collect(Arc::clone(input), task).await?;
+                    let rows = DesiredRule::from_batches(&batches);
+                    validate_all(
+                        &rows,
+                        resource,
+                        &schemas().provider.regions,
+                        &context.default_regions,
+                    )?;
+                    0
+                }
+                // UPDATE and DELETE checked everything that needs no read while planning.
+                _ if validate_only => 0,
                 Kind::Insert { input, on_conflict } => {
                     let batches =
                         datafusion::physical_plan::collect(Arc::clone(input), task).await?;

@@ -1,5 +1,6 @@
 //! A TableProvider for one provider-schemas resource; `scan` only plans (no API call).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -44,6 +45,8 @@ pub struct ProviderContext {
     pub directive: Mutex<Directive>,
     /// Notes of the running statement for stderr (DML summaries, dry-run plans).
     pub notes: Mutex<Vec<String>>,
+    /// Set while a script is checked before it runs: DML validates its rows and stops there.
+    pub validate_only: AtomicBool,
 }
 
 impl ProviderContext {

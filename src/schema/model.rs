@@ -201,7 +201,7 @@ impl Resource {
         Arc::new(Schema::new(
             self.columns
                 .iter()
-                .map(|c| Field::new(&c.name, c.data_type.clone(), c.name != "region"))
+                .map(|c| Field::new(&c.name, c.data_type.clone(), true))
                 .collect::<Vec<_>>(),
         ))
     }
