@@ -1,4 +1,5 @@
-//! A TableProvider for one provider-schemas resource; `scan` only plans (no API call).
+//! A TableProvider for one provider-schemas resource: SELECT scans and the DML hooks (INSERT,
+//! UPDATE, DELETE, MERGE). Every hook only plans and checks; API calls happen when the plan runs.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -6,9 +7,13 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
+use datafusion::common::DFSchemaRef;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result as DfResult;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{
+    Expr, MergeIntoAction, MergeIntoClause, TableProviderFilterPushDown,
+};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::dml::{DmlExec, dml_request, is_null_literal};
@@ -19,11 +24,7 @@ use super::scan::ResourceScanExec;
 use crate::aws::EcrClients;
 use crate::dml::{Directive, patch};
 use crate::error::Error;
-use crate::schema::Verb;
-use crate::schema::{Resource, schemas};
-use datafusion::common::DFSchemaRef;
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{MergeIntoAction, MergeIntoClause};
+use crate::schema::{Resource, Verb, schemas};
 
 /// What every table of a session shares: clients, default regions, flags, and what the
 /// running statement reports (failed regions, DML notes).
