@@ -75,7 +75,7 @@ impl QueryResult {
 /// A DataFusion context with the provider catalog registered.
 pub struct Session {
     ctx: SessionContext,
-    scan: Arc<ProviderContext>,
+    provider: Arc<ProviderContext>,
 }
 
 impl Session {
@@ -87,7 +87,7 @@ impl Session {
             .ok()
             .and_then(|r| r.first().cloned());
         let clients = EcrClients::load(&options.aws, home.as_deref()).await;
-        let scan = Arc::new(ProviderContext {
+        let provider = Arc::new(ProviderContext {
             clients,
             default_regions,
             failures: RegionFailures::default(),
@@ -101,8 +101,8 @@ impl Session {
         let config = SessionConfig::new().with_information_schema(true);
         // URL tables let scripts read desired state straight from files: `FROM 'desired.csv'`.
         let ctx = SessionContext::new_with_config(config).enable_url_table();
-        register_catalog(&ctx, Arc::clone(&scan))?;
-        Ok(Self { ctx, scan })
+        register_catalog(&ctx, Arc::clone(&provider))?;
+        Ok(Self { ctx, provider })
     }
 
     /// The DataFusion context (for registering more tables, or inspection).
@@ -112,7 +112,7 @@ impl Session {
 
     /// The session's default regions, or why there are none.
     pub fn default_regions(&self) -> &Result<Vec<String>, String> {
-        &self.scan.default_regions
+        &self.provider.default_regions
     }
 
     /// Parses a script (all of it, before anything runs).
@@ -123,10 +123,10 @@ impl Session {
     /// Plans one statement down to its physical plan. No API call happens here: scans call
     /// only when executed, so a script can be planned whole before anything runs.
     pub async fn plan(&self, parsed: ParsedStatement) -> Result<PlannedStatement> {
-        *self.scan.directive.lock().expect("directive lock") = parsed.directive;
+        *self.provider.directive.lock().expect("directive lock") = parsed.directive;
         let planned = self.plan_statement(parsed.statement).await;
         // A directive no hook took (e.g. planning failed first) must not reach the next statement.
-        self.scan.take_directive();
+        self.provider.take_directive();
         planned
     }
 
@@ -146,19 +146,19 @@ impl Session {
 
     /// Runs a planned statement, collecting its rows and the regions that failed.
     pub async fn run(&self, planned: PlannedStatement) -> Result<QueryResult> {
-        self.scan.failures.reset();
-        self.scan.take_notes();
+        self.provider.failures.reset();
+        self.provider.take_notes();
         let schema = planned.physical.schema();
         let batches = datafusion::physical_plan::collect(planned.physical, planned.task)
             .await
             .map_err(|e| Error::from_datafusion(e, false))?;
-        let (failures, attempted) = self.scan.failures.take();
+        let (failures, attempted) = self.provider.failures.take();
         Ok(QueryResult {
             schema,
             batches,
             failures,
             regions_called: attempted,
-            notes: self.scan.take_notes(),
+            notes: self.provider.take_notes(),
         })
     }
 
@@ -170,14 +170,14 @@ impl Session {
         if !(root.is::<DmlExec>() || root.is::<MergeExec>()) {
             return Ok(());
         }
-        self.scan.validate_only.store(true, Ordering::SeqCst);
+        self.provider.validate_only.store(true, Ordering::SeqCst);
         let result = datafusion::physical_plan::collect(
             Arc::clone(&planned.physical),
             Arc::clone(&planned.task),
         )
         .await;
-        self.scan.validate_only.store(false, Ordering::SeqCst);
-        self.scan.take_notes();
+        self.provider.validate_only.store(false, Ordering::SeqCst);
+        self.provider.take_notes();
         result
             .map(|_| ())
             .map_err(|e| Error::from_datafusion(e, false))
