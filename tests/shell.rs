@@ -102,10 +102,10 @@ fn multi_line_statement_runs_at_its_semicolon() {
 fn tab_completes_tables_and_columns() {
     let sb = demo_sandbox();
     let mut shell = Shell::start(&sb, &["--no-history"]);
-    // aws.e<Tab> → aws.ecr; pull_thr<Tab> → pull_through_cache_rule; reg<Tab> → region;
+    // aws.e<Tab> → aws.ecr; pull_thr<Tab> → pull_through_cache_rule; regio<Tab> → region;
     // upstream_registry_u<Tab> → upstream_registry_url (a column of the table named before).
     shell.run(
-        "SELECT ecr_repository_prefix FROM aws.e\t.pull_thr\ts WHERE reg\t = 'eu-west-1' AND upstream_registry_u\t = 'registry.gitlab.com';",
+        "SELECT ecr_repository_prefix FROM aws.e\t.pull_thr\ts WHERE regio\t = 'eu-west-1' AND upstream_registry_u\t = 'registry.gitlab.com';",
         r"\| gitlab +\|",
     );
     shell.quit();
@@ -212,8 +212,8 @@ fn history_persists_across_runs() {
         read(&file)
     );
     let mut second = Shell::start(&sb, &["--history-file", path]);
-    // Up-arrow recalls the statement of the first run.
-    second.run("\x1b[A", r"\| 42 +\|");
+    // Up-arrow twice (past the `\q`) recalls the statement of the first run.
+    second.run("\x1b[A\x1b[A", r"\| 42 +\|");
     second.quit();
 }
 
