@@ -125,6 +125,8 @@ fn meta_commands_and_statements() {
         r"\| credential_arn +\| Utf8",
     );
     shell.run("SHOW PROVIDERS;", r"\| aws +\|");
+    // The long descriptions are shortened to the terminal's 200 columns.
+    shell.run("SHOW RESOURCES IN aws.ecr;", "…");
     shell.run(
         "SHOW SERVICES IN aws;",
         r"\| ecr +\| Amazon Elastic Container Registry",

@@ -67,8 +67,10 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     for item in items {
         steps.push(match item {
             Item::Meta(answer) => Step::Meta(answer),
-            Item::Sql(statement) if self_contained => Step::Planned(session.plan(statement).await?),
-            Item::Sql(statement) => Step::Unplanned(Box::new(statement)),
+            Item::Sql(statement) if self_contained => {
+                Step::Planned(session.plan(*statement).await?)
+            }
+            Item::Sql(statement) => Step::Unplanned(statement),
         });
     }
     // Created only now, so a script that fails planning leaves an existing file untouched.
@@ -155,7 +157,7 @@ pub enum Item {
     /// SHOW …, DESCRIBE aws.…: answered from provider-schemas.
     Meta(MetaAnswer),
     /// Everything else.
-    Sql(ParsedStatement),
+    Sql(Box<ParsedStatement>),
 }
 
 /// Parses a whole script (before anything runs). Meta statements are routed here, in one
@@ -164,13 +166,20 @@ pub enum Item {
 pub fn parse_items(script: &str) -> Result<Vec<Item>> {
     let pieces = split_statements(script);
     if !pieces.iter().any(|p| meta::parse_meta(p).is_some()) {
-        return Ok(parse_script(script)?.into_iter().map(Item::Sql).collect());
+        return Ok(parse_script(script)?
+            .into_iter()
+            .map(|p| Item::Sql(Box::new(p)))
+            .collect());
     }
     let mut items = Vec::new();
     for piece in pieces {
         match meta::run_meta(&piece) {
             Some(answer) => items.push(Item::Meta(answer?)),
-            None => items.extend(parse_script(&piece)?.into_iter().map(Item::Sql)),
+            None => items.extend(
+                parse_script(&piece)?
+                    .into_iter()
+                    .map(|p| Item::Sql(Box::new(p))),
+            ),
         }
     }
     Ok(items)

@@ -158,7 +158,7 @@ impl Shell {
                 Item::Meta(answer) => (answer.schema, answer.batches),
                 Item::Sql(statement) => {
                     let line = progress::start(session.progress());
-                    let result = session.execute(statement).await;
+                    let result = session.execute(*statement).await;
                     drop(line);
                     let result = result?;
                     report(&result);
