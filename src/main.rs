@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use skyql::cli::args::{Cli, Command, ExecArgs};
-use skyql::cli::{exec, sandbox_cmd};
+use skyql::cli::args::{Cli, Command, ExecArgs, ShellArgs};
+use skyql::cli::{exec, sandbox_cmd, shell};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,23 +19,23 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result =
-        runtime.block_on(async {
-            match &cli.command {
+    let result = runtime.block_on(async {
+        match &cli.command {
             Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await.map(|()| 0),
             Some(Command::Exec(args)) => exec::run(&cli.global, args).await,
+            Some(Command::Shell(args)) => shell::run(&cli.global, args).await,
             // Piped stdin is a script.
             None if !std::io::stdin().is_terminal() => {
-                let args = ExecArgs { sql: None, file: Some("-".into()) };
+                let args = ExecArgs {
+                    sql: None,
+                    file: Some("-".into()),
+                };
                 exec::run(&cli.global, &args).await
             }
-            None => Err(skyql::Error::Usage(
-                "no command given: run `skyql exec \"SELECT …\"` (add --sandbox for demo data), \
-                 or `skyql sandbox --demo`; see `skyql --help`"
-                    .into(),
-            )),
+            // A terminal gets the shell.
+            None => shell::run(&cli.global, &ShellArgs::default()).await,
         }
-        });
+    });
     // Dropping the runtime here, not at exit, lets a --sandbox endpoint stop cleanly.
     drop(runtime);
     match result {

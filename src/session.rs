@@ -14,7 +14,9 @@ use crate::aws::{AwsSettings, EcrClients};
 use crate::error::{Error, Result};
 use crate::provider::dml::DmlExec;
 use crate::provider::merge::MergeExec;
-use crate::provider::{ProviderContext, RegionFailure, RegionFailures, register_catalog};
+use crate::provider::{
+    ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
+};
 use crate::schema::schemas;
 use crate::sql::parse::{ParsedStatement, parse_script};
 use crate::sql::suggest::closest;
@@ -91,6 +93,7 @@ impl Session {
             clients,
             default_regions,
             failures: RegionFailures::default(),
+            progress: RegionProgress::default(),
             strict: options.strict,
             dry_run: options.dry_run,
             allow_bulk: options.allow_bulk,
@@ -113,6 +116,11 @@ impl Session {
     /// The session's default regions, or why there are none.
     pub fn default_regions(&self) -> &Result<Vec<String>, String> {
         &self.provider.default_regions
+    }
+
+    /// The region calls of the running statement, shared (for a progress display).
+    pub fn progress(&self) -> RegionProgress {
+        self.provider.progress.clone()
     }
 
     /// Parses a script (all of it, before anything runs).
@@ -147,6 +155,7 @@ impl Session {
     /// Runs a planned statement, collecting its rows and the regions that failed.
     pub async fn run(&self, planned: PlannedStatement) -> Result<QueryResult> {
         self.provider.failures.reset();
+        self.provider.progress.reset();
         self.provider.take_notes();
         let schema = planned.physical.schema();
         let batches = datafusion::physical_plan::collect(planned.physical, planned.task)

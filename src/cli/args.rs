@@ -63,6 +63,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run SQL statements (separated by `;`) and print their results.
     Exec(ExecArgs),
+    /// The interactive shell (also bare `skyql` when stdin is a terminal).
+    Shell(ShellArgs),
     /// Serve the ECR-compatible sandbox on 127.0.0.1 and print the environment that selects it.
     Sandbox(SandboxArgs),
 }
@@ -76,6 +78,18 @@ pub struct ExecArgs {
     /// Read the statements from FILE (`-` for stdin).
     #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+/// `skyql shell` flags.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ShellArgs {
+    /// Where the shell keeps its history (default: $XDG_DATA_HOME/skyql/history, else
+    /// ~/.local/share/skyql/history).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_history")]
+    pub history_file: Option<PathBuf>,
+    /// Keep no history on disk.
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 /// `skyql sandbox` flags.

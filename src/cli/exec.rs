@@ -6,10 +6,12 @@ use std::io::{BufWriter, ErrorKind, Read, Write};
 use std::path::Path;
 
 use super::args::{ExecArgs, GlobalArgs};
+use super::meta::{self, MetaAnswer};
 use super::print::write_batches;
 use super::session_setup;
+use super::statements::split_statements;
 use crate::error::{Error, Result};
-use crate::session::PlannedStatement;
+use crate::session::{PlannedStatement, QueryResult};
 use crate::sql::parse::{ParsedStatement, is_self_contained, parse_script};
 
 /// Exit code when some regions failed and the others' rows were printed.
@@ -51,28 +53,34 @@ pub async fn run(global: &GlobalArgs, args: &ExecArgs) -> Result<i32> {
 /// (CREATE VIEW, SET, …) make later ones plannable only in order; then a planning error after
 /// earlier statements ran is reported as a runtime error (exit 1), since calls were made.
 pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
-    let statements = parse_script(script)?;
-    if statements.is_empty() {
+    let items = parse_items(script)?;
+    if items.is_empty() {
         return Err(Error::Usage("the script holds no SQL statement".into()));
     }
     let open = session_setup::open(global).await?;
     let session = &open.session;
-    let mut steps = Vec::with_capacity(statements.len());
-    if statements.iter().all(|p| is_self_contained(&p.statement)) {
-        for statement in statements {
-            steps.push(Step::Planned(session.plan(statement).await?));
-        }
-        // Then every DML statement's rows are checked, so a bad row in the last statement
-        // stops the script before the first one changes anything.
-        if steps.len() > 1 {
-            for step in &steps {
-                if let Step::Planned(p) = step {
-                    session.check(p).await?;
-                }
+    let mut steps = Vec::with_capacity(items.len());
+    let self_contained = items.iter().all(|item| match item {
+        Item::Meta(_) => true,
+        Item::Sql(p) => is_self_contained(&p.statement),
+    });
+    for item in items {
+        steps.push(match item {
+            Item::Meta(answer) => Step::Meta(answer),
+            Item::Sql(statement) if self_contained => {
+                Step::Planned(session.plan(*statement).await?)
+            }
+            Item::Sql(statement) => Step::Unplanned(statement),
+        });
+    }
+    // Then every DML statement's rows are checked, so a bad row in the last statement stops
+    // the script before the first one changes anything.
+    if steps.len() > 1 {
+        for step in &steps {
+            if let Step::Planned(p) = step {
+                session.check(p).await?;
             }
         }
-    } else {
-        steps.extend(statements.into_iter().map(|s| Step::Unplanned(Box::new(s))));
     }
     // Created only now, so a script that fails planning leaves an existing file untouched.
     let mut out: Box<dyn Write> = match &global.outfile {
@@ -86,6 +94,15 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let mut failed_regions = 0;
     for (i, step) in steps.into_iter().enumerate() {
         let planned = match step {
+            Step::Meta(answer) => {
+                match write_batches(&mut out, global.output, &answer.schema, &answer.batches) {
+                    Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
+                        return Ok(0);
+                    }
+                    other => other?,
+                }
+                continue;
+            }
             Step::Planned(p) => p,
             Step::Unplanned(statement) => match session.plan(*statement).await {
                 Ok(p) => p,
@@ -99,12 +116,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             },
         };
         let result = session.run(planned).await?;
-        for note in &result.notes {
-            eprintln!("skyql: {note}");
-        }
-        for failure in &result.failures {
-            eprintln!("skyql: warning: {failure}");
-        }
+        report(&result);
         if result.all_regions_failed() {
             return Err(Error::Runtime(format!(
                 "statement {}: every region called failed ({}); there is no result",
@@ -139,8 +151,52 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     Ok(0)
 }
 
+/// Prints what a result reports besides rows on stderr: notes, then failed regions.
+pub fn report(result: &QueryResult) {
+    for note in &result.notes {
+        eprintln!("skyql: {note}");
+    }
+    for failure in &result.failures {
+        eprintln!("skyql: warning: {failure}");
+    }
+}
+
+/// A statement of a script: a meta statement (answered already) or SQL for DataFusion.
+pub enum Item {
+    /// SHOW …, DESCRIBE aws.…: answered from provider-schemas.
+    Meta(MetaAnswer),
+    /// Everything else.
+    Sql(Box<ParsedStatement>),
+}
+
+/// Parses a whole script (before anything runs). Meta statements are routed here, in one
+/// place for exec and the shell; a script without any keeps sqlparser's own splitting, so
+/// syntax errors keep their line numbers in the script.
+pub fn parse_items(script: &str) -> Result<Vec<Item>> {
+    let pieces = split_statements(script);
+    if !pieces.iter().any(|p| meta::parse_meta(p).is_some()) {
+        return Ok(parse_script(script)?
+            .into_iter()
+            .map(|p| Item::Sql(Box::new(p)))
+            .collect());
+    }
+    let mut items = Vec::new();
+    for piece in pieces {
+        match meta::run_meta(&piece) {
+            Some(answer) => items.push(Item::Meta(answer?)),
+            None => items.extend(
+                parse_script(&piece)?
+                    .into_iter()
+                    .map(|p| Item::Sql(Box::new(p))),
+            ),
+        }
+    }
+    Ok(items)
+}
+
 /// A statement of a script, planned ahead or not.
 enum Step {
+    Meta(MetaAnswer),
     Planned(PlannedStatement),
     Unplanned(Box<ParsedStatement>),
 }

@@ -1,7 +1,14 @@
 //! The command line: flag definitions and the commands they run.
 
 pub mod args;
+pub mod complete;
 pub mod exec;
+pub mod meta;
 pub mod print;
+pub mod progress;
 pub mod sandbox_cmd;
 pub mod session_setup;
+pub mod shell;
+pub mod shell_commands;
+pub mod shell_helper;
+pub mod statements;

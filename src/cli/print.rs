@@ -37,6 +37,18 @@ pub fn write_batches(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
+    write_batches_fitted(out, format, schema, batches, None)
+}
+
+/// Like [`write_batches`]; with `width`, a table is made to fit that many columns by shortening
+/// long values with an ellipsis (the shell's terminal). Other formats are never shortened.
+pub fn write_batches_fitted(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    width: Option<usize>,
+) -> Result<()> {
     let empty;
     let batches = if batches.is_empty() {
         empty = [RecordBatch::new_empty(schema.clone())];
@@ -55,6 +67,14 @@ pub fn write_batches(
             let options = FormatOptions::default()
                 .with_null("NULL")
                 .with_timestamp_tz_format(Some(RFC3339_UTC));
+            let fitted;
+            let batches = match width {
+                Some(width) => {
+                    fitted = [fit_table(schema, batches, &options, width).map_err(fail)?];
+                    &fitted[..]
+                }
+                None => batches,
+            };
             let table = pretty_format_batches_with_options(batches, &options).map_err(fail)?;
             writeln!(out, "{table}").map_err(|e| Error::io("cannot write the results", e))?;
         }
@@ -91,4 +111,135 @@ pub fn write_batches(
     }
     out.flush()
         .map_err(|e| Error::io("cannot write the results", e))
+}
+
+/// The narrowest a shortened column gets (its values then end in `…`).
+const MIN_COLUMN: usize = 6;
+
+/// The rows as text, each column shortened so the table is at most `width` wide: the widest
+/// column gives way first, and no column goes below [`MIN_COLUMN`] (a very narrow terminal
+/// still gets a wider table rather than an unreadable one).
+fn fit_table(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    options: &FormatOptions,
+    width: usize,
+) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::util::display::ArrayFormatter;
+    use std::sync::Arc;
+
+    let n = schema.fields().len();
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); n];
+    for batch in batches {
+        for (i, column) in batch.columns().iter().enumerate() {
+            let formatter = ArrayFormatter::try_new(column.as_ref(), options)?;
+            for row in 0..batch.num_rows() {
+                cells[i].push(formatter.value(row).try_to_string()?);
+            }
+        }
+    }
+    let chars = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = schema
+        .fields()
+        .iter()
+        .zip(&cells)
+        .map(|(f, c)| {
+            c.iter()
+                .map(|v| chars(v))
+                .max()
+                .unwrap_or(0)
+                .max(chars(f.name()))
+        })
+        .collect();
+    // Borders: "| " before each column, " " after it, and a final "|".
+    let total = |w: &[usize]| w.iter().sum::<usize>() + 3 * w.len() + 1;
+    while total(&widths) > width {
+        let (widest, &w) = widths
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, w)| **w)
+            .expect("a column");
+        if w <= MIN_COLUMN {
+            break;
+        }
+        widths[widest] = w - 1;
+    }
+    let shorten = |s: &str, max: usize| -> String {
+        if chars(s) <= max {
+            s.to_string()
+        } else {
+            let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+            t.push('…');
+            t
+        }
+    };
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(&widths)
+        .map(|(f, w)| Field::new(shorten(f.name(), *w), DataType::Utf8, false))
+        .collect();
+    let columns: Vec<ArrayRef> = cells
+        .iter()
+        .zip(&widths)
+        .map(|(c, w)| {
+            Arc::new(StringArray::from_iter_values(
+                c.iter().map(|v| shorten(v, *w)),
+            )) as ArrayRef
+        })
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::StringArray;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    fn sample() -> (SchemaRef, Vec<RecordBatch>) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("url", DataType::Utf8, true),
+        ]));
+        let long = "x".repeat(100);
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("a"), None])),
+                Arc::new(StringArray::from(vec![Some(long.as_str()), Some("short")])),
+            ],
+        )
+        .unwrap();
+        (schema, vec![batch])
+    }
+
+    fn render(format: OutputFormat, width: Option<usize>) -> String {
+        let (schema, batches) = sample();
+        let mut out = Vec::new();
+        write_batches_fitted(&mut out, format, &schema, &batches, width).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn tables_fit_the_width_with_an_ellipsis() {
+        let table = render(OutputFormat::Table, Some(40));
+        assert!(table.lines().all(|l| l.chars().count() <= 40), "{table}");
+        assert!(table.contains('…') && table.contains("NULL"), "{table}");
+        assert!(!render(OutputFormat::Table, None).contains('…'));
+    }
+
+    #[test]
+    fn other_formats_are_never_shortened() {
+        for format in [OutputFormat::Csv, OutputFormat::Json, OutputFormat::Ndjson] {
+            let text = render(format, Some(40));
+            assert!(
+                text.contains(&"x".repeat(100)) && !text.contains('…'),
+                "{text}"
+            );
+        }
+    }
 }

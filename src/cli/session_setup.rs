@@ -33,24 +33,48 @@ pub async fn open(global: &GlobalArgs) -> Result<OpenSession> {
     let mut aws = aws_settings(global)?;
     let sandbox = if global.sandbox {
         let config = SandboxConfig::demo();
-        let regions: Vec<String> = config.seed.keys().cloned().collect();
+        let regions = demo_regions(&config);
         let sandbox = Sandbox::start(config)?;
-        aws.endpoint_url = Some(sandbox.endpoint());
-        aws.static_keys = Some((
-            sandbox.keys().access_key_id.clone(),
-            sandbox.keys().secret_access_key.clone(),
-        ));
+        point_at(&mut aws, &sandbox);
         aws.regions.get_or_insert(regions);
         Some(sandbox)
     } else {
         None
     };
-    let session = Session::new(SessionOptions {
+    let session = new_session(global, aws).await?;
+    Ok(OpenSession { session, sandbox })
+}
+
+/// A new session with (changed) flags against the same sandbox, if any, so the shell's
+/// `\regions` and `\profile` keep the sandbox's state.
+pub async fn reopen(global: &GlobalArgs, sandbox: Option<&Sandbox>) -> Result<Session> {
+    let mut aws = aws_settings(global)?;
+    if let Some(sandbox) = sandbox {
+        point_at(&mut aws, sandbox);
+        aws.regions
+            .get_or_insert_with(|| demo_regions(&SandboxConfig::demo()));
+    }
+    new_session(global, aws).await
+}
+
+async fn new_session(global: &GlobalArgs, aws: AwsSettings) -> Result<Session> {
+    Session::new(SessionOptions {
         aws,
         strict: global.strict,
         dry_run: global.dry_run,
         allow_bulk: global.allow_bulk,
     })
-    .await?;
-    Ok(OpenSession { session, sandbox })
+    .await
+}
+
+fn demo_regions(config: &SandboxConfig) -> Vec<String> {
+    config.seed.keys().cloned().collect()
+}
+
+fn point_at(aws: &mut AwsSettings, sandbox: &Sandbox) {
+    aws.endpoint_url = Some(sandbox.endpoint());
+    aws.static_keys = Some((
+        sandbox.keys().access_key_id.clone(),
+        sandbox.keys().secret_access_key.clone(),
+    ));
 }

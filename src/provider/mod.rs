@@ -4,10 +4,12 @@ pub mod catalog;
 pub mod dml;
 pub mod failures;
 pub mod merge;
+pub mod progress;
 pub mod pushdown;
 pub mod scan;
 pub mod table;
 
 pub use catalog::register_catalog;
 pub use failures::{RegionFailure, RegionFailures};
+pub use progress::RegionProgress;
 pub use table::{ProviderContext, ResourceTable};

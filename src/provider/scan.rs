@@ -142,7 +142,10 @@ impl ExecutionPlan for ResourceScanExec {
         let fetch = async move {
             let _slot = context.clients.region_slot().await;
             context.failures.attempt();
-            match context.clients.describe_rules(&region, &request).await {
+            context.progress.started();
+            let answer = context.clients.describe_rules(&region, &request).await;
+            context.progress.finished();
+            match answer {
                 Ok(rules) => Ok(rules_batch(out_schema, &columns, &region, &rules)?),
                 Err(e) if !context.strict => {
                     context.failures.record(&region, &e);

@@ -19,6 +19,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use super::dml::{DmlExec, dml_request, is_null_literal};
 use super::failures::RegionFailures;
 use super::merge::MergeExec;
+use super::progress::RegionProgress;
 use super::pushdown;
 use super::scan::ResourceScanExec;
 use crate::aws::EcrClients;
@@ -36,6 +37,8 @@ pub struct ProviderContext {
     pub default_regions: Result<Vec<String>, String>,
     /// Where failed regions are recorded.
     pub failures: RegionFailures,
+    /// Region calls started and finished by the running statement (for the shell's progress line).
+    pub progress: RegionProgress,
     /// `--strict`: a failed region fails the statement instead of being collected.
     pub strict: bool,
     /// `--dry-run`: DML plans its calls and reports them without making any mutating call.
