@@ -13,6 +13,10 @@ pub enum Error {
     /// A statement DataFusion could not parse or plan; nothing was sent to AWS (exit 2).
     #[error("{0}")]
     Sql(String),
+    /// An UPDATE, DELETE or MERGE that would act on rules it does not pin, without
+    /// `--allow-bulk`; nothing was sent (exit 2). The shell offers to confirm it instead.
+    #[error("{0}")]
+    BulkRefused(String),
     /// An AWS API call failed (exit 1).
     #[error("{region}: {operation} failed: {code}: {message}")]
     Api {
@@ -54,7 +58,7 @@ impl Error {
     /// The process exit code (DESIGN.md): 1 runtime or API error, 2 usage or SQL error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Usage(_) | Self::Sql(_) => 2,
+            Self::Usage(_) | Self::Sql(_) | Self::BulkRefused(_) => 2,
             Self::Api { .. } | Self::Runtime(_) | Self::Io { .. } => 1,
         }
     }
@@ -94,6 +98,7 @@ impl Error {
         match self {
             Self::Usage(m) => Self::Usage(m.clone()),
             Self::Sql(m) => Self::Sql(m.clone()),
+            Self::BulkRefused(m) => Self::BulkRefused(m.clone()),
             Self::Runtime(m) => Self::Runtime(m.clone()),
             Self::Api {
                 region,

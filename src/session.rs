@@ -95,8 +95,8 @@ impl Session {
             failures: RegionFailures::default(),
             progress: RegionProgress::default(),
             strict: options.strict,
-            dry_run: options.dry_run,
-            allow_bulk: options.allow_bulk,
+            dry_run: options.dry_run.into(),
+            allow_bulk: options.allow_bulk.into(),
             directive: Default::default(),
             notes: Default::default(),
             validate_only: Default::default(),
@@ -190,6 +190,13 @@ impl Session {
         result
             .map(|_| ())
             .map_err(|e| Error::from_datafusion(e, false))
+    }
+
+    /// Changes how DML behaves for the statements that follow (the shell's bulk confirmation
+    /// first dry-runs a refused statement, then runs it with bulk allowed).
+    pub fn set_dml_mode(&self, dry_run: bool, allow_bulk: bool) {
+        self.provider.dry_run.store(dry_run, Ordering::SeqCst);
+        self.provider.allow_bulk.store(allow_bulk, Ordering::SeqCst);
     }
 
     /// Plans and runs one statement.

@@ -262,3 +262,50 @@ fn exec_answers_meta_statements() {
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+#[test]
+fn a_bulk_delete_is_shown_then_applied_only_when_confirmed() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    // Regions are pinned, identifiers are not: a bulk statement.
+    let bulk = "DELETE FROM aws.ecr.pull_through_cache_rules \
+                WHERE region IN ('us-east-1', 'ap-southeast-2') AND upstream_registry = 'quay';";
+    shell.enter(bulk);
+    shell.expect("matches 2 rule");
+    shell.expect(r"apply it to 2 rule\(s\)\? \[y/N\]");
+    shell.enter("n");
+    shell.expect("not applied");
+    shell.expect("skyql> ");
+    assert_eq!(
+        sb.log().count("DeletePullThroughCacheRule"),
+        0,
+        "declined: nothing deleted"
+    );
+
+    shell.enter(bulk);
+    shell.expect(r"apply it to 2 rule\(s\)\? \[y/N\]");
+    shell.enter("y");
+    shell.expect("deleted 2");
+    shell.expect("skyql> ");
+    let deleted: Vec<String> = sb
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.operation == "DeletePullThroughCacheRule")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.region.unwrap_or_default(),
+                e.parameters["ecrRepositoryPrefix"]
+                    .as_str()
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        ["ap-southeast-2 quay", "us-east-1 quay"],
+        "exactly the matches shown"
+    );
+    shell.quit();
+}

@@ -23,7 +23,9 @@ use crate::aws::settings::parse_regions;
 use crate::error::{Error, Result};
 use crate::sandbox::Sandbox;
 use crate::schema::schemas;
-use crate::session::Session;
+use crate::session::{QueryResult, Session};
+use crate::sql::parse::ParsedStatement;
+use datafusion::arrow::array::UInt64Array;
 
 /// The prompt.
 pub const PROMPT: &str = "skyql> ";
@@ -158,9 +160,16 @@ impl Shell {
                 Item::Meta(answer) => (answer.schema, answer.batches),
                 Item::Sql(statement) => {
                     let line = progress::start(session.progress());
-                    let result = session.execute(*statement).await;
+                    let result = session.execute((*statement).clone()).await;
                     drop(line);
-                    let result = result?;
+                    let result = match result {
+                        // In the shell, a bulk statement is shown and confirmed instead of refused.
+                        Err(Error::BulkRefused(_)) => match self.confirm_bulk(*statement).await? {
+                            Some(result) => result,
+                            None => continue,
+                        },
+                        other => other?,
+                    };
                     report(&result);
                     if result.all_regions_failed() {
                         return Err(Error::Runtime(format!(
@@ -187,6 +196,50 @@ impl Shell {
             }
         }
         Ok(())
+    }
+
+    /// A bulk UPDATE/DELETE/MERGE typed in the shell: show what it would do (a dry run: the
+    /// matched rules and every call), then apply it only if the user says yes.
+    async fn confirm_bulk(&self, statement: ParsedStatement) -> Result<Option<QueryResult>> {
+        let (dry_run, allow_bulk) = (self.global.dry_run, self.global.allow_bulk);
+        eprintln!("skyql: this statement does not pin identifiers; what it would do:");
+        self.session.set_dml_mode(true, true);
+        let preview = self.session.execute(statement.clone()).await;
+        self.session.set_dml_mode(dry_run, allow_bulk);
+        let preview = preview?;
+        report(&preview);
+        let count = preview
+            .batches
+            .first()
+            .and_then(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<UInt64Array>()
+                    .map(|c| c.value(0))
+            })
+            .unwrap_or(0);
+        if count == 0 {
+            eprintln!("skyql: nothing to change");
+            return Ok(None);
+        }
+        eprint!("skyql: apply it to {count} rule(s)? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let answer = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await
+        .map_err(|e| Error::Runtime(e.to_string()))?
+        .map_err(|e| Error::io("cannot read the answer", e))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            eprintln!("skyql: not applied");
+            return Ok(None);
+        }
+        self.session.set_dml_mode(dry_run, true);
+        let applied = self.session.execute(statement).await;
+        self.session.set_dml_mode(dry_run, allow_bulk);
+        let applied = applied?;
+        Ok(Some(applied))
     }
 
     fn print(

@@ -64,13 +64,13 @@ pub fn dml_request(
     let known = &schemas().provider.regions;
     let request = plan_request(resource, filters, None, known)?;
     let bulk = request.identifiers.is_none();
-    if bulk && !context.allow_bulk && !context.dry_run {
+    if bulk && !context.allow_bulk() && !context.dry_run() {
         let scope = if filters.is_empty() {
             "has no WHERE"
         } else {
             "does not pin identifiers"
         };
-        return Err(Error::Usage(format!(
+        return Err(Error::BulkRefused(format!(
             "{verb} {scope}, so it would act on every matching rule: pin them with \
              WHERE data__Identifier = '…' (or ecr_repository_prefix IN (…)), or pass --allow-bulk to act on \
              exactly the rules it matches (review them first with --dry-run); nothing was sent"
@@ -495,7 +495,7 @@ pub(crate) async fn execute_plan(
     context: &ProviderContext,
 ) -> Result<u64> {
     let table = resource.qualified_name("aws");
-    if context.dry_run {
+    if context.dry_run() {
         context.note(format!(
             "dry run: {verb} on {table} would make {} call(s) ({}); nothing was changed",
             plan.calls.len(),

@@ -1,7 +1,7 @@
 //! A TableProvider for one provider-schemas resource: SELECT scans and the DML hooks (INSERT,
 //! UPDATE, DELETE, MERGE). Every hook only plans and checks; API calls happen when the plan runs.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -42,9 +42,9 @@ pub struct ProviderContext {
     /// `--strict`: a failed region fails the statement instead of being collected.
     pub strict: bool,
     /// `--dry-run`: DML plans its calls and reports them without making any mutating call.
-    pub dry_run: bool,
+    pub dry_run: AtomicBool,
     /// `--allow-bulk`: UPDATE/DELETE may act on rules their WHERE does not pin by identifier.
-    pub allow_bulk: bool,
+    pub allow_bulk: AtomicBool,
     /// The directive of the statement being planned (taken by the DML hooks).
     pub directive: Mutex<Directive>,
     /// Notes of the running statement for stderr (DML summaries, dry-run plans).
@@ -54,6 +54,16 @@ pub struct ProviderContext {
 }
 
 impl ProviderContext {
+    /// Whether DML only reports its calls.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run.load(Ordering::SeqCst)
+    }
+
+    /// Whether UPDATE/DELETE/MERGE may act on rules they do not pin.
+    pub fn allow_bulk(&self) -> bool {
+        self.allow_bulk.load(Ordering::SeqCst)
+    }
+
     /// Takes the directive of the statement being planned.
     pub fn take_directive(&self) -> Directive {
         std::mem::take(&mut *self.directive.lock().expect("directive lock"))
