@@ -8,6 +8,7 @@ use std::path::Path;
 use super::args::{ExecArgs, GlobalArgs};
 use super::meta::{self, MetaAnswer};
 use super::print::write_batches;
+use super::progress;
 use super::session_setup;
 use super::statements::split_statements;
 use crate::error::{Error, Result};
@@ -115,7 +116,10 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
                 Err(e) => return Err(e),
             },
         };
-        let result = session.run(planned).await?;
+        let line = progress::start(session.progress());
+        let result = session.run(planned).await;
+        drop(line);
+        let result = result?;
         report(&result);
         if result.all_regions_failed() {
             return Err(Error::Runtime(format!(

@@ -1,4 +1,4 @@
-//! The shell's progress line on stderr while a multi-region statement runs (terminal only).
+//! The progress line on stderr while a multi-region statement runs (shell and exec; terminal only).
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
