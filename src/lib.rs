@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod cli;
 pub mod dml;
+pub mod docs;
 pub mod ecr;
 pub mod error;
 pub mod provider;

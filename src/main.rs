@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use skyql::cli::args::{Cli, Command, ExecArgs, ShellArgs};
-use skyql::cli::{exec, sandbox_cmd, shell};
+use skyql::cli::{docs_cmd, exec, sandbox_cmd, shell};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await.map(|()| 0),
+            Some(Command::Docs(args)) => docs_cmd::run(args),
             Some(Command::Exec(args)) => exec::run(&cli.global, args).await,
             Some(Command::Shell(args)) => shell::run(&cli.global, args).await,
             // Piped stdin is a script.

@@ -67,6 +67,8 @@ pub enum Command {
     Shell(ShellArgs),
     /// Serve the ECR-compatible sandbox on 127.0.0.1 and print the environment that selects it.
     Sandbox(SandboxArgs),
+    /// Write the Markdown page of every resource, rendered from provider-schemas.
+    Docs(DocsArgs),
 }
 
 /// `skyql exec` arguments.
@@ -90,6 +92,14 @@ pub struct ShellArgs {
     /// Keep no history on disk.
     #[arg(long)]
     pub no_history: bool,
+}
+
+/// `skyql docs` flags.
+#[derive(Debug, Args, Clone)]
+pub struct DocsArgs {
+    /// The directory to write `aws/<service>/<resource>.md` under.
+    #[arg(long, value_name = "DIR", default_value = "docs/resources")]
+    pub out: PathBuf,
 }
 
 /// `skyql sandbox` flags.

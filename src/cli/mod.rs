@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod complete;
+pub mod docs_cmd;
 pub mod exec;
 pub mod meta;
 pub mod print;
