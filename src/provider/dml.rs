@@ -336,17 +336,24 @@ impl ExecutionPlan for DmlExec {
                     .await?
                 }
             };
-            RecordBatch::try_new(
-                count_schema(),
-                vec![Arc::new(UInt64Array::from(vec![count])) as ArrayRef],
-            )
-            .map_err(DataFusionError::from)
+            Ok(count)
         };
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            count_schema(),
-            futures::stream::once(run),
-        )))
+        Ok(count_stream(run))
     }
+}
+
+/// The one-row `count` stream of a DML plan; `run` makes the calls when the plan executes.
+pub(crate) fn count_stream(
+    run: impl Future<Output = DfResult<u64>> + Send + 'static,
+) -> SendableRecordBatchStream {
+    let batch = async move {
+        let count: ArrayRef = Arc::new(UInt64Array::from(vec![run.await?]));
+        RecordBatch::try_new(count_schema(), vec![count]).map_err(DataFusionError::from)
+    };
+    Box::pin(RecordBatchStreamAdapter::new(
+        count_schema(),
+        futures::stream::once(batch),
+    ))
 }
 
 async fn run_insert(

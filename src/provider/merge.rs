@@ -11,25 +11,23 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, UInt64Array,
-    new_null_array,
+    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, new_null_array,
 };
 use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column as DfColumn, DFSchemaRef};
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{
     BinaryExpr, Expr, MergeIntoAction, MergeIntoClause, MergeIntoClauseKind, Operator,
 };
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
-use super::dml::{count_properties, count_schema, df, execute_plan, is_null_literal, utf8};
+use super::dml::{count_properties, count_stream, df, execute_plan, is_null_literal, utf8};
 use super::pushdown::{REGION_COLUMN, ScanRequest, check_region};
 use super::table::ProviderContext;
 use crate::aws::convert::rules_batch;
@@ -349,9 +347,7 @@ impl ExecutionPlan for MergeExec {
                 .validate_only
                 .load(std::sync::atomic::Ordering::SeqCst)
             {
-                let zero: ArrayRef = Arc::new(UInt64Array::from(vec![0u64]));
-                return RecordBatch::try_new(count_schema(), vec![zero])
-                    .map_err(DataFusionError::from);
+                return Ok(0);
             }
             let source_schema = source.schema();
             let batches = datafusion::physical_plan::collect(source, task).await?;
@@ -365,16 +361,9 @@ impl ExecutionPlan for MergeExec {
                 &context,
             )
             .await?;
-            RecordBatch::try_new(
-                count_schema(),
-                vec![Arc::new(UInt64Array::from(vec![count])) as ArrayRef],
-            )
-            .map_err(DataFusionError::from)
+            Ok(count)
         };
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            count_schema(),
-            futures::stream::once(run),
-        )))
+        Ok(count_stream(run))
     }
 }
 
