@@ -55,13 +55,6 @@ pub struct PlannedStatement {
     task: Arc<datafusion::execution::TaskContext>,
 }
 
-impl PlannedStatement {
-    /// The result schema.
-    pub fn schema(&self) -> SchemaRef {
-        self.physical.schema()
-    }
-}
-
 impl QueryResult {
     /// Total rows.
     pub fn num_rows(&self) -> usize {

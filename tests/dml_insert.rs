@@ -5,27 +5,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::cli::{
-    CREATE, DELETE, Output, Skyql, UPDATE, calls_of, config_with, demo_sandbox, mutating_calls,
-    notes, numbered_rules, prefixes_called, write_file,
+    CREATE, DELETE, RULES, Skyql, UPDATE, calls_of, config_with, csv_rows, demo_sandbox, exec,
+    mutating_calls, notes, numbered_rules, prefixes_called, write_file,
 };
 use common::secret_arn;
 use serde_json::json;
 use skyql::sandbox::Sandbox;
-
-const RULES: &str = "aws.ecr.pull_through_cache_rules";
-const ALL_DEMO: &str = "--regions=us-east-1,eu-west-1,ap-southeast-2";
-
-/// `skyql <flags> exec <sql>` against `sb` (AWS_REGION=us-east-1).
-fn exec(sb: &Sandbox, flags: &[&str], sql: &str) -> Output {
-    Skyql::new(sb).args(flags).args(["exec", sql]).run()
-}
-
-/// The rows of a `-o csv` SELECT, header excluded.
-fn csv_rows(sb: &Sandbox, sql: &str) -> Vec<String> {
-    let out = exec(sb, &["-o", "csv", ALL_DEMO], sql);
-    out.expect_code(0);
-    out.stdout.lines().skip(1).map(str::to_string).collect()
-}
 
 #[test]
 fn values_rows_create_each_rule_in_its_own_region() {

@@ -3,28 +3,13 @@
 mod common;
 
 use common::cli::{
-    CREATE, DELETE, DESCRIBE, MUTATING, Output, PlannedCall, Skyql, UPDATE, calls_of, demo_sandbox,
-    dry_run_calls, mutating_calls, notes, prefixes_called, write_file,
+    ALL_DEMO, CREATE, DELETE, DESCRIBE, MUTATING, Output, PlannedCall, RULE, RULES, Skyql, UPDATE,
+    calls_of, csv_rows, demo_sandbox, dry_run_calls, exec, mutating_calls, notes, prefixes_called,
+    write_file,
 };
 use common::secret_arn;
 use serde_json::json;
 use skyql::sandbox::Sandbox;
-
-const RULES: &str = "aws.ecr.pull_through_cache_rules";
-const RULE: &str = "aws.ecr.pull_through_cache_rule";
-const ALL_DEMO: &str = "--regions=us-east-1,eu-west-1,ap-southeast-2";
-
-/// `skyql <flags> exec <sql>` against `sb` (AWS_REGION=us-east-1).
-fn exec(sb: &Sandbox, flags: &[&str], sql: &str) -> Output {
-    Skyql::new(sb).args(flags).args(["exec", sql]).run()
-}
-
-/// The rows of a `-o csv` SELECT over the demo regions, header excluded.
-fn csv_rows(sb: &Sandbox, sql: &str) -> Vec<String> {
-    let out = exec(sb, &["-o", "csv", ALL_DEMO], sql);
-    out.expect_code(0);
-    out.stdout.lines().skip(1).map(str::to_string).collect()
-}
 
 /// Every rule of the demo regions as `region prefix`, sorted.
 fn all_rules(sb: &Sandbox) -> Vec<String> {

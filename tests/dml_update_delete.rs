@@ -3,31 +3,16 @@
 mod common;
 
 use common::cli::{
-    DELETE, DESCRIBE, Output, Skyql, UPDATE, calls_of, demo_sandbox, mutating_calls, notes,
-    prefixes_called,
+    DELETE, DESCRIBE, Output, RULE, RULES, UPDATE, calls_of, csv_rows, demo_sandbox, exec,
+    mutating_calls, notes, prefixes_called,
 };
 use common::secret_arn;
 use serde_json::json;
 use skyql::sandbox::{Sandbox, SandboxConfig, Secret};
 
-const RULES: &str = "aws.ecr.pull_through_cache_rules";
-const RULE: &str = "aws.ecr.pull_through_cache_rule";
-const ALL_DEMO: &str = "--regions=us-east-1,eu-west-1,ap-southeast-2";
 /// The demo's docker-hub credential in us-east-1.
 const DH_US: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-Xy12Ab";
-
-/// `skyql <flags> exec <sql>` against `sb` (AWS_REGION=us-east-1).
-fn exec(sb: &Sandbox, flags: &[&str], sql: &str) -> Output {
-    Skyql::new(sb).args(flags).args(["exec", sql]).run()
-}
-
-/// The rows of a `-o csv` SELECT over the demo regions, header excluded.
-fn csv_rows(sb: &Sandbox, sql: &str) -> Vec<String> {
-    let out = exec(sb, &["-o", "csv", ALL_DEMO], sql);
-    out.expect_code(0);
-    out.stdout.lines().skip(1).map(str::to_string).collect()
-}
 
 /// The credential of a rule, read back with skyql.
 fn credential_of(sb: &Sandbox, region: &str, prefix: &str) -> Vec<String> {

@@ -5,7 +5,6 @@ mod common;
 use std::path::PathBuf;
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use skyql::aws::AwsSettings;
 use skyql::sandbox::{Sandbox, SandboxConfig};
 use skyql::session::{QueryResult, Session, SessionOptions};
@@ -53,28 +52,20 @@ fn output(result: &QueryResult) -> DBOutput<DefaultColumnType> {
             _ => DefaultColumnType::Any,
         })
         .collect();
-    let options = FormatOptions::default()
-        .with_null("NULL")
-        .with_timestamp_tz_format(Some("%Y-%m-%dT%H:%M:%SZ"));
-    let mut rows = Vec::new();
-    for batch in &result.batches {
-        let formatters: Vec<ArrayFormatter> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formattable"))
-            .collect();
-        for row in 0..batch.num_rows() {
-            rows.push(
-                formatters
-                    .iter()
-                    .map(|f| match f.value(row).to_string() {
-                        s if s.is_empty() => "(empty)".to_string(),
-                        s => s,
-                    })
-                    .collect(),
-            );
-        }
-    }
+    let rows = common::cli::rows(result)
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        "(empty)".to_string()
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        })
+        .collect();
     DBOutput::Rows { types, rows }
 }
 

@@ -120,19 +120,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         let result = session.run(planned).await;
         drop(line);
         let result = result?;
-        report(&result);
-        if result.all_regions_failed() {
-            return Err(Error::Runtime(format!(
-                "statement {}: every region called failed ({}); there is no result",
-                i + 1,
-                result
-                    .failures
-                    .iter()
-                    .map(|f| f.region.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        report(&result, i + 1)?;
         failed_regions += result.failures.len();
         // Statements without result columns (CREATE VIEW, SET) print nothing, keeping exports clean.
         if result.schema.fields().is_empty() {
@@ -156,13 +144,24 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
 }
 
 /// Prints what a result reports besides rows on stderr: notes, then failed regions.
-pub fn report(result: &QueryResult) {
+///
+/// When every region the statement called failed there is no result at all (an empty CSV
+/// would pass for "no rules"), so statement `number` fails.
+pub fn report(result: &QueryResult, number: usize) -> Result<()> {
     for note in &result.notes {
         eprintln!("skyql: {note}");
     }
     for failure in &result.failures {
         eprintln!("skyql: warning: {failure}");
     }
+    if result.all_regions_failed() {
+        let regions: Vec<&str> = result.failures.iter().map(|f| f.region.as_str()).collect();
+        return Err(Error::Runtime(format!(
+            "statement {number}: every region called failed ({}); there is no result",
+            regions.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// A statement of a script: a meta statement (answered already) or SQL for DataFusion.

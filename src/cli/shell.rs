@@ -170,19 +170,7 @@ impl Shell {
                         },
                         other => other?,
                     };
-                    report(&result);
-                    if result.all_regions_failed() {
-                        return Err(Error::Runtime(format!(
-                            "statement {}: every region called failed ({}); there is no result",
-                            i + 1,
-                            result
-                                .failures
-                                .iter()
-                                .map(|f| f.region.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )));
-                    }
+                    report(&result, i + 1)?;
                     (result.schema, result.batches)
                 }
             };
@@ -207,7 +195,7 @@ impl Shell {
         let preview = self.session.execute(statement.clone()).await;
         self.session.set_dml_mode(dry_run, allow_bulk);
         let preview = preview?;
-        report(&preview);
+        report(&preview, 1)?;
         let count = preview
             .batches
             .first()

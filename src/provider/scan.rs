@@ -62,11 +62,6 @@ impl ResourceScanExec {
             properties: Arc::new(properties),
         })
     }
-
-    /// The regions this scan calls.
-    pub fn regions(&self) -> &[String] {
-        &self.regions
-    }
 }
 
 impl DisplayAs for ResourceScanExec {

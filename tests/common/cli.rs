@@ -468,3 +468,26 @@ impl Output {
         self
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// DML through the binary
+// ---------------------------------------------------------------------------------------------
+
+/// The plural rules table.
+pub const RULES: &str = "aws.ecr.pull_through_cache_rules";
+/// The singular rule table.
+pub const RULE: &str = "aws.ecr.pull_through_cache_rule";
+/// The flag that selects the demo sandbox's three regions.
+pub const ALL_DEMO: &str = "--regions=us-east-1,eu-west-1,ap-southeast-2";
+
+/// `skyql <flags> exec <sql>` against `sb` (AWS_REGION=us-east-1).
+pub fn exec(sb: &Sandbox, flags: &[&str], sql: &str) -> Output {
+    Skyql::new(sb).args(flags).args(["exec", sql]).run()
+}
+
+/// The rows of a `-o csv` SELECT over the demo regions, header excluded.
+pub fn csv_rows(sb: &Sandbox, sql: &str) -> Vec<String> {
+    let out = exec(sb, &["-o", "csv", ALL_DEMO], sql);
+    out.expect_code(0);
+    out.stdout.lines().skip(1).map(str::to_string).collect()
+}
