@@ -126,7 +126,21 @@ pub fn render_resource(resource: &Resource, provider: &ProviderSchemas) -> Strin
     for m in &doc.methods {
         let _ = writeln!(out, "\n### {} (`{}`)\n", m.verb.as_str(), m.name);
         for p in &m.permissions {
-            let _ = writeln!(out, "- `{p}`");
+            let resource = if p.resource == "*" {
+                String::new()
+            } else {
+                // `{credential_arn}` reads as the ARN the statement gives that column.
+                format!(" on `{}`", p.resource.replace('{', "<").replace('}', ">"))
+            };
+            let when = if p.when.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (only when the statement uses `{}`)",
+                    p.when.join("` or `")
+                )
+            };
+            let _ = writeln!(out, "- `{}`{resource}{when}: {}", p.action, cell(&p.reason));
         }
     }
     out
@@ -136,6 +150,9 @@ pub fn render_resource(resource: &Resource, provider: &ProviderSchemas) -> Strin
 /// data's, so every example runs as written against `skyql --sandbox` (and a test runs them).
 fn example(resource: &Resource, qualified: &str, verb: Verb) -> Option<String> {
     let method = resource.method(verb)?;
+    if let Some(e) = resource.doc.examples.iter().find(|e| e.verb == verb) {
+        return Some(e.sql.clone());
+    }
     let id = &resource.doc.identifier;
     Some(match verb {
         Verb::Select => {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use skyql::cli::args::{Cli, Command, ExecArgs, ShellArgs};
-use skyql::cli::{docs_cmd, exec, sandbox_cmd, shell};
+use skyql::cli::{docs_cmd, exec, permissions_cmd, sandbox_cmd, shell};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await.map(|()| 0),
             Some(Command::Docs(args)) => docs_cmd::run(args),
             Some(Command::Exec(args)) => exec::run(&cli.global, args).await,
+            Some(Command::Permissions(args)) => permissions_cmd::run(&cli.global, args).await,
             Some(Command::Shell(args)) => shell::run(&cli.global, args).await,
             // Piped stdin is a script.
             None if !std::io::stdin().is_terminal() => {

@@ -4,16 +4,22 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::execution::context::SessionContext;
+use datafusion::physical_plan::coop::CooperativeExec;
 use datafusion::prelude::SessionConfig;
 use datafusion::sql::parser::Statement;
 
 use crate::aws::{AwsSettings, EcrClients};
 use crate::error::{Error, Result};
+use crate::iam::permissions::{Need, needs};
 use crate::provider::dml::DmlExec;
 use crate::provider::merge::MergeExec;
+use crate::provider::permissions::scopes as permission_scopes;
+use crate::provider::policy_dml::PolicyDmlExec;
 use crate::provider::{
     ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
 };
@@ -124,11 +130,47 @@ impl Session {
     /// Plans one statement down to its physical plan. No API call happens here: scans call
     /// only when executed, so a script can be planned whole before anything runs.
     pub async fn plan(&self, parsed: ParsedStatement) -> Result<PlannedStatement> {
+        if parsed.explain_permissions {
+            let needs = self.needs(parsed).await?;
+            let batch = permission_rows(&needs)?;
+            let physical =
+                MemorySourceConfig::try_new_exec(&[vec![batch.clone()]], batch.schema(), None)
+                    .map_err(|e| Error::Runtime(e.to_string()))?;
+            return Ok(PlannedStatement {
+                physical,
+                task: self.ctx.task_ctx(),
+            });
+        }
         *self.provider.directive.lock().expect("directive lock") = parsed.directive;
         let planned = self.plan_statement(parsed.statement).await;
         // A directive no hook took (e.g. planning failed first) must not reach the next statement.
         self.provider.take_directive();
         planned
+    }
+
+    /// The IAM permissions a statement needs, from its plan; no call is made (an INSERT's own
+    /// VALUES are evaluated locally to learn its regions and ARNs). An unpinned UPDATE or DELETE
+    /// is planned as a dry run would be, so it is explained rather than refused.
+    pub async fn needs(&self, parsed: ParsedStatement) -> Result<Vec<Need>> {
+        let dry_run = self.provider.dry_run();
+        self.provider.dry_run.store(true, Ordering::SeqCst);
+        *self.provider.directive.lock().expect("directive lock") = parsed.directive;
+        let planned = self.plan_statement(parsed.statement).await;
+        self.provider.take_directive();
+        self.provider.dry_run.store(dry_run, Ordering::SeqCst);
+        let planned = planned?;
+        let scopes = permission_scopes(
+            &planned.physical,
+            Arc::clone(&planned.task),
+            &self.provider.default_regions,
+        )
+        .await?;
+        let mut needs: Vec<Need> = scopes.iter().flat_map(needs).collect();
+        needs.sort();
+        needs.dedup_by(|a, b| {
+            a.action == b.action && a.resource == b.resource && a.reason == b.reason
+        });
+        Ok(needs)
     }
 
     async fn plan_statement(&self, statement: Statement) -> Result<PlannedStatement> {
@@ -168,8 +210,15 @@ impl Session {
     /// (reading only its own input). Other statements are not run. A script calls this for every
     /// statement before running the first, so a bad row anywhere fails it before any change.
     pub async fn check(&self, planned: &PlannedStatement) -> Result<()> {
-        let root: &dyn std::any::Any = planned.physical.as_ref();
-        if !(root.is::<DmlExec>() || root.is::<MergeExec>()) {
+        // DataFusion wraps a DML plan without children (UPDATE, DELETE) in a CooperativeExec.
+        let mut node = &planned.physical;
+        while (node.as_ref() as &dyn std::any::Any).is::<CooperativeExec>()
+            && let Some(child) = node.children().first()
+        {
+            node = child;
+        }
+        let root: &dyn std::any::Any = node.as_ref();
+        if !(root.is::<DmlExec>() || root.is::<MergeExec>() || root.is::<PolicyDmlExec>()) {
             return Ok(());
         }
         self.provider.validate_only.store(true, Ordering::SeqCst);
@@ -206,6 +255,27 @@ impl Session {
         }
         Ok(results)
     }
+}
+
+/// `EXPLAIN PERMISSIONS` rows: action, resource, reason.
+fn permission_rows(needs: &[Need]) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(
+        ["action", "resource", "reason"]
+            .map(|n| Field::new(n, DataType::Utf8, false))
+            .to_vec(),
+    ));
+    let column = |f: fn(&Need) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from(needs.iter().map(f).collect::<Vec<_>>()))
+    };
+    RecordBatch::try_new(
+        schema,
+        vec![
+            column(|n| &n.action),
+            column(|n| &n.resource),
+            column(|n| &n.reason),
+        ],
+    )
+    .map_err(|e| Error::Runtime(e.to_string()))
 }
 
 /// Adds "Did you mean …?" to unknown-table and unknown-column errors.

@@ -271,7 +271,8 @@ fn the_root_prefix_is_a_valid_identifier() {
 // ---------------------------------------------------------------------------------------------
 
 /// Exports the demo's us-east-1 rules with `skyql exec -o csv "SELECT * …"` and blanks the
-/// columns AWS sets (registry_id, created_at, updated_at): the desired state of a region.
+/// columns AWS sets (registry_id, created_at, updated_at, is_valid, validation_failure): the
+/// desired state of a region.
 fn desired_csv(dir: &Path) -> PathBuf {
     let demo = demo_sandbox();
     let out = exec(
@@ -285,18 +286,20 @@ fn desired_csv(dir: &Path) -> PathBuf {
         lines.next(),
         Some(
             "region,registry_id,ecr_repository_prefix,upstream_registry_url,upstream_registry,\
-             upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at"
+             upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at,\
+             is_valid,validation_failure"
         )
     );
     let mut text = String::from(
         "region,registry_id,ecr_repository_prefix,upstream_registry_url,upstream_registry,\
-         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at\n",
+         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at,\
+         is_valid,validation_failure\n",
     );
     let mut rows = 0;
     for line in lines {
         let mut fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields.len(), 10, "{line}");
-        for read_only in [1, 8, 9] {
+        assert_eq!(fields.len(), 12, "{line}");
+        for read_only in [1, 8, 9, 10, 11] {
             fields[read_only] = "";
         }
         text.push_str(&fields.join(","));

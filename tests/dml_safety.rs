@@ -266,6 +266,26 @@ fn a_script_whose_third_insert_is_bad_makes_no_call_at_all() {
 }
 
 #[test]
+fn a_script_ending_in_an_update_to_a_malformed_credential_makes_no_call_at_all() {
+    let sb = demo_sandbox();
+    let script = format!(
+        "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url) VALUES ('us-east-1', 'q1', 'quay.io');\n\
+         UPDATE {RULES} SET credential_arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:not-ptc' \
+         WHERE region = 'us-east-1' AND ecr_repository_prefix = 'docker-hub';\n"
+    );
+    let skyql = Skyql::new(&sb);
+    let path = write_file(&skyql.home_dir(), "rules.sql", &script);
+    let out = skyql.args(["exec", "-f"]).args([&path]).run();
+    out.expect_code(2)
+        .expect_stderr(&["credential_arn: 'arn:aws:secretsmanager"]);
+    assert_eq!(
+        mutating_calls(&sb),
+        vec![],
+        "the INSERT must not run either"
+    );
+}
+
+#[test]
 fn a_script_ending_in_an_unpinned_delete_makes_no_call_at_all() {
     let sb = demo_sandbox();
     let script = format!(

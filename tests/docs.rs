@@ -90,7 +90,7 @@ async fn every_sql_example_runs_against_the_demo_sandbox() {
         }
     }
     assert_eq!(
-        ran, 6,
-        "4 examples for the plural resource, 2 for the singular"
+        ran, 14,
+        "4 examples for the plural rules resource, 2 for the singular, 4 for each registry policy table"
     );
 }

@@ -97,21 +97,22 @@ fn csv() {
     assert_eq!(
         lines[0],
         "region,registry_id,ecr_repository_prefix,upstream_registry_url,upstream_registry,\
-         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at"
+         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at,\
+         is_valid,validation_failure"
     );
     assert_eq!(lines.len(), 14, "a header and 13 rows");
     // NULL is an empty field; timestamps are RFC 3339 in UTC; a comma is quoted (RFC 4180).
     assert!(
         lines.contains(
             &"us-east-1,123456789012,ecr-public,public.ecr.aws,ecr-public,ROOT,,,\
-              2025-06-01T12:00:00Z,2025-06-01T12:00:00Z"
+              2025-06-01T12:00:00Z,2025-06-01T12:00:00Z,true,"
         ),
         "{text}"
     );
     assert!(
         lines.contains(
             &"eu-west-1,123456789012,team-mirror,444455556666.dkr.ecr.eu-west-1.amazonaws.com,ecr,team,,\
-              \"arn:aws:iam::123456789012:role/ecr,ptc@mirror\",2025-06-01T12:00:00Z,2025-06-01T12:00:00Z"
+              \"arn:aws:iam::123456789012:role/ecr,ptc@mirror\",2025-06-01T12:00:00Z,2025-06-01T12:00:00Z,true,"
         ),
         "{text}"
     );

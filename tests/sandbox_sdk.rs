@@ -1244,7 +1244,8 @@ async fn the_request_log_records_every_call() {
         .send()
         .await
         .expect_err("missing");
-    client(&sandbox, "us-east-1")
+    // The demo registry has a policy in us-east-1 only.
+    client(&sandbox, "ap-southeast-2")
         .get_registry_policy()
         .send()
         .await
@@ -1276,7 +1277,7 @@ async fn the_request_log_records_every_call() {
     );
 
     assert_eq!(entries[2].operation, "GetRegistryPolicy");
-    assert_eq!(entries[2].region.as_deref(), Some("us-east-1"));
+    assert_eq!(entries[2].region.as_deref(), Some("ap-southeast-2"));
     assert_eq!(
         entries[2].error_code.as_deref(),
         Some("RegistryPolicyNotFoundException")

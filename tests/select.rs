@@ -16,8 +16,8 @@ use skyql::session::{Session, SessionOptions};
 const RULES: &str = "aws.ecr.pull_through_cache_rules";
 const RULE: &str = "aws.ecr.pull_through_cache_rule";
 
-/// The ten columns of DESIGN.md, in order.
-const COLUMNS: [&str; 10] = [
+/// The twelve columns of provider-schemas, in order.
+const COLUMNS: [&str; 12] = [
     "region",
     "registry_id",
     "ecr_repository_prefix",
@@ -28,6 +28,8 @@ const COLUMNS: [&str; 10] = [
     "custom_role_arn",
     "created_at",
     "updated_at",
+    "is_valid",
+    "validation_failure",
 ];
 
 fn quay(prefix: &str) -> Value {
@@ -711,7 +713,7 @@ async fn more_than_one_hundred_identifiers_are_sent_in_chunks() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn select_star_has_the_ten_columns_and_no_data_identifier() {
+async fn select_star_has_the_twelve_columns_and_no_data_identifier() {
     let sb = demo_sandbox();
     let s = session(&sb, &DEMO_REGIONS).await;
     for table in [RULES, RULE] {
@@ -731,6 +733,8 @@ async fn select_star_has_the_ten_columns_and_no_data_identifier() {
         for f in r.schema.fields() {
             let want = if f.name().ends_with("_at") {
                 DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+            } else if f.name() == "is_valid" {
+                DataType::Boolean
             } else {
                 DataType::Utf8
             };
@@ -932,7 +936,7 @@ async fn a_session_with_the_sandbox_config_default_has_no_rules() {
     let s = session(&sb, &["us-east-1", "eu-west-1"]).await;
     let r = query(&s, &format!("SELECT * FROM {RULES}")).await;
     assert_eq!(r.num_rows(), 0);
-    assert_eq!(r.schema.fields().len(), 10);
+    assert_eq!(r.schema.fields().len(), COLUMNS.len());
     assert_eq!(
         describe_regions(&sb),
         once_each(&["us-east-1", "eu-west-1"])

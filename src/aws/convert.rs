@@ -2,23 +2,76 @@
 
 use std::sync::Arc;
 
+use aws_sdk_ecr::operation::validate_pull_through_cache_rule::ValidatePullThroughCacheRuleOutput as Validation;
 use aws_sdk_ecr::primitives::DateTime;
 use aws_sdk_ecr::types::PullThroughCacheRule;
-use datafusion::arrow::array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 
+use super::clients::RegionRules;
 use crate::error::{Error, Result};
-use crate::schema::{Column, Source};
+use crate::schema::{Column, FetchOperation, Source};
 
 /// One API member's values for a set of rules.
 enum Values {
     Text(Vec<Option<String>>),
     Time(Vec<Option<i64>>),
+    Flag(Vec<Option<bool>>),
+}
+
+/// The values of `column` for each rule read: from the listing, or from the answers of the
+/// extra call that fills it (all NULL when that call was not made).
+fn values(column: &Column, region: &str, read: &RegionRules) -> Result<Values> {
+    match column.fetched_by {
+        None => listed_values(&column.source, region, &read.rules),
+        Some(FetchOperation::ValidatePullThroughCacheRule) => validated_values(
+            &column.source,
+            read.rules.len(),
+            read.validations.as_deref(),
+        ),
+    }
+}
+
+/// The values of a ValidatePullThroughCacheRule member; `None` answers mean it was not called.
+fn validated_values(
+    source: &Source,
+    rows: usize,
+    answers: Option<&[Validation]>,
+) -> Result<Values> {
+    if let Some(a) = answers
+        && a.len() != rows
+    {
+        return Err(Error::Runtime(format!(
+            "{} ValidatePullThroughCacheRule answers for {rows} rules",
+            a.len()
+        )));
+    }
+    let flag = |f: fn(&Validation) -> bool| {
+        Values::Flag(match answers {
+            Some(a) => a.iter().map(|v| Some(f(v))).collect(),
+            None => vec![None; rows],
+        })
+    };
+    let text = |f: fn(&Validation) -> Option<&str>| {
+        Values::Text(match answers {
+            Some(a) => a.iter().map(|v| f(v).map(str::to_string)).collect(),
+            None => vec![None; rows],
+        })
+    };
+    Ok(match source {
+        Source::Field(name) if name == "isValid" => flag(Validation::is_valid),
+        Source::Field(name) if name == "failure" => text(Validation::failure),
+        other => {
+            return Err(Error::Runtime(format!(
+                "provider-schemas names an unknown ValidatePullThroughCacheRule member {other:?}"
+            )));
+        }
+    })
 }
 
 /// The values of `source` for each rule (`$region` is the region that answered).
-fn values(source: &Source, region: &str, rules: &[PullThroughCacheRule]) -> Result<Values> {
+fn listed_values(source: &Source, region: &str, rules: &[PullThroughCacheRule]) -> Result<Values> {
     let text = |f: fn(&PullThroughCacheRule) -> Option<&str>| {
         Values::Text(rules.iter().map(|r| f(r).map(str::to_string)).collect())
     };
@@ -50,18 +103,20 @@ fn micros(t: &DateTime) -> i64 {
     t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1_000)
 }
 
-/// Builds a batch with `columns` (the projected columns, matching `schema`) for rules of one region.
+/// Builds a batch with `columns` (the projected columns, matching `schema`) for the rules of
+/// one region; a column filled by an extra call that `read` did not make is NULL.
 pub fn rules_batch(
     schema: SchemaRef,
     columns: &[&Column],
     region: &str,
-    rules: &[PullThroughCacheRule],
+    read: &RegionRules,
 ) -> Result<RecordBatch> {
     let arrays = columns
         .iter()
         .map(|c| {
-            let array: ArrayRef = match (values(&c.source, region, rules)?, &c.data_type) {
+            let array: ArrayRef = match (values(c, region, read)?, &c.data_type) {
                 (Values::Text(v), DataType::Utf8) => Arc::new(StringArray::from(v)),
+                (Values::Flag(v), DataType::Boolean) => Arc::new(BooleanArray::from(v)),
                 (Values::Time(v), DataType::Timestamp(_, tz)) => {
                     Arc::new(TimestampMicrosecondArray::from(v).with_timezone_opt(tz.clone()))
                 }
@@ -75,7 +130,7 @@ pub fn rules_batch(
             Ok(array)
         })
         .collect::<Result<Vec<_>>>()?;
-    let options = RecordBatchOptions::new().with_row_count(Some(rules.len()));
+    let options = RecordBatchOptions::new().with_row_count(Some(read.rules.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| Error::Runtime(e.to_string()))
 }
@@ -93,16 +148,23 @@ mod tests {
             .registry_id("123456789012")
             .created_at(DateTime::from_secs_f64(1_748_779_200.25))
             .build();
-        for resource in &schemas().resources {
+        // The rule tables (the registry policy tables are not built from rules).
+        let rule_tables = schemas()
+            .resources
+            .iter()
+            .filter(|r| crate::provider::policy_scan::PolicyView::of(r).is_none());
+        for resource in rule_tables {
             let columns: Vec<&Column> = resource.columns.iter().collect();
             let batch = rules_batch(
                 resource.arrow_schema(),
                 &columns,
                 "eu-west-1",
-                std::slice::from_ref(&rule),
+                &RegionRules::listed(vec![rule.clone()]),
             )
             .unwrap();
             assert_eq!(batch.num_rows(), 1);
+            // Not validated: the validation columns are NULL, not false.
+            assert_eq!(batch.column_by_name("is_valid").unwrap().null_count(), 1);
             let created = batch.column_by_name("created_at").unwrap();
             let created = created
                 .as_any()
@@ -126,10 +188,58 @@ mod tests {
         let schema = Arc::new(datafusion::arrow::datatypes::Schema::empty());
         let rule = PullThroughCacheRule::builder().build();
         assert_eq!(
-            rules_batch(schema, &[], "us-east-1", &[rule.clone(), rule])
-                .unwrap()
-                .num_rows(),
+            rules_batch(
+                schema,
+                &[],
+                "us-east-1",
+                &RegionRules::listed(vec![rule.clone(), rule])
+            )
+            .unwrap()
+            .num_rows(),
             2
+        );
+    }
+
+    #[test]
+    fn validation_answers_fill_the_fetched_columns() {
+        let resource = schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap();
+        let columns: Vec<&Column> = resource.columns.iter().collect();
+        let rule = |p: &str| {
+            PullThroughCacheRule::builder()
+                .ecr_repository_prefix(p)
+                .build()
+        };
+        let read = RegionRules {
+            rules: vec![rule("ok"), rule("broken")],
+            validations: Some(vec![
+                Validation::builder().is_valid(true).build(),
+                Validation::builder()
+                    .is_valid(false)
+                    .failure("SecretNotFoundException: gone")
+                    .build(),
+            ]),
+        };
+        let batch = rules_batch(resource.arrow_schema(), &columns, "us-east-1", &read).unwrap();
+        let valid = batch.column_by_name("is_valid").unwrap();
+        let valid = valid.as_any().downcast_ref::<BooleanArray>().unwrap();
+        assert_eq!(valid.iter().collect::<Vec<_>>(), [Some(true), Some(false)]);
+        let failure = batch.column_by_name("validation_failure").unwrap();
+        let failure = failure.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(
+            failure.iter().collect::<Vec<_>>(),
+            [None, Some("SecretNotFoundException: gone")]
+        );
+
+        let short = RegionRules {
+            validations: Some(Vec::new()),
+            ..read
+        };
+        let err = rules_batch(resource.arrow_schema(), &columns, "us-east-1", &short).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("0 ValidatePullThroughCacheRule answers for 2 rules")
         );
     }
 }

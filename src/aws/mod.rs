@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod convert;
 pub mod mutate;
+pub mod policy;
 pub mod settings;
 
 pub use clients::EcrClients;

@@ -1,4 +1,4 @@
-//! The mutating calls (Create, Update, Delete) over aws-sdk-ecr, and a retry classifier that
+//! The mutating calls (rule Create, Update, Delete; registry policy Put, Delete) over aws-sdk-ecr, and a retry classifier that
 //! makes the rule quota final: the SDK would otherwise retry LimitExceededException as throttling.
 
 use aws_sdk_ecr::error::ProvideErrorMetadata;
@@ -78,6 +78,19 @@ impl EcrClients {
             Mutation::Delete { prefix } => client
                 .delete_pull_through_cache_rule()
                 .ecr_repository_prefix(prefix)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| api_error(region, op, e)),
+            Mutation::PutRegistryPolicy { policy_text } => client
+                .put_registry_policy()
+                .policy_text(policy_text)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| api_error(region, op, e)),
+            Mutation::DeleteRegistryPolicy => client
+                .delete_registry_policy()
                 .send()
                 .await
                 .map(|_| ())

@@ -69,6 +69,8 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Write the Markdown page of every resource, rendered from provider-schemas.
     Docs(DocsArgs),
+    /// Print the least-privilege IAM policy a script needs, from its plan (no AWS call).
+    Permissions(ExecArgs),
 }
 
 /// `skyql exec` arguments.

@@ -161,7 +161,11 @@ pub fn answer(meta: &MetaStatement) -> Result<MetaAnswer> {
                         m.name.clone(),
                         m.verb.as_str().to_string(),
                         m.required_params.join(", "),
-                        m.permissions.join(", "),
+                        m.permissions
+                            .iter()
+                            .map(|p| p.action.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     ]
                 })
                 .collect();

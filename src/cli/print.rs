@@ -1,9 +1,12 @@
 //! Writes results in the output formats: table, csv (RFC 4180), json (array), ndjson.
 
 use std::io::Write;
+use std::sync::Arc;
 
+use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json::writer::{
     JsonArray, LineDelimited, WriterBuilder as JsonWriterBuilder,
 };
@@ -28,6 +31,53 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
+}
+
+/// CSV has no nested values: list (and other nested) columns become JSON text, e.g.
+/// `["ecr:CreateRepository","ecr:BatchImportUpstreamImage"]`, which any CSV reader can parse.
+fn nested_as_json(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.data_type().is_nested())
+    {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !field.data_type().is_nested() {
+            fields.push(field.as_ref().clone());
+            columns.push(Arc::clone(array));
+            continue;
+        }
+        // arrow-json renders the nested value; each line is {"<name>": <value>}.
+        let one = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![field.as_ref().clone()])),
+            vec![Arc::clone(array)],
+        )?;
+        let mut text = Vec::new();
+        let mut writer = JsonWriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, LineDelimited>(&mut text);
+        writer.write(&one)?;
+        writer.finish()?;
+        drop(writer);
+        let values: Vec<Option<String>> = String::from_utf8_lossy(&text)
+            .lines()
+            .map(|line| {
+                let row: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+                match row.get(field.name()) {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(v) => Some(v.to_string()),
+                }
+            })
+            .collect();
+        fields.push(Field::new(field.name(), DataType::Utf8, true));
+        columns.push(Arc::new(StringArray::from(values)) as ArrayRef);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
 /// Writes `batches` to `out` in `format`. An empty result still has its header (csv) or `[]` (json).
@@ -84,7 +134,9 @@ pub fn write_batches_fitted(
                 .with_timestamp_tz_format(RFC3339_UTC.to_string())
                 .build(&mut *out);
             for batch in batches {
-                writer.write(batch).map_err(fail)?;
+                writer
+                    .write(&nested_as_json(batch).map_err(fail)?)
+                    .map_err(fail)?;
             }
         }
         OutputFormat::Json => {

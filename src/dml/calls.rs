@@ -34,6 +34,13 @@ pub enum Mutation {
         /// ecrRepositoryPrefix
         prefix: String,
     },
+    /// PutRegistryPolicy (replaces the region's whole registry policy).
+    PutRegistryPolicy {
+        /// policyText
+        policy_text: String,
+    },
+    /// DeleteRegistryPolicy.
+    DeleteRegistryPolicy,
 }
 
 /// A call in a region, tied to the statement row (INSERT) it comes from.
@@ -54,22 +61,27 @@ impl Mutation {
             Self::Create { .. } => "CreatePullThroughCacheRule",
             Self::Update { .. } => "UpdatePullThroughCacheRule",
             Self::Delete { .. } => "DeletePullThroughCacheRule",
+            Self::PutRegistryPolicy { .. } => "PutRegistryPolicy",
+            Self::DeleteRegistryPolicy => "DeleteRegistryPolicy",
         }
     }
 
-    /// The rule's identifier.
-    pub fn prefix(&self) -> &str {
+    /// The rule's identifier (none for registry policy calls).
+    pub fn prefix(&self) -> Option<&str> {
         match self {
             Self::Create { prefix, .. } | Self::Update { prefix, .. } | Self::Delete { prefix } => {
-                prefix
+                Some(prefix)
             }
+            Self::PutRegistryPolicy { .. } | Self::DeleteRegistryPolicy => None,
         }
     }
 
     /// The request body as sent on the wire.
     pub fn params(&self) -> Value {
         let mut m = Map::new();
-        m.insert("ecrRepositoryPrefix".into(), json!(self.prefix()));
+        if let Some(prefix) = self.prefix() {
+            m.insert("ecrRepositoryPrefix".into(), json!(prefix));
+        }
         let mut put = |k: &str, v: &Option<String>| {
             if let Some(v) = v {
                 m.insert(k.into(), json!(v));
@@ -98,7 +110,10 @@ impl Mutation {
                 put("credentialArn", credential_arn);
                 put("customRoleArn", custom_role_arn);
             }
-            Self::Delete { .. } => {}
+            Self::PutRegistryPolicy { policy_text } => {
+                put("policyText", &Some(policy_text.clone()));
+            }
+            Self::Delete { .. } | Self::DeleteRegistryPolicy => {}
         }
         Value::Object(m)
     }

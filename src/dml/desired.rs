@@ -40,19 +40,7 @@ impl DesiredRule {
 
     /// The region this row goes to: its `region` column, else the session's only region.
     pub fn region(&self, default_regions: &Result<Vec<String>, String>) -> Result<String, String> {
-        if let Some(r) = self.get("region") {
-            return Ok(r.to_string());
-        }
-        match default_regions {
-            Ok(regions) if regions.len() == 1 => Ok(regions[0].clone()),
-            Ok(regions) => Err(format!(
-                "row {}: region is not set and the session has {} regions ({}): give the row a region",
-                self.row,
-                regions.len(),
-                regions.join(", ")
-            )),
-            Err(why) => Err(format!("row {}: region is not set, and {why}", self.row)),
-        }
+        region_or_default(self.get("region"), self.row, default_regions)
     }
 
     /// Every problem of this row, checked against ECR's constraints without calling it.
@@ -219,22 +207,30 @@ impl DesiredRule {
     }
 }
 
-/// Validates every row; the error lists every problem (the first 20).
-pub fn validate_all(
-    rows: &[DesiredRule],
-    resource: &Resource,
-    known_regions: &[String],
+/// The region of row `row`: the one it gives, else the session's only region.
+pub fn region_or_default(
+    given: Option<&str>,
+    row: usize,
     default_regions: &Result<Vec<String>, String>,
-) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
-    let mut regions = Vec::with_capacity(rows.len());
-    for row in rows {
-        let region = row.region(default_regions);
-        problems.extend(row.problems(resource, known_regions, &region));
-        regions.push(region.unwrap_or_default());
+) -> Result<String, String> {
+    if let Some(r) = given {
+        return Ok(r.to_string());
     }
+    match default_regions {
+        Ok(regions) if regions.len() == 1 => Ok(regions[0].clone()),
+        Ok(regions) => Err(format!(
+            "row {row}: region is not set and the session has {} regions ({}): give the row a region",
+            regions.len(),
+            regions.join(", ")
+        )),
+        Err(why) => Err(format!("row {row}: region is not set, and {why}")),
+    }
+}
+
+/// Fails with every problem listed (the first 20), or succeeds when there is none.
+pub fn report_problems(problems: &[String]) -> Result<()> {
     if problems.is_empty() {
-        return Ok(regions);
+        return Ok(());
     }
     let more = problems.len().saturating_sub(MAX_LISTED);
     let mut text = format!(
@@ -251,6 +247,24 @@ pub fn validate_all(
         text.push_str(&format!("\n  … and {more} more"));
     }
     Err(Error::Usage(text))
+}
+
+/// Validates every row; the error lists every problem (the first 20).
+pub fn validate_all(
+    rows: &[DesiredRule],
+    resource: &Resource,
+    known_regions: &[String],
+    default_regions: &Result<Vec<String>, String>,
+) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut regions = Vec::with_capacity(rows.len());
+    for row in rows {
+        let region = row.region(default_regions);
+        problems.extend(row.problems(resource, known_regions, &region));
+        regions.push(region.unwrap_or_default());
+    }
+    report_problems(&problems)?;
+    Ok(regions)
 }
 
 /// "Member must have length …" as a rule about the column.
@@ -297,7 +311,7 @@ mod tests {
             ("credential_arn", DH_SECRET),
         ]);
         assert!(problems(&r).is_empty(), "{:?}", problems(&r));
-        assert_eq!(r.create().prefix(), "dh");
+        assert_eq!(r.create().prefix(), Some("dh"));
     }
 
     #[test]

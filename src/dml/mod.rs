@@ -7,6 +7,7 @@ pub mod desired;
 pub mod directive;
 pub mod patch;
 pub mod plan;
+pub mod policy;
 pub mod state;
 
 pub use calls::{ApiCall, Mutation};

@@ -81,12 +81,12 @@ pub fn plan_insert(
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (row, region) in rows.iter().zip(regions) {
         let create = row.create();
-        let key = rule_key(region, create.prefix());
+        let prefix = create.prefix().unwrap_or_default();
+        let key = rule_key(region, prefix);
         if let Some(first) = seen.insert(key.clone(), row.row) {
             return Err(Error::Usage(format!(
                 "rows {first} and {} both ask for rule '{}' in {region}; nothing was sent",
-                row.row,
-                create.prefix()
+                row.row, prefix
             )));
         }
         let current = existing.get(&key);

@@ -28,21 +28,32 @@ use json_patch::Patch;
 
 use super::pushdown::{ScanRequest, plan_request};
 use super::table::ProviderContext;
+use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
-use crate::dml::desired::validate_all;
+use crate::dml::desired::{report_problems, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
 use crate::dml::{DesiredRule, OnConflict, RuleState, patch};
+use crate::ecr::constraints as c;
 use crate::error::{Error, Result};
-use crate::schema::{Column, Resource, schemas};
+use crate::schema::{Column, FetchOperation, Resource, schemas};
 
 /// Which rules an UPDATE or DELETE acts on: the API request, the regions, and every WHERE
 /// filter compiled against the table (re-checked on the rules read, since not all are pushed).
 pub struct MatchRequest {
     request: ScanRequest,
     regions: Vec<String>,
-    filters: Vec<Arc<dyn PhysicalExpr>>,
+    filters: Vec<MatchFilter>,
     schema: DFSchema,
     bulk: bool,
+    /// The extra calls per rule that the statement's expressions need (none unless they read
+    /// a `fetched_by` column, such as `WHERE is_valid = false`).
+    fetches: BTreeSet<FetchOperation>,
+}
+
+/// A WHERE filter, and whether it reads a column that costs an extra call per rule.
+struct MatchFilter {
+    expr: Arc<dyn PhysicalExpr>,
+    fetched: bool,
 }
 
 impl MatchRequest {
@@ -50,6 +61,18 @@ impl MatchRequest {
     pub fn physical(&self, state: &dyn Session, expr: Expr) -> DfResult<Arc<dyn PhysicalExpr>> {
         state.create_physical_expr(expr, &self.schema)
     }
+
+    /// Notes the columns `exprs` read (UPDATE's SET values), so the rules read fill them.
+    pub fn reads(&mut self, resource: &Resource, exprs: &[&Expr]) {
+        for expr in exprs {
+            self.fetches.extend(fetches_of(resource, expr));
+        }
+    }
+}
+
+/// The extra calls needed to fill the columns `expr` reads.
+pub(crate) fn fetches_of(resource: &Resource, expr: &Expr) -> BTreeSet<FetchOperation> {
+    resource.fetches_for(expr.column_refs().into_iter().map(|c| c.name.as_str()))
 }
 
 /// Plans which rules an UPDATE or DELETE touches; refuses an unpinned (bulk) statement
@@ -82,9 +105,18 @@ pub fn dml_request(
         None => context.default_regions.clone().map_err(Error::Usage)?,
     };
     let schema = DFSchema::try_from(resource.arrow_schema().as_ref().clone())?;
+    let mut fetches = BTreeSet::new();
     let filters = filters
         .iter()
-        .map(|f| state.create_physical_expr(f.clone(), &schema))
+        .map(|f| {
+            let needed = fetches_of(resource, f);
+            let fetched = !needed.is_empty();
+            fetches.extend(needed);
+            Ok(MatchFilter {
+                expr: state.create_physical_expr(f.clone(), &schema)?,
+                fetched,
+            })
+        })
         .collect::<DfResult<Vec<_>>>()?;
     Ok(MatchRequest {
         request,
@@ -92,6 +124,7 @@ pub fn dml_request(
         filters,
         schema,
         bulk,
+        fetches,
     })
 }
 
@@ -243,7 +276,11 @@ impl DisplayAs for DmlExec {
                         ids.iter().cloned().collect::<Vec<_>>().join(", ")
                     ),
                     None => write!(f, ", bulk"),
+                }?;
+                for fetch in &matches.fetches {
+                    write!(f, ", {}=true", fetch.explain_key())?;
                 }
+                Ok(())
             }
         }
     }
@@ -313,7 +350,15 @@ impl ExecutionPlan for DmlExec {
                     )?;
                     0
                 }
-                // UPDATE and DELETE checked everything that needs no read while planning.
+                Kind::Update {
+                    matches,
+                    assignments,
+                    ..
+                } if validate_only => {
+                    check_constant_values(&matches.schema, assignments)?;
+                    0
+                }
+                // DELETE checked everything that needs no read while planning.
                 _ if validate_only => 0,
                 Kind::Insert { input, on_conflict } => {
                     let batches =
@@ -340,6 +385,67 @@ impl ExecutionPlan for DmlExec {
         };
         Ok(count_stream(run))
     }
+}
+
+/// The values of the assignments that read no column (constants), evaluated once on a row of
+/// NULLs: what a script's check can validate before any statement runs.
+pub(crate) fn constant_assignments<'a>(
+    schema: &DFSchema,
+    assignments: &'a [(String, Arc<dyn PhysicalExpr>)],
+) -> Result<Vec<(&'a str, ArrayRef)>> {
+    let schema = Arc::new(schema.as_arrow().clone());
+    let nulls = schema
+        .fields()
+        .iter()
+        .map(|f| datafusion::arrow::array::new_null_array(f.data_type(), 1))
+        .collect();
+    let row = RecordBatch::try_new(schema, nulls).map_err(|e| Error::Runtime(e.to_string()))?;
+    assignments
+        .iter()
+        .filter(|(_, e)| !reads_columns(e))
+        .map(|(c, e)| {
+            let value = e.evaluate(&row).and_then(|v| v.into_array(1)).map_err(df)?;
+            Ok((c.as_str(), value))
+        })
+        .collect()
+}
+
+/// Whether an expression reads a column (its value then depends on the row).
+fn reads_columns(expr: &Arc<dyn PhysicalExpr>) -> bool {
+    let any: &dyn std::any::Any = expr.as_ref();
+    any.is::<datafusion::physical_expr::expressions::Column>()
+        || expr.children().into_iter().any(reads_columns)
+}
+
+/// Checks the constant values an UPDATE of rules sets, as the rows of an INSERT are checked.
+fn check_constant_values(
+    schema: &DFSchema,
+    assignments: &[(String, Arc<dyn PhysicalExpr>)],
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for (column, value) in constant_assignments(schema, assignments)? {
+        let text = utf8(&value)?;
+        if text.is_null(0) {
+            continue;
+        }
+        let arn = text.value(0);
+        let why = match column {
+            "credential_arn" => c::check_credential_arn(arn).err(),
+            "custom_role_arn" => c::check_custom_role_arn(arn).err().or_else(|| {
+                c::role_arn_account(arn).is_none().then(|| {
+                    format!("'{arn}' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+                })
+            }),
+            _ => None,
+        };
+        if let Some(why) = why {
+            problems.push(format!(
+                "{column}: '{arn}': {}",
+                why.replace("Member must", "must")
+            ));
+        }
+    }
+    report_problems(&problems)
 }
 
 /// The one-row `count` stream of a DML plan; `run` makes the calls when the plan executes.
@@ -431,6 +537,8 @@ async fn run_update(
 }
 
 /// Reads the rules a statement matches: the pushed request per region, then every filter.
+/// When a filter or SET value reads a column that costs a call per rule, the filters that do
+/// not read one run first, so only the rules they keep are fetched for.
 async fn read_matches(
     resource: &Resource,
     matches: &MatchRequest,
@@ -439,29 +547,39 @@ async fn read_matches(
 ) -> Result<RecordBatch> {
     let schema = resource.arrow_schema();
     let columns: Vec<&Column> = resource.columns.iter().collect();
+    let (late, early): (Vec<&MatchFilter>, Vec<&MatchFilter>) =
+        matches.filters.iter().partition(|f| f.fetched);
     let mut batches = Vec::new();
     for region in &matches.regions {
         let rules = context
             .clients
             .describe_rules(region, &matches.request)
             .await?;
-        batches.push(rules_batch(Arc::clone(&schema), &columns, region, &rules)?);
+        let listed = RegionRules::listed(rules);
+        let batch = rules_batch(Arc::clone(&schema), &columns, region, &listed)?;
+        let keep = all_true(&early, &batch)?;
+        if matches.fetches.is_empty() {
+            batches.push(
+                filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?,
+            );
+            continue;
+        }
+        let kept: Vec<_> = listed
+            .rules
+            .into_iter()
+            .zip(keep.iter())
+            .filter_map(|(rule, k)| (k == Some(true)).then_some(rule))
+            .collect();
+        let read = context
+            .clients
+            .fetch_for(region, kept, &matches.fetches)
+            .await?;
+        let batch = rules_batch(Arc::clone(&schema), &columns, region, &read)?;
+        let keep = all_true(&late, &batch)?;
+        batches
+            .push(filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?);
     }
-    let all = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
-    let mut keep = BooleanArray::from(vec![true; all.num_rows()]);
-    for f in &matches.filters {
-        let v = f
-            .evaluate(&all)
-            .and_then(|v| v.into_array(all.num_rows()))
-            .map_err(df)?;
-        let v = v
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .cloned()
-            .ok_or_else(|| Error::Runtime("a WHERE filter is not boolean".into()))?;
-        keep = and(&keep, &v).map_err(|e| Error::Runtime(e.to_string()))?;
-    }
-    let found = filter_record_batch(&all, &keep).map_err(|e| Error::Runtime(e.to_string()))?;
+    let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
     if matches.bulk {
         let listed: Vec<String> = RuleState::from_batch(&found)
             .iter()
@@ -476,7 +594,26 @@ async fn read_matches(
     Ok(found)
 }
 
-/// The current state of the rules `request` names in one region.
+/// Which rows of `batch` every one of `filters` holds for (NULL counts as not).
+fn all_true(filters: &[&MatchFilter], batch: &RecordBatch) -> Result<BooleanArray> {
+    let mut keep = BooleanArray::from(vec![true; batch.num_rows()]);
+    for f in filters {
+        let v = f
+            .expr
+            .evaluate(batch)
+            .and_then(|v| v.into_array(batch.num_rows()))
+            .map_err(df)?;
+        let v = v
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .cloned()
+            .ok_or_else(|| Error::Runtime("a WHERE filter is not boolean".into()))?;
+        keep = and(&keep, &v).map_err(|e| Error::Runtime(e.to_string()))?;
+    }
+    Ok(keep)
+}
+
+/// The current state of the rules `request` names in one region (as listed: no extra call).
 pub(crate) async fn read_region(
     resource: &Resource,
     region: &str,
@@ -489,7 +626,7 @@ pub(crate) async fn read_region(
         resource.arrow_schema(),
         &columns,
         region,
-        &rules,
+        &RegionRules::listed(rules),
     )?))
 }
 
@@ -549,4 +686,44 @@ pub(crate) fn is_null_literal(expr: &Expr) -> bool {
 
 pub(crate) fn df(e: DataFusionError) -> Error {
     Error::from_datafusion(e, false)
+}
+
+impl DmlExec {
+    /// What the statement touches, for the permissions it needs. INSERT's regions and values
+    /// come from its input rows, which the caller reads.
+    pub fn touch(&self) -> super::permissions::Touch {
+        use super::permissions::{Touch, literal_values};
+        use crate::schema::Verb;
+        let (verb, regions, columns) = match &*self.kind {
+            Kind::Insert { .. } => (Verb::Insert, None, Default::default()),
+            Kind::Update {
+                matches,
+                assignments,
+                patch,
+            } => {
+                let mut columns: super::permissions::Columns = assignments
+                    .iter()
+                    .map(|(c, e)| (c.clone(), literal_values(e)))
+                    .collect();
+                if patch.is_some() {
+                    // A JSON Patch may set any updatable column, with values known only when run.
+                    for c in self.resource.columns.iter().filter(|c| c.updatable) {
+                        columns.insert(c.name.clone(), None);
+                    }
+                }
+                (Verb::Update, Some(matches.regions.clone()), columns)
+            }
+            Kind::Delete { matches } => (
+                Verb::Delete,
+                Some(matches.regions.clone()),
+                Default::default(),
+            ),
+        };
+        Touch {
+            resource: self.resource,
+            verb,
+            regions,
+            columns,
+        }
+    }
 }

@@ -35,7 +35,7 @@ use crate::dml::desired::validate_all;
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
 use crate::dml::{DesiredRule, RuleState};
 use crate::error::{Error, Result};
-use crate::schema::{Column, Resource, schemas};
+use crate::schema::{Column, FetchOperation, Resource, schemas};
 
 /// Columns fixed at creation.
 const CREATE_ONLY: [&str; 3] = [
@@ -73,6 +73,9 @@ pub struct MergeExec {
     key_columns: (usize, usize),
     clauses: Arc<Vec<Clause>>,
     logical_clauses: Vec<MergeIntoClause>,
+    /// The extra calls per target rule that the clauses need (none unless a condition or value
+    /// reads a target column such as `t.is_valid`).
+    fetches: Arc<BTreeSet<FetchOperation>>,
     context: Arc<ProviderContext>,
     properties: Arc<PlanProperties>,
 }
@@ -96,6 +99,7 @@ impl MergeExec {
     ) -> Result<Self> {
         let target_len = resource.columns.len();
         let key_columns = key_columns(resource, &merge_schema, &on, target_len)?;
+        let fetches = target_fetches(resource, &merge_schema, &clauses, target_len);
         let mut compiled = Vec::new();
         for clause in &clauses {
             let category = match clause.kind {
@@ -196,10 +200,39 @@ impl MergeExec {
             key_columns,
             clauses: Arc::new(compiled),
             logical_clauses: clauses,
+            fetches: Arc::new(fetches),
             context,
             properties: count_properties(),
         })
     }
+}
+
+/// The extra calls needed for the target columns the clauses read (columns before
+/// `target_len` in the merge schema are the target's).
+fn target_fetches(
+    resource: &Resource,
+    schema: &DFSchemaRef,
+    clauses: &[MergeIntoClause],
+    target_len: usize,
+) -> BTreeSet<FetchOperation> {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    for clause in clauses {
+        exprs.extend(&clause.predicate);
+        match &clause.action {
+            MergeIntoAction::Update(assignments) => {
+                exprs.extend(assignments.iter().map(|(_, e)| e))
+            }
+            MergeIntoAction::Insert { values, .. } => exprs.extend(values),
+            MergeIntoAction::Delete => {}
+        }
+    }
+    exprs
+        .iter()
+        .flat_map(|e| e.column_refs())
+        .filter_map(|c| schema.index_of_column(c).ok())
+        .filter(|&i| i < target_len)
+        .filter_map(|i| resource.columns[i].fetched_by)
+        .collect()
 }
 
 /// The source columns that ON equates with the target's region and identifier.
@@ -276,7 +309,11 @@ impl DisplayAs for MergeExec {
             self.resource.doc.service,
             self.resource.name(),
             clauses.join(", ")
-        )
+        )?;
+        for fetch in self.fetches.iter() {
+            write!(f, ", {}=true", fetch.explain_key())?;
+        }
+        Ok(())
     }
 }
 
@@ -314,6 +351,7 @@ impl ExecutionPlan for MergeExec {
             key_columns: self.key_columns,
             clauses: Arc::clone(&self.clauses),
             logical_clauses: self.logical_clauses.clone(),
+            fetches: Arc::clone(&self.fetches),
             context: Arc::clone(&self.context),
             properties: Arc::clone(&self.properties),
         }))
@@ -324,10 +362,11 @@ impl ExecutionPlan for MergeExec {
         _partition: usize,
         task: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
-        let (resource, source, clauses, context) = (
+        let (resource, source, clauses, fetches, context) = (
             self.resource,
             Arc::clone(&self.source),
             Arc::clone(&self.clauses),
+            Arc::clone(&self.fetches),
             Arc::clone(&self.context),
         );
         // Unmatched rows have NULL on one side, so every column of the combined rows is nullable
@@ -358,6 +397,7 @@ impl ExecutionPlan for MergeExec {
                 keys,
                 &merge_schema,
                 &clauses,
+                &fetches,
                 &context,
             )
             .await?;
@@ -373,6 +413,7 @@ async fn run_merge(
     (region_col, id_col): (usize, usize),
     merge_schema: &SchemaRef,
     clauses: &[Clause],
+    fetches: &BTreeSet<FetchOperation>,
     context: &ProviderContext,
 ) -> Result<u64> {
     let known = &schemas().provider.regions;
@@ -406,15 +447,15 @@ async fn run_merge(
     let columns: Vec<&Column> = resource.columns.iter().collect();
     let mut parts = Vec::new();
     for region in &scope {
-        let rules = context
+        let read = context
             .clients
-            .describe_rules(region, &ScanRequest::default())
+            .read_rules(region, &ScanRequest::default(), fetches)
             .await?;
         parts.push(rules_batch(
             Arc::clone(&target_schema),
             &columns,
             region,
-            &rules,
+            &read,
         )?);
     }
     let target =
@@ -597,4 +638,38 @@ fn check_no_replacement(current: &RuleState, source: &RecordBatch, s: Option<usi
         }
     }
     Ok(())
+}
+
+impl MergeExec {
+    /// What the MERGE touches, for the permissions it needs: one touch per verb its clauses
+    /// use, with the source's regions and values known only when run.
+    pub fn touches(&self) -> Vec<super::permissions::Touch> {
+        use crate::schema::Verb;
+        let mut verbs = vec![Verb::Select];
+        for clause in &self.logical_clauses {
+            let verb = match clause.action {
+                MergeIntoAction::Update(_) => Verb::Update,
+                MergeIntoAction::Insert { .. } => Verb::Insert,
+                MergeIntoAction::Delete => Verb::Delete,
+            };
+            if !verbs.contains(&verb) {
+                verbs.push(verb);
+            }
+        }
+        verbs
+            .into_iter()
+            .map(|verb| super::permissions::Touch {
+                resource: self.resource,
+                verb,
+                regions: None,
+                columns: self
+                    .resource
+                    .columns
+                    .iter()
+                    .filter(|c| !c.read_only)
+                    .map(|c| (c.name.clone(), None))
+                    .collect(),
+            })
+            .collect()
+    }
 }

@@ -9,6 +9,7 @@ use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPu
 
 use crate::ecr::constraints::{DESCRIBE_PREFIXES_MAX, MAX_RESULTS, check_prefix};
 use crate::error::{Error, Result};
+use crate::iam::policy::check_sid;
 use crate::schema::Resource;
 use crate::sql::suggest::closest;
 
@@ -95,12 +96,7 @@ pub fn plan_request(
             request.regions = Some(intersect(request.regions.take(), values));
         } else if column == resource.doc.identifier {
             for id in &values {
-                check_prefix(id).map_err(|why| {
-                    Error::Usage(format!(
-                        "{column} '{id}' can never match a pull-through cache rule: {}",
-                        why.replace("Member must", "a repository prefix must")
-                    ))
-                })?;
+                check_identifier(&column, id)?;
             }
             request.identifiers = Some(intersect(request.identifiers.take(), values));
         }
@@ -112,6 +108,25 @@ pub fn plan_request(
     }
     request.limit = limit;
     Ok(request)
+}
+
+/// Checks a pinned identifier value: a value that can never match is a mistake worth reporting
+/// before any call.
+fn check_identifier(column: &str, id: &str) -> Result<()> {
+    match column {
+        "ecr_repository_prefix" => check_prefix(id).map_err(|why| {
+            Error::Usage(format!(
+                "{column} '{id}' can never match a pull-through cache rule: {}",
+                why.replace("Member must", "a repository prefix must")
+            ))
+        }),
+        "sid" => check_sid(id).map_err(|why| {
+            Error::Usage(format!(
+                "{column} '{id}' can never match a statement: {why}"
+            ))
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Checks a region name against the provider's list, suggesting the closest.

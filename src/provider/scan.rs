@@ -1,6 +1,8 @@
 //! The scan of a resource: one partition per region; the API is called only when a partition
-//! executes (never while planning, so EXPLAIN and DML planning make no call).
+//! executes (never while planning, so EXPLAIN and DML planning make no call). Columns filled by
+//! an extra call per rule (`fetched_by`) cost those calls only when the projection holds them.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,8 +19,9 @@ use datafusion::physical_plan::{
 
 use super::pushdown::ScanRequest;
 use super::table::ProviderContext;
+use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
-use crate::schema::{Column, Resource};
+use crate::schema::{Column, FetchOperation, Resource};
 
 /// Reads one resource from a set of regions.
 #[derive(Debug)]
@@ -27,6 +30,9 @@ pub struct ResourceScanExec {
     columns: Vec<&'static Column>,
     schema: SchemaRef,
     request: Arc<ScanRequest>,
+    /// The extra calls the projected columns need (none unless such a column is projected:
+    /// selected, or read by a filter DataFusion evaluates after the scan).
+    fetches: Arc<BTreeSet<FetchOperation>>,
     regions: Vec<String>,
     context: Arc<ProviderContext>,
     properties: Arc<PlanProperties>,
@@ -44,7 +50,8 @@ impl ResourceScanExec {
         let full = resource.arrow_schema();
         let indices = projection.unwrap_or_else(|| (0..resource.columns.len()).collect());
         let schema = Arc::new(full.project(&indices)?);
-        let columns = indices.iter().map(|&i| &resource.columns[i]).collect();
+        let columns: Vec<&'static Column> = indices.iter().map(|&i| &resource.columns[i]).collect();
+        let fetches = columns.iter().filter_map(|c| c.fetched_by).collect();
         let properties = PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&schema)),
             // At least one partition, even when WHERE pins no region: it then yields nothing.
@@ -57,6 +64,7 @@ impl ResourceScanExec {
             columns,
             schema,
             request: Arc::new(request),
+            fetches: Arc::new(fetches),
             regions,
             context,
             properties: Arc::new(properties),
@@ -85,6 +93,9 @@ impl DisplayAs for ResourceScanExec {
         }
         if let Some(n) = self.request.limit {
             write!(f, ", limit={n}")?;
+        }
+        for fetch in self.fetches.iter() {
+            write!(f, ", {}=true", fetch.explain_key())?;
         }
         Ok(())
     }
@@ -132,19 +143,30 @@ impl ExecutionPlan for ResourceScanExec {
         };
         let context = Arc::clone(&self.context);
         let request = Arc::clone(&self.request);
+        let fetches = Arc::clone(&self.fetches);
         let columns = self.columns.clone();
         let out_schema = Arc::clone(&schema);
         let fetch = async move {
             let _slot = context.clients.region_slot().await;
             context.failures.attempt();
             context.progress.started();
-            let answer = context.clients.describe_rules(&region, &request).await;
+            let answer = context
+                .clients
+                .read_rules(&region, &request, &fetches)
+                .await;
             context.progress.finished();
             match answer {
-                Ok(rules) => Ok(rules_batch(out_schema, &columns, &region, &rules)?),
+                Ok(read) => Ok(rules_batch(out_schema, &columns, &region, &read)?),
+                // A failed extra call fails the region like a failed listing: no row of a
+                // region is shown with columns it could not fill.
                 Err(e) if !context.strict => {
                     context.failures.record(&region, &e);
-                    Ok(rules_batch(out_schema, &columns, &region, &[])?)
+                    Ok(rules_batch(
+                        out_schema,
+                        &columns,
+                        &region,
+                        &RegionRules::default(),
+                    )?)
                 }
                 Err(e) => Err(DataFusionError::from(e)),
             }
@@ -153,5 +175,22 @@ impl ExecutionPlan for ResourceScanExec {
             schema,
             futures::stream::once(fetch),
         )))
+    }
+}
+
+impl ResourceScanExec {
+    /// What the scan touches, for the permissions it needs: SELECT in its regions, reading its
+    /// columns (values unknown).
+    pub fn touch(&self) -> super::permissions::Touch {
+        super::permissions::Touch {
+            resource: self.resource,
+            verb: crate::schema::Verb::Select,
+            regions: Some(self.regions.clone()),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), None))
+                .collect(),
+        }
     }
 }

@@ -202,7 +202,11 @@ impl TableProvider for ResourceTable {
             ))
             .into());
         }
-        let read = dml_request(self.resource, state, &filters, &self.context, "UPDATE")?;
+        let mut read = dml_request(self.resource, state, &filters, &self.context, "UPDATE")?;
+        read.reads(
+            self.resource,
+            &assignments.iter().map(|(_, e)| e).collect::<Vec<_>>(),
+        );
         let assignments = assignments
             .into_iter()
             .map(|(c, e)| Ok((c, read.physical(state, e)?)))

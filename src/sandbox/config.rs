@@ -44,8 +44,13 @@ pub struct SandboxConfig {
     pub server_error_rate: f64,
     /// Regions whose every call is answered with AccessDeniedException.
     pub fail_regions: Vec<String>,
+    /// (region, operation) pairs answered with AccessDeniedException: a caller whose IAM
+    /// policy allows some actions in a region but not this one.
+    pub fail_operations: Vec<(String, String)>,
     /// Secrets that misbehave when ECR reads them.
     pub secrets: HashMap<String, Secret>,
+    /// Registry policies set before the first call, by region (checked like PutRegistryPolicy).
+    pub policies: BTreeMap<String, String>,
     /// Where to append the request log as JSON lines.
     pub request_log: Option<PathBuf>,
 }
@@ -65,7 +70,9 @@ impl Default for SandboxConfig {
             throttle_rate: 0.0,
             server_error_rate: 0.0,
             fail_regions: Vec::new(),
+            fail_operations: Vec::new(),
             secrets: HashMap::new(),
+            policies: BTreeMap::new(),
             request_log: None,
         }
     }
@@ -77,6 +84,11 @@ impl SandboxConfig {
         let mut config = Self::default();
         config.add_seed(demo_seed());
         config.seed_time = Some(DEMO_TIME);
+        // The pull-through cache registry policy of the ECR user guide (seed 004), in us-east-1.
+        config.policies.insert(
+            "us-east-1".into(),
+            include_str!("demo-policy.json").to_string(),
+        );
         config
     }
 
@@ -105,7 +117,7 @@ pub fn parse_seed(text: &str, origin: &str) -> Result<Seed> {
     Ok(seed)
 }
 
-/// The built-in demo data: realistic rules in us-east-1, eu-west-1 and ap-southeast-2.
+/// The built-in demo rules: realistic rules in us-east-1, eu-west-1 and ap-southeast-2.
 pub fn demo_seed() -> Seed {
     parse_seed(include_str!("demo.json"), "demo.json").expect("the built-in demo seed is valid")
 }

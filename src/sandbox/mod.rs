@@ -174,6 +174,16 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
             })?;
         }
     }
+    for (region, text) in &config.policies {
+        registry
+            .put_policy(region, serde_json::json!({ "policyText": text }))
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "seed registry policy of {region} was refused: {}: {}",
+                    e.code, e.message
+                ))
+            })?;
+    }
     Ok(registry)
 }
 

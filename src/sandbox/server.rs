@@ -146,7 +146,12 @@ pub fn dispatch(
 }
 
 fn inject_faults(config: &SandboxConfig, region: &str, operation: &str) -> Result<(), ApiError> {
-    if config.fail_regions.iter().any(|r| r == region) {
+    let denied = config.fail_regions.iter().any(|r| r == region)
+        || config
+            .fail_operations
+            .iter()
+            .any(|(r, op)| r == region && op == operation);
+    if denied {
         return Err(ApiError::client(
             "AccessDeniedException",
             format!(

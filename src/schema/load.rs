@@ -23,6 +23,14 @@ pub const RESOURCE_FILES: &[(&str, &str)] = &[
         "provider-schemas/aws/ecr/pull_through_cache_rule.yaml",
         include_str!("../../provider-schemas/aws/ecr/pull_through_cache_rule.yaml"),
     ),
+    (
+        "provider-schemas/aws/ecr/registry_policy.yaml",
+        include_str!("../../provider-schemas/aws/ecr/registry_policy.yaml"),
+    ),
+    (
+        "provider-schemas/aws/ecr/registry_policy_statements.yaml",
+        include_str!("../../provider-schemas/aws/ecr/registry_policy_statements.yaml"),
+    ),
 ];
 
 /// Column sources that are not API members.
@@ -85,6 +93,7 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     description: c.description.clone(),
                     updatable: c.updatable,
                     read_only: c.read_only,
+                    fetched_by: c.fetched_by,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -120,6 +129,9 @@ fn check(provider: &ProviderDoc, r: &Resource) -> Result<(), String> {
             return Err(format!("{path}: column '{}' is declared twice", c.name));
         }
     }
+    for c in r.columns.iter().filter(|c| c.fetched_by.is_some()) {
+        check_fetched(r, c).map_err(|why| format!("{path}: column '{}': {why}", c.name))?;
+    }
     if !seen.contains(r.doc.identifier.as_str()) {
         return Err(format!(
             "{path}: identifier '{}' is not a column",
@@ -141,13 +153,47 @@ fn check(provider: &ProviderDoc, r: &Resource) -> Result<(), String> {
     if r.doc.methods.is_empty() {
         return Err(format!("{path}: no methods"));
     }
+    for m in &r.doc.methods {
+        for p in &m.permissions {
+            for column in &p.when {
+                if !seen.contains(column.as_str()) {
+                    return Err(format!(
+                        "{path}: method {}: permission {} names column '{column}' in when, which does not exist",
+                        m.name, p.action
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A column filled by an extra call is an answer about an existing resource: AWS sets it, and
+/// it can neither identify a resource nor be pushed to the listing call.
+fn check_fetched(r: &Resource, c: &Column) -> Result<(), String> {
+    let op = c.fetched_by.map_or("", |f| f.as_str());
+    if !c.read_only || c.updatable {
+        return Err(format!(
+            "fetched_by {op} makes it read_only (and not updatable)"
+        ));
+    }
+    if c.source == Source::Region {
+        return Err(format!(
+            "fetched_by {op} needs an API member as source, not {REGION_SOURCE}"
+        ));
+    }
+    if r.doc.identifier == c.name || r.key_target(&c.name).is_some() {
+        return Err(format!(
+            "fetched_by {op}: a fetched column cannot be the identifier or a key column"
+        ));
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::{ResourceKind, Verb};
+    use crate::schema::model::{FetchOperation, ResourceKind, Verb};
 
     #[test]
     fn embedded_schemas_load() {
@@ -171,8 +217,23 @@ mod tests {
                 "credential_arn",
                 "custom_role_arn",
                 "created_at",
-                "updated_at"
+                "updated_at",
+                "is_valid",
+                "validation_failure"
             ]
+        );
+        let fetched: Vec<&str> = list
+            .columns
+            .iter()
+            .filter(|c| c.fetched_by == Some(FetchOperation::ValidatePullThroughCacheRule))
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(fetched, ["is_valid", "validation_failure"]);
+        assert!(
+            list.columns
+                .iter()
+                .filter(|c| c.fetched_by.is_some())
+                .all(|c| c.read_only)
         );
         assert_eq!(get.columns.len(), list.columns.len());
         assert_eq!(
@@ -227,6 +288,57 @@ mod tests {
             load(PROVIDER_FILE, &[("b.yaml", &bad)])
                 .unwrap_err()
                 .contains("identifier 'nope'")
+        );
+    }
+
+    #[test]
+    fn fetched_by_names_a_known_operation_on_a_read_only_member() {
+        let bad = RESOURCE_FILES[0].1.replace(
+            "fetched_by: ValidatePullThroughCacheRule",
+            "fetched_by: GetPullThroughCacheRule",
+        );
+        let err = load(PROVIDER_FILE, &[("b.yaml", &bad)]).unwrap_err();
+        assert!(
+            err.starts_with("b.yaml: ") && err.contains("GetPullThroughCacheRule"),
+            "{err}"
+        );
+        // is_valid without its read_only line.
+        let (head, tail) = RESOURCE_FILES[0].1.split_once("- name: is_valid").unwrap();
+        let writable = format!(
+            "{head}- name: is_valid{}",
+            tail.replacen("    read_only: true\n", "", 1)
+        );
+        let err = load(PROVIDER_FILE, &[("b.yaml", &writable)]).unwrap_err();
+        assert!(
+            err.contains("column 'is_valid'") && err.contains("read_only"),
+            "{err}"
+        );
+        let region = RESOURCE_FILES[0]
+            .1
+            .replace("source: isValid\n", "source: $region\n");
+        let err = load(PROVIDER_FILE, &[("b.yaml", &region)]).unwrap_err();
+        assert!(err.contains("needs an API member"), "{err}");
+    }
+
+    #[test]
+    fn fetches_for_names_only_fetched_columns() {
+        let list = schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap();
+        assert!(
+            list.fetches_for([
+                "region",
+                "ecr_repository_prefix",
+                "data__Identifier",
+                "nope"
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            list.fetches_for(["IS_VALID", "validation_failure"])
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [FetchOperation::ValidatePullThroughCacheRule]
         );
     }
 }

@@ -6,4 +6,7 @@ pub mod load;
 pub mod model;
 
 pub use load::schemas;
-pub use model::{Column, Method, ProviderSchemas, Resource, ResourceKind, Source, Verb};
+pub use model::{
+    Column, Example, FetchOperation, Method, Permission, ProviderSchemas, Resource, ResourceKind,
+    Source, Verb,
+};

@@ -56,6 +56,20 @@ pub struct ResourceDoc {
     pub key_columns: Vec<KeyColumn>,
     /// The API methods behind the SQL verbs.
     pub methods: Vec<Method>,
+    /// Example statements for the docs by verb, where the generated ones do not fit the resource
+    /// (each runs against the demo sandbox in a test).
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+/// A documented example statement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// The verb it shows.
+    pub verb: Verb,
+    /// The statement.
+    pub sql: String,
 }
 
 /// A column as written.
@@ -77,6 +91,33 @@ pub struct ColumnDoc {
     /// Whether the API sets it (INSERT and UPDATE must not).
     #[serde(default)]
     pub read_only: bool,
+    /// The extra per-resource call whose answer holds `source`; absent for the listing call's
+    /// members. Such a column costs one call per row, so it is filled only when a query reads it.
+    #[serde(default)]
+    pub fetched_by: Option<FetchOperation>,
+}
+
+/// An API operation called once per resource, after the listing, to fill some columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+pub enum FetchOperation {
+    /// ValidatePullThroughCacheRule: whether a rule's credential and role work (`isValid`, `failure`).
+    ValidatePullThroughCacheRule,
+}
+
+impl FetchOperation {
+    /// The operation's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ValidatePullThroughCacheRule => "ValidatePullThroughCacheRule",
+        }
+    }
+
+    /// How EXPLAIN names it on a scan that makes the calls (`validate=true`).
+    pub fn explain_key(self) -> &'static str {
+        match self {
+            Self::ValidatePullThroughCacheRule => "validate",
+        }
+    }
 }
 
 /// Whether a resource lists or gets.
@@ -116,8 +157,30 @@ pub struct Method {
     pub operation: String,
     /// Parameters the statement must give.
     pub required_params: Vec<String>,
-    /// IAM actions the caller needs.
-    pub permissions: Vec<String>,
+    /// IAM actions the caller needs, and when.
+    pub permissions: Vec<Permission>,
+}
+
+/// One IAM action a method needs (`EXPLAIN PERMISSIONS`, `skyql permissions`, the docs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permission {
+    /// The IAM action (`ecr:CreatePullThroughCacheRule`).
+    pub action: String,
+    /// The resource ARN it is granted on; `{column}` stands for the values the statement gives
+    /// that column. `*` (the default) when the action supports no resource-level permission.
+    #[serde(default = "any_resource")]
+    pub resource: String,
+    /// Needed only when the statement uses one of these columns (sets it in INSERT/UPDATE,
+    /// selects or filters it in SELECT); always when empty.
+    #[serde(default)]
+    pub when: Vec<String>,
+    /// Why it is needed.
+    pub reason: String,
+}
+
+fn any_resource() -> String {
+    "*".into()
 }
 
 /// SQL verbs.
@@ -172,6 +235,9 @@ pub struct Column {
     pub updatable: bool,
     /// Whether the API sets it (INSERT and UPDATE must not).
     pub read_only: bool,
+    /// The extra per-resource call that fills it (only when a query reads it); `None` for the
+    /// listing call's members.
+    pub fetched_by: Option<FetchOperation>,
 }
 
 /// A resolved resource: one SQL table.
@@ -241,6 +307,18 @@ impl Resource {
         self.columns
             .iter()
             .find(|c| matches!(&c.source, Source::Field(f) if f.eq_ignore_ascii_case(member)))
+    }
+
+    /// The extra operations needed to fill the columns named `names` (case-insensitive; names
+    /// that are not columns, such as aliases, need none).
+    pub fn fetches_for<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> std::collections::BTreeSet<FetchOperation> {
+        names
+            .into_iter()
+            .filter_map(|n| self.column(n)?.fetched_by)
+            .collect()
     }
 
     /// The columns UPDATE can change, comma-separated (for messages).

@@ -4,6 +4,8 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::ParserError;
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
+use std::collections::BTreeSet;
 
 use super::rewrite::rewrite_statement;
 use crate::dml::Directive;
@@ -16,13 +18,17 @@ pub struct ParsedStatement {
     pub statement: Statement,
     /// `ON CONFLICT`, `data__PatchDocument`.
     pub directive: Directive,
+    /// `EXPLAIN PERMISSIONS <statement>`: answer the IAM permissions the statement needs
+    /// instead of running it.
+    pub explain_permissions: bool,
 }
 
 /// Parses every statement of `sql`; a syntax error anywhere fails the whole script, with the
 /// line and column sqlparser reports.
 pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
+    let (sql, permissions) = take_explain_permissions(sql);
     let statements =
-        DFParser::parse_sql_with_dialect(sql, &GenericDialect {}).map_err(|e| {
+        DFParser::parse_sql_with_dialect(&sql, &GenericDialect {}).map_err(|e| {
             match e.find_root() {
                 DataFusionError::SQL(parser_error, _) => {
                     Error::Sql(format!("syntax error: {}", syntax_message(parser_error)))
@@ -32,13 +38,72 @@ pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
         })?;
     statements
         .into_iter()
-        .map(|s| {
-            rewrite_statement(s).map(|(statement, directive)| ParsedStatement {
+        .enumerate()
+        .map(|(i, s)| {
+            let explain_permissions = permissions.contains(&i);
+            let (statement, directive) = rewrite_statement(s)?;
+            let statement = match statement {
+                // The PERMISSIONS keyword was blanked, so this parsed as EXPLAIN <statement>.
+                Statement::Explain(e) if explain_permissions => *e.statement,
+                other => other,
+            };
+            Ok(ParsedStatement {
                 statement,
                 directive,
+                explain_permissions,
             })
         })
         .collect()
+}
+
+/// Blanks the `PERMISSIONS` of every `EXPLAIN PERMISSIONS …` with spaces (so positions in
+/// syntax errors stay right) and answers which statements, by index, had it. sqlparser does not
+/// know this form; the rest of the statement is ordinary SQL.
+fn take_explain_permissions(sql: &str) -> (String, BTreeSet<usize>) {
+    let mut found = BTreeSet::new();
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize_with_location() else {
+        // The parser reports the tokenizer's error with its position.
+        return (sql.to_string(), found);
+    };
+    let mut text = sql.to_string();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |loc: Location| -> Option<usize> {
+        let start = *line_starts.get((loc.line as usize).checked_sub(1)?)?;
+        sql[start..]
+            .char_indices()
+            .nth((loc.column as usize).checked_sub(1)?)
+            .map(|(i, _)| start + i)
+    };
+    let (mut index, mut seen) = (0, Vec::new());
+    for t in tokens {
+        match &t.token {
+            Token::Whitespace(_) => {}
+            Token::SemiColon => {
+                if !seen.is_empty() {
+                    index += 1;
+                }
+                seen.clear();
+            }
+            token => {
+                if seen.len() < 2 {
+                    seen.push((token.clone(), t.span.start));
+                }
+                if let [(Token::Word(first), _), (Token::Word(second), at)] = seen.as_slice()
+                    && seen.len() == 2
+                    && first.value.eq_ignore_ascii_case("EXPLAIN")
+                    && second.value.eq_ignore_ascii_case("PERMISSIONS")
+                    && second.quote_style.is_none()
+                    && found.insert(index)
+                    && let Some(at) = offset(*at)
+                {
+                    text.replace_range(at..at + "PERMISSIONS".len(), &" ".repeat(11));
+                }
+            }
+        }
+    }
+    (text, found)
 }
 
 /// Whether a statement can be planned without running the statements before it: queries,
@@ -93,6 +158,20 @@ mod tests {
         .map(|p| is_self_contained(&p.statement))
         .collect();
         assert_eq!(kinds, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn explain_permissions_is_taken_out() {
+        let parsed = parse_script(
+            "SELECT 1;\nexplain Permissions DELETE FROM aws.ecr.pull_through_cache_rules WHERE ecr_repository_prefix = 'x'; EXPLAIN SELECT 2",
+        )
+        .unwrap();
+        let flags: Vec<bool> = parsed.iter().map(|p| p.explain_permissions).collect();
+        assert_eq!(flags, [false, true, false]);
+        assert!(parsed[1].statement.to_string().starts_with("DELETE"));
+        let err = parse_script("EXPLAIN PERMISSIONS SELEC 1").unwrap_err();
+        assert!(err.to_string().contains("Line: 1, Column"), "{err}");
+        assert!(!parse_script("SELECT 'EXPLAIN PERMISSIONS'").unwrap()[0].explain_permissions);
     }
 
     #[test]

@@ -1,0 +1,160 @@
+//! Walks a planned statement to what it will touch — resource, verb, regions, columns and their
+//! literal values — without calling AWS: the scopes `EXPLAIN PERMISSIONS` and
+//! `skyql permissions` turn into IAM permissions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::common::ScalarValue;
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Literal;
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::dml::{DmlExec, utf8};
+use super::merge::MergeExec;
+use super::policy_dml::PolicyDmlExec;
+use super::policy_scan::PolicyScanExec;
+use super::pushdown::REGION_COLUMN;
+use super::scan::ResourceScanExec;
+use crate::error::{Error, Result};
+use crate::iam::permissions::{ANY_REGION, Scope};
+use crate::schema::{Resource, Verb};
+
+/// Columns a statement uses, with their literal values when known.
+pub type Columns = BTreeMap<String, Option<BTreeSet<String>>>;
+
+/// What one plan node will do to one resource.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    /// The resource.
+    pub resource: &'static Resource,
+    /// What is done.
+    pub verb: Verb,
+    /// The regions called; `None` when the rows decide (INSERT, MERGE).
+    pub regions: Option<Vec<String>>,
+    /// The columns used.
+    pub columns: Columns,
+}
+
+/// The text values of a literal expression (`None` when it is not a literal).
+pub fn literal_values(expr: &Arc<dyn PhysicalExpr>) -> Option<BTreeSet<String>> {
+    let lit = (expr.as_ref() as &dyn std::any::Any).downcast_ref::<Literal>()?;
+    match lit.value() {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(BTreeSet::from([s.clone()])),
+        _ => None,
+    }
+}
+
+/// Every scope of a physical plan. INSERT inputs that read no AWS table are run (they are local
+/// values) to learn the rows' regions and values; others are taken as unknown.
+pub async fn scopes(
+    plan: &Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+    default_regions: &Result<Vec<String>, String>,
+) -> Result<Vec<Scope>> {
+    let defaults: BTreeSet<String> = default_regions
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    let mut pending = vec![Arc::clone(plan)];
+    while let Some(node) = pending.pop() {
+        for touch in touches(&node) {
+            let mut scope = Scope {
+                resource: touch.resource,
+                verb: touch.verb,
+                // Rows decide the regions (INSERT, MERGE): unknown unless read below.
+                regions: touch
+                    .regions
+                    .map(|r| r.into_iter().collect())
+                    .unwrap_or_else(|| BTreeSet::from([ANY_REGION.to_string()])),
+                columns: touch.columns,
+            };
+            if touch.verb == Verb::Insert
+                && let Some(input) = node.children().first()
+            {
+                if reads_aws(input) {
+                    for field in input.schema().fields() {
+                        scope.columns.insert(field.name().clone(), None);
+                    }
+                } else {
+                    let batches =
+                        datafusion::physical_plan::collect(Arc::clone(input), Arc::clone(&task))
+                            .await
+                            .map_err(|e| Error::from_datafusion(e, false))?;
+                    let (columns, mut regions, defaulted) = row_values(&batches)?;
+                    // A row without a region goes to the session's region.
+                    if defaulted {
+                        regions.extend(defaults.iter().cloned());
+                    }
+                    scope.columns = columns;
+                    scope.regions = regions;
+                }
+            }
+            out.push(scope);
+        }
+        pending.extend(node.children().into_iter().cloned());
+    }
+    Ok(out)
+}
+
+fn touches(node: &Arc<dyn ExecutionPlan>) -> Vec<Touch> {
+    let any: &dyn std::any::Any = node.as_ref();
+    if let Some(scan) = any.downcast_ref::<ResourceScanExec>() {
+        vec![scan.touch()]
+    } else if let Some(scan) = any.downcast_ref::<PolicyScanExec>() {
+        vec![scan.touch()]
+    } else if let Some(dml) = any.downcast_ref::<DmlExec>() {
+        vec![dml.touch()]
+    } else if let Some(dml) = any.downcast_ref::<PolicyDmlExec>() {
+        vec![dml.touch()]
+    } else if let Some(merge) = any.downcast_ref::<MergeExec>() {
+        merge.touches()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether running `plan` would call AWS.
+fn reads_aws(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    !touches(plan).is_empty() || plan.children().into_iter().any(reads_aws)
+}
+
+/// The non-null values of every column of `batches`, the regions the rows name, and whether
+/// some row names none.
+fn row_values(batches: &[RecordBatch]) -> Result<(Columns, BTreeSet<String>, bool)> {
+    let mut columns = Columns::new();
+    let mut defaulted = false;
+    for batch in batches {
+        for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+            if field.name() == REGION_COLUMN {
+                defaulted |= array.null_count() > 0;
+            }
+            if array.null_count() == array.len() {
+                continue;
+            }
+            let entry = columns
+                .entry(field.name().clone())
+                .or_insert_with(|| Some(BTreeSet::new()));
+            match (entry, utf8(array)) {
+                (Some(values), Ok(strings)) => {
+                    values.extend(strings.iter().flatten().map(str::to_string))
+                }
+                // Lists and other values that are not text: used, values not needed.
+                (entry, _) => *entry = None,
+            }
+        }
+        defaulted |= batch.column_by_name(REGION_COLUMN).is_none() && batch.num_rows() > 0;
+    }
+    let regions = columns
+        .get(REGION_COLUMN)
+        .cloned()
+        .flatten()
+        .unwrap_or_default();
+    Ok((columns, regions, defaulted))
+}

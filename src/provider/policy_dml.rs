@@ -1,0 +1,726 @@
+//! INSERT, UPDATE and DELETE on the registry policy tables as one ExecutionPlan each: check every
+//! row before any call, read the current policies, plan the PutRegistryPolicy /
+//! DeleteRegistryPolicy calls (pure, in `dml::policy`), then make them (or, with `--dry-run`,
+//! report them).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::{and, concat_batches, filter_record_batch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::Session;
+use datafusion::common::DFSchema;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+
+use super::dml::{constant_assignments, count_properties, count_stream, df, execute_plan, utf8};
+use super::policy_scan::{PolicyView, policy_rows};
+use super::pushdown::{REGION_COLUMN, check_region, plan_request};
+use super::table::ProviderContext;
+use crate::dml::OnConflict;
+use crate::dml::desired::{region_or_default, report_problems};
+use crate::dml::policy::{
+    NewPolicy, NewStatement, Policies, plan_policy_delete, plan_policy_put, plan_statement_delete,
+    plan_statement_insert, plan_statement_update,
+};
+use crate::error::{Error, Result};
+use crate::iam::policy::{
+    StatementRow, check_document, check_row, check_size, empty_document, statement_of,
+    with_statements,
+};
+use crate::schema::{Resource, Verb, schemas};
+
+/// Which policies (regions) or statements an UPDATE or DELETE acts on.
+pub struct PolicyMatch {
+    regions: Vec<String>,
+    filters: Vec<Arc<dyn PhysicalExpr>>,
+    schema: DFSchema,
+    bulk: bool,
+}
+
+impl PolicyMatch {
+    /// Compiles an expression over the table's columns.
+    pub fn physical(&self, state: &dyn Session, expr: Expr) -> DfResult<Arc<dyn PhysicalExpr>> {
+        state.create_physical_expr(expr, &self.schema)
+    }
+}
+
+/// Plans which policies or statements an UPDATE or DELETE touches; refuses one that does not pin
+/// its identifier (the region of a policy, the sid of a statement) without `--allow-bulk`.
+pub fn policy_match(
+    resource: &'static Resource,
+    state: &dyn Session,
+    filters: &[Expr],
+    context: &ProviderContext,
+    verb: Verb,
+) -> DfResult<PolicyMatch> {
+    let request = plan_request(resource, filters, None, &schemas().provider.regions)?;
+    let id = &resource.doc.identifier;
+    let bulk = if id == REGION_COLUMN {
+        request.regions.is_none()
+    } else {
+        request.identifiers.is_none()
+    };
+    if bulk && !context.allow_bulk() && !context.dry_run() {
+        return Err(Error::BulkRefused(format!(
+            "{} does not pin {id}, so it would act on every {} it matches: pin it with WHERE {id} = '…' \
+             (or {id} IN (…)), or pass --allow-bulk to act on exactly what it matches (review it first \
+             with --dry-run); nothing was sent",
+            verb.as_str(),
+            if id == REGION_COLUMN { "region's policy" } else { "statement" }
+        ))
+        .into());
+    }
+    let regions: Vec<String> = match &request.regions {
+        Some(pinned) => pinned.iter().cloned().collect(),
+        None => context.default_regions.clone().map_err(Error::Usage)?,
+    };
+    let schema = DFSchema::try_from(resource.arrow_schema().as_ref().clone())?;
+    let filters = filters
+        .iter()
+        .map(|f| state.create_physical_expr(f.clone(), &schema))
+        .collect::<DfResult<Vec<_>>>()?;
+    Ok(PolicyMatch {
+        regions,
+        filters,
+        schema,
+        bulk,
+    })
+}
+
+enum Kind {
+    Insert {
+        input: Arc<dyn ExecutionPlan>,
+        on_conflict: Option<OnConflict>,
+    },
+    Update {
+        matches: Arc<PolicyMatch>,
+        assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
+    },
+    Delete {
+        matches: Arc<PolicyMatch>,
+    },
+}
+
+/// One DML statement on a registry policy table; answers a single `count` row.
+pub struct PolicyDmlExec {
+    resource: &'static Resource,
+    view: PolicyView,
+    kind: Arc<Kind>,
+    context: Arc<ProviderContext>,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for PolicyDmlExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PolicyDmlExec({})", self.verb().as_str())
+    }
+}
+
+impl PolicyDmlExec {
+    fn new(
+        resource: &'static Resource,
+        view: PolicyView,
+        kind: Kind,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        Self {
+            resource,
+            view,
+            kind: Arc::new(kind),
+            context,
+            properties: count_properties(),
+        }
+    }
+
+    /// INSERT of the rows `input` produces.
+    pub fn insert(
+        resource: &'static Resource,
+        view: PolicyView,
+        input: Arc<dyn ExecutionPlan>,
+        on_conflict: Option<OnConflict>,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        Self::new(resource, view, Kind::Insert { input, on_conflict }, context)
+    }
+
+    /// UPDATE of the matched policies or statements.
+    pub fn update(
+        resource: &'static Resource,
+        view: PolicyView,
+        matches: PolicyMatch,
+        assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        let matches = Arc::new(matches);
+        Self::new(
+            resource,
+            view,
+            Kind::Update {
+                matches,
+                assignments,
+            },
+            context,
+        )
+    }
+
+    /// DELETE of the matched policies or statements.
+    pub fn delete(
+        resource: &'static Resource,
+        view: PolicyView,
+        matches: PolicyMatch,
+        context: Arc<ProviderContext>,
+    ) -> Self {
+        let matches = Arc::new(matches);
+        Self::new(resource, view, Kind::Delete { matches }, context)
+    }
+
+    /// The verb.
+    pub fn verb(&self) -> Verb {
+        match *self.kind {
+            Kind::Insert { .. } => Verb::Insert,
+            Kind::Update { .. } => Verb::Update,
+            Kind::Delete { .. } => Verb::Delete,
+        }
+    }
+
+    /// What the statement touches, for the permissions it needs (INSERT's regions and values
+    /// come from its input rows, which the caller reads).
+    pub fn touch(&self) -> super::permissions::Touch {
+        let (regions, columns) = match &*self.kind {
+            Kind::Insert { .. } => (None, Default::default()),
+            Kind::Update {
+                matches,
+                assignments,
+            } => (
+                Some(matches.regions.clone()),
+                assignments
+                    .iter()
+                    .map(|(c, e)| (c.clone(), super::permissions::literal_values(e)))
+                    .collect(),
+            ),
+            Kind::Delete { matches } => (Some(matches.regions.clone()), Default::default()),
+        };
+        super::permissions::Touch {
+            resource: self.resource,
+            verb: self.verb(),
+            regions,
+            columns,
+        }
+    }
+}
+
+impl DisplayAs for PolicyDmlExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PolicyDmlExec: {} {}",
+            self.verb().as_str(),
+            self.resource.qualified_name("aws")
+        )?;
+        match &*self.kind {
+            Kind::Insert { .. } => Ok(()),
+            Kind::Update { matches, .. } | Kind::Delete { matches } => {
+                write!(f, ", regions=[{}]", matches.regions.join(", "))?;
+                if matches.bulk {
+                    write!(f, ", bulk")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl ExecutionPlan for PolicyDmlExec {
+    fn name(&self) -> &str {
+        "PolicyDmlExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        match &*self.kind {
+            Kind::Insert { input, .. } => vec![input],
+            _ => vec![],
+        }
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        match (&*self.kind, children.into_iter().next()) {
+            (Kind::Insert { on_conflict, .. }, Some(input)) => Ok(Arc::new(Self::insert(
+                self.resource,
+                self.view,
+                input,
+                on_conflict.clone(),
+                Arc::clone(&self.context),
+            ))),
+            _ => Ok(self),
+        }
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        task: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let (resource, view, kind, context) = (
+            self.resource,
+            self.view,
+            Arc::clone(&self.kind),
+            Arc::clone(&self.context),
+        );
+        let run = async move {
+            let validate_only = context.validate_only.load(Ordering::SeqCst);
+            let count = match &*kind {
+                Kind::Insert { input, on_conflict } => {
+                    let batches =
+                        datafusion::physical_plan::collect(Arc::clone(input), task).await?;
+                    let rows = InputRows::check(view, &batches, &context)?;
+                    if validate_only {
+                        return Ok(0);
+                    }
+                    let current = read_policies(&rows.regions(), &context).await?;
+                    let plan = match rows {
+                        InputRows::Statements(rows) => {
+                            plan_statement_insert(&rows, &current, on_conflict.as_ref())?
+                        }
+                        InputRows::Policies(rows) => {
+                            plan_policy_put(&rows, &current, true, on_conflict.as_ref())?
+                        }
+                    };
+                    execute_plan(resource, "INSERT", plan, &context).await?
+                }
+                Kind::Update {
+                    matches,
+                    assignments,
+                } if validate_only => {
+                    check_constant_assignments(view, matches, assignments)?;
+                    0
+                }
+                _ if validate_only => 0,
+                Kind::Update {
+                    matches,
+                    assignments,
+                } => run_update(resource, view, matches, assignments, &context).await?,
+                Kind::Delete { matches } => {
+                    let read = read_matches(resource, view, matches, &context, "DELETE").await?;
+                    let plan = match view {
+                        PolicyView::Document => plan_policy_delete(&read.regions()),
+                        PolicyView::Statements => {
+                            let mut remove: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+                            for (region, at) in &read.positions {
+                                remove.entry(region.clone()).or_default().insert(*at);
+                            }
+                            plan_statement_delete(&read.texts(), &remove)?
+                        }
+                    };
+                    execute_plan(resource, "DELETE", plan, &context).await?
+                }
+            };
+            Ok(count)
+        };
+        Ok(count_stream(run))
+    }
+}
+
+/// The checked rows of an INSERT.
+enum InputRows {
+    Statements(Vec<NewStatement>),
+    Policies(Vec<NewPolicy>),
+}
+
+impl InputRows {
+    /// Reads and checks every row; the error lists every problem, before any call.
+    fn check(view: PolicyView, batches: &[RecordBatch], context: &ProviderContext) -> Result<Self> {
+        let known = &schemas().provider.regions;
+        let mut problems = Vec::new();
+        let mut statements = Vec::new();
+        let mut policies = Vec::new();
+        let mut sids: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut n = 0;
+        for batch in batches {
+            for i in 0..batch.num_rows() {
+                n += 1;
+                let region = match region_or_default(
+                    text_at(batch, REGION_COLUMN, i)?.as_deref(),
+                    n,
+                    &context.default_regions,
+                ) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problems.push(e);
+                        continue;
+                    }
+                };
+                if let Err(e) = check_region(&region, known) {
+                    problems.push(format!("row {n}: {e}"));
+                    continue;
+                }
+                if text_at(batch, "registry_id", i)?.is_some() {
+                    problems.push(format!(
+                        "row {n}: registry_id is read-only (the registry of the region is the caller's account); leave it out"
+                    ));
+                }
+                match view {
+                    PolicyView::Statements => {
+                        let statement = statement_at(batch, i)?;
+                        let before = problems.len();
+                        problems.extend(
+                            check_row(&statement, &region)
+                                .into_iter()
+                                .map(|p| format!("row {n}: {p}")),
+                        );
+                        if let Some(sid) = &statement.sid
+                            && let Some(first) = sids.insert((region.clone(), sid.clone()), n)
+                        {
+                            problems.push(format!(
+                                "rows {first} and {n} both add sid '{sid}' to {region}'s policy; a sid is unique in a policy"
+                            ));
+                        }
+                        // Over the limit on its own, it is over it whatever the policy holds.
+                        let alone =
+                            with_statements(&empty_document(), vec![statement_of(&statement)]);
+                        if let Err(e) = check_size(&alone) {
+                            problems.push(format!("row {n}: statement {e}"));
+                        }
+                        if problems.len() == before {
+                            statements.push(NewStatement {
+                                row: n,
+                                region,
+                                statement,
+                            });
+                        }
+                    }
+                    PolicyView::Document => match text_at(batch, "policy_text", i)? {
+                        None => problems.push(format!("row {n}: policy_text is required")),
+                        Some(text) => {
+                            let found = check_document(&text, &region);
+                            if found.is_empty() {
+                                policies.push(NewPolicy {
+                                    row: Some(n),
+                                    region,
+                                    policy_text: text,
+                                });
+                            }
+                            problems.extend(
+                                found
+                                    .into_iter()
+                                    .map(|p| format!("row {n}: policy_text: {p}")),
+                            );
+                        }
+                    },
+                }
+            }
+        }
+        report_problems(&problems)?;
+        Ok(match view {
+            PolicyView::Statements => Self::Statements(statements),
+            PolicyView::Document => Self::Policies(policies),
+        })
+    }
+
+    /// The regions the rows go to.
+    fn regions(&self) -> Vec<String> {
+        let set: BTreeSet<&String> = match self {
+            Self::Statements(rows) => rows.iter().map(|r| &r.region).collect(),
+            Self::Policies(rows) => rows.iter().map(|r| &r.region).collect(),
+        };
+        set.into_iter().cloned().collect()
+    }
+}
+
+/// The current policy of each region.
+async fn read_policies(regions: &[String], context: &ProviderContext) -> Result<Policies> {
+    let mut out = Policies::new();
+    for region in regions {
+        let policy = context.clients.get_registry_policy(region).await?;
+        out.insert(region.clone(), policy.map(|p| p.policy_text));
+    }
+    Ok(out)
+}
+
+/// What an UPDATE or DELETE matched: the policies read, and the matched rows with their
+/// region and statement position.
+struct Matched {
+    policies: Policies,
+    rows: RecordBatch,
+    positions: Vec<(String, usize)>,
+}
+
+impl Matched {
+    fn regions(&self) -> Vec<String> {
+        let set: BTreeSet<&String> = self.positions.iter().map(|(r, _)| r).collect();
+        set.into_iter().cloned().collect()
+    }
+
+    fn texts(&self) -> BTreeMap<String, String> {
+        self.policies
+            .iter()
+            .filter_map(|(r, t)| t.clone().map(|t| (r.clone(), t)))
+            .collect()
+    }
+}
+
+async fn read_matches(
+    resource: &'static Resource,
+    view: PolicyView,
+    matches: &PolicyMatch,
+    context: &ProviderContext,
+    verb: &str,
+) -> Result<Matched> {
+    let policies = read_policies(&matches.regions, context).await?;
+    let mut batches = Vec::new();
+    let mut positions = Vec::new();
+    for (region, text) in &policies {
+        let policy = text
+            .clone()
+            .map(|policy_text| crate::aws::policy::RegistryPolicy {
+                registry_id: None,
+                policy_text,
+            });
+        let (batch, at) = policy_rows(view, resource, region, policy.as_ref())?;
+        positions.extend(at.into_iter().map(|p| (region.clone(), p)));
+        batches.push(batch);
+    }
+    let schema = resource.arrow_schema();
+    let all = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
+    let mut keep = BooleanArray::from(vec![true; all.num_rows()]);
+    for f in &matches.filters {
+        let v = f
+            .evaluate(&all)
+            .and_then(|v| v.into_array(all.num_rows()))
+            .map_err(df)?;
+        let v = v
+            .as_boolean_opt()
+            .cloned()
+            .ok_or_else(|| Error::Runtime("a WHERE filter is not boolean".into()))?;
+        keep = and(&keep, &v).map_err(|e| Error::Runtime(e.to_string()))?;
+    }
+    let rows = filter_record_batch(&all, &keep).map_err(|e| Error::Runtime(e.to_string()))?;
+    let positions: Vec<(String, usize)> = positions
+        .into_iter()
+        .zip(keep.iter())
+        .filter(|(_, k)| k.unwrap_or(false))
+        .map(|(p, _)| p)
+        .collect();
+    if matches.bulk {
+        let listed: Vec<String> = match view {
+            PolicyView::Document => positions.iter().map(|(r, _)| r.clone()).collect(),
+            PolicyView::Statements => (0..rows.num_rows())
+                .map(|i| {
+                    let sid = text_at(&rows, "sid", i).ok().flatten();
+                    format!(
+                        "{} {}",
+                        positions[i].0,
+                        sid.as_deref().unwrap_or("(no sid)")
+                    )
+                })
+                .collect(),
+        };
+        context.note(format!(
+            "{verb} without a pinned {} matches {} {}: {}",
+            resource.doc.identifier,
+            listed.len(),
+            match view {
+                PolicyView::Document => "policy(ies)",
+                PolicyView::Statements => "statement(s)",
+            },
+            listed.join(", ")
+        ));
+    }
+    Ok(Matched {
+        policies,
+        rows,
+        positions,
+    })
+}
+
+async fn run_update(
+    resource: &'static Resource,
+    view: PolicyView,
+    matches: &PolicyMatch,
+    assignments: &[(String, Arc<dyn PhysicalExpr>)],
+    context: &ProviderContext,
+) -> Result<u64> {
+    let read = read_matches(resource, view, matches, context, "UPDATE").await?;
+    let n = read.rows.num_rows();
+    let mut values: BTreeMap<&str, ArrayRef> = BTreeMap::new();
+    for (column, expr) in assignments {
+        let v = expr
+            .evaluate(&read.rows)
+            .and_then(|v| v.into_array(n))
+            .map_err(df)?;
+        values.insert(column, v);
+    }
+    let mut problems = Vec::new();
+    let plan = match view {
+        PolicyView::Document => {
+            let mut rows = Vec::new();
+            for (i, (region, _)) in read.positions.iter().enumerate() {
+                let text = match values.get("policy_text") {
+                    Some(a) => text_of(a, i)?,
+                    None => text_at(&read.rows, "policy_text", i)?,
+                };
+                let text = text.unwrap_or_default();
+                problems.extend(
+                    check_document(&text, region)
+                        .into_iter()
+                        .map(|p| format!("{region}: policy_text: {p}")),
+                );
+                rows.push(NewPolicy {
+                    row: None,
+                    region: region.clone(),
+                    policy_text: text,
+                });
+            }
+            report_problems(&problems)?;
+            plan_policy_put(&rows, &read.policies, false, None)?
+        }
+        PolicyView::Statements => {
+            let mut changes: BTreeMap<String, Vec<(usize, StatementRow)>> = BTreeMap::new();
+            for (i, (region, at)) in read.positions.iter().enumerate() {
+                let mut row = statement_at(&read.rows, i)?;
+                for (column, array) in &values {
+                    match *column {
+                        "effect" => row.effect = text_of(array, i)?,
+                        "conditions" => row.conditions = text_of(array, i)?,
+                        "principals" => row.principals = list_of(array, i, column)?,
+                        "actions" => row.actions = list_of(array, i, column)?,
+                        "resources" => row.resources = list_of(array, i, column)?,
+                        _ => {}
+                    }
+                }
+                let sid = row
+                    .sid
+                    .clone()
+                    .unwrap_or_else(|| format!("statement {}", at + 1));
+                problems.extend(
+                    check_row(&row, region)
+                        .into_iter()
+                        .map(|p| format!("{region} {sid}: {p}")),
+                );
+                changes.entry(region.clone()).or_default().push((*at, row));
+            }
+            report_problems(&problems)?;
+            plan_statement_update(&read.texts(), &changes)?
+        }
+    };
+    execute_plan(resource, "UPDATE", plan, context).await
+}
+
+/// Checks the values an UPDATE sets that do not depend on the current policy (constants), as a
+/// script's check does before its first statement runs; the others are checked once read.
+fn check_constant_assignments(
+    view: PolicyView,
+    matches: &PolicyMatch,
+    assignments: &[(String, Arc<dyn PhysicalExpr>)],
+) -> Result<()> {
+    let constants = constant_assignments(&matches.schema, assignments)?;
+    if constants.is_empty() {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    for region in &matches.regions {
+        // A statement that is valid but for the constants set.
+        let mut statement = StatementRow {
+            sid: Some("Checked".into()),
+            principals: vec!["*".into()],
+            actions: vec!["ecr:*".into()],
+            resources: vec!["*".into()],
+            ..StatementRow::default()
+        };
+        for (column, value) in &constants {
+            match (view, *column) {
+                (PolicyView::Document, "policy_text") => {
+                    let text = text_of(value, 0)?.unwrap_or_default();
+                    problems.extend(
+                        check_document(&text, region)
+                            .into_iter()
+                            .map(|p| format!("{region}: policy_text: {p}")),
+                    );
+                }
+                (_, "effect") => statement.effect = text_of(value, 0)?,
+                (_, "conditions") => statement.conditions = text_of(value, 0)?,
+                (_, "principals") => statement.principals = list_of(value, 0, column)?,
+                (_, "actions") => statement.actions = list_of(value, 0, column)?,
+                (_, "resources") => statement.resources = list_of(value, 0, column)?,
+                _ => {}
+            }
+        }
+        if view == PolicyView::Statements {
+            problems.extend(
+                check_row(&statement, region)
+                    .into_iter()
+                    .map(|p| format!("{region}: {p}")),
+            );
+        }
+    }
+    problems.dedup();
+    report_problems(&problems)
+}
+
+/// The statement in row `i` of a batch in the statements table's columns.
+fn statement_at(batch: &RecordBatch, i: usize) -> Result<StatementRow> {
+    let list = |name: &str| match batch.column_by_name(name) {
+        Some(a) => list_of(a, i, name),
+        None => Ok(Vec::new()),
+    };
+    Ok(StatementRow {
+        sid: text_at(batch, "sid", i)?,
+        effect: text_at(batch, "effect", i)?,
+        principals: list("principals")?,
+        actions: list("actions")?,
+        resources: list("resources")?,
+        conditions: text_at(batch, "conditions", i)?,
+    })
+}
+
+fn text_at(batch: &RecordBatch, name: &str, i: usize) -> Result<Option<String>> {
+    match batch.column_by_name(name) {
+        Some(a) => text_of(a, i),
+        None => Ok(None),
+    }
+}
+
+fn text_of(array: &ArrayRef, i: usize) -> Result<Option<String>> {
+    let strings = utf8(&array.slice(i, 1))?;
+    Ok((!strings.is_null(0)).then(|| strings.value(0).to_string()))
+}
+
+/// The strings of a list value (`['a', 'b']`); NULL is an empty list.
+fn list_of(array: &ArrayRef, i: usize, column: &str) -> Result<Vec<String>> {
+    if array.is_null(i) {
+        return Ok(Vec::new());
+    }
+    let values = match array.data_type() {
+        DataType::List(_) => array.as_list::<i32>().value(i),
+        DataType::LargeList(_) => array.as_list::<i64>().value(i),
+        DataType::FixedSizeList(..) => array.as_fixed_size_list().value(i),
+        other => {
+            return Err(Error::Usage(format!(
+                "{column} must be a list such as ['a', 'b'], not {other}"
+            )));
+        }
+    };
+    let strings = utf8(&values)?;
+    Ok(strings.iter().flatten().map(str::to_string).collect())
+}

@@ -1,0 +1,80 @@
+//! README's Permissions section is what skyql prints: the example script's policy and the
+//! EXPLAIN PERMISSIONS output are compared with real runs, and the script converges.
+
+mod common;
+
+use common::cli::{Skyql, demo_sandbox};
+
+const README: &str = include_str!("../README.md");
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ptc-setup.sql");
+
+/// The first fenced block of `lang` after the line containing `marker`.
+fn block_after(marker: &str, lang: &str) -> String {
+    let from = README
+        .find(marker)
+        .unwrap_or_else(|| panic!("README lacks {marker}"));
+    let fence = format!("```{lang}\n");
+    let start = README[from..].find(&fence).expect("a fenced block follows") + from + fence.len();
+    let len = README[start..].find("```").expect("the block ends");
+    README[start..start + len].to_string()
+}
+
+#[test]
+fn permissions_of_the_example_script_are_the_readme_policy() {
+    let sb = demo_sandbox();
+    let out = Skyql::new(&sb)
+        .args(["--regions=us-east-1,eu-west-1", "permissions", "-f", SCRIPT])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout,
+        block_after(
+            "skyql --sandbox permissions -f examples/ptc-setup.sql",
+            "json"
+        )
+    );
+    let policy: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(policy["Version"], "2012-10-17");
+    assert!(
+        sb.log().entries().is_empty(),
+        "permissions makes no AWS call"
+    );
+}
+
+#[test]
+fn explain_permissions_example_is_the_readme_output() {
+    let sb = demo_sandbox();
+    let sql = "EXPLAIN PERMISSIONS UPDATE aws.ecr.pull_through_cache_rule SET custom_role_arn = 'arn:aws:iam::123456789012:role/ecr-ptc-cross-account-v2' WHERE region = 'eu-west-1' AND data__Identifier = 'prod-mirror'";
+    assert!(README.contains(sql), "README shows this statement");
+    let out = Skyql::new(&sb).args(["exec", "-o", "csv", sql]).run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, block_after(sql, "csv"));
+    assert!(sb.log().entries().is_empty(), "EXPLAIN makes no AWS call");
+}
+
+#[test]
+fn the_example_script_applies_then_converges() {
+    let sb = demo_sandbox();
+    let run = || {
+        Skyql::new(&sb)
+            .args([
+                "--regions=us-east-1,eu-west-1",
+                "-o",
+                "csv",
+                "exec",
+                "-f",
+                SCRIPT,
+            ])
+            .run()
+    };
+    let first = run();
+    first.expect_code(0);
+    assert_eq!(first.stdout, "count\n3\ncount\n2\ncount\n1\n");
+    let second = run();
+    second.expect_code(0);
+    assert_eq!(
+        second.stdout, "count\n0\ncount\n0\ncount\n0\n",
+        "{}",
+        second.stderr
+    );
+}
