@@ -557,7 +557,7 @@ async fn read_matches(
             .await?;
         let listed = RegionRules::listed(rules);
         let batch = rules_batch(Arc::clone(&schema), &columns, region, &listed)?;
-        let keep = all_true(&early, &batch)?;
+        let keep = all_true(early.iter().map(|f| &f.expr), &batch)?;
         if matches.fetches.is_empty() {
             batches.push(
                 filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?,
@@ -575,7 +575,7 @@ async fn read_matches(
             .fetch_for(region, kept, &matches.fetches)
             .await?;
         let batch = rules_batch(Arc::clone(&schema), &columns, region, &read)?;
-        let keep = all_true(&late, &batch)?;
+        let keep = all_true(late.iter().map(|f| &f.expr), &batch)?;
         batches
             .push(filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?);
     }
@@ -595,11 +595,13 @@ async fn read_matches(
 }
 
 /// Which rows of `batch` every one of `filters` holds for (NULL counts as not).
-fn all_true(filters: &[&MatchFilter], batch: &RecordBatch) -> Result<BooleanArray> {
+pub(crate) fn all_true<'a>(
+    filters: impl IntoIterator<Item = &'a Arc<dyn PhysicalExpr>>,
+    batch: &RecordBatch,
+) -> Result<BooleanArray> {
     let mut keep = BooleanArray::from(vec![true; batch.num_rows()]);
     for f in filters {
         let v = f
-            .expr
             .evaluate(batch)
             .and_then(|v| v.into_array(batch.num_rows()))
             .map_err(df)?;

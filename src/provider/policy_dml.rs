@@ -8,8 +8,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
-use datafusion::arrow::compute::{and, concat_batches, filter_record_batch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::Session;
 use datafusion::common::DFSchema;
@@ -20,7 +20,9 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
-use super::dml::{constant_assignments, count_properties, count_stream, df, execute_plan, utf8};
+use super::dml::{
+    all_true, constant_assignments, count_properties, count_stream, df, execute_plan, utf8,
+};
 use super::policy_scan::{PolicyView, policy_rows};
 use super::pushdown::{REGION_COLUMN, check_region, plan_request};
 use super::table::ProviderContext;
@@ -503,18 +505,7 @@ async fn read_matches(
     }
     let schema = resource.arrow_schema();
     let all = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
-    let mut keep = BooleanArray::from(vec![true; all.num_rows()]);
-    for f in &matches.filters {
-        let v = f
-            .evaluate(&all)
-            .and_then(|v| v.into_array(all.num_rows()))
-            .map_err(df)?;
-        let v = v
-            .as_boolean_opt()
-            .cloned()
-            .ok_or_else(|| Error::Runtime("a WHERE filter is not boolean".into()))?;
-        keep = and(&keep, &v).map_err(|e| Error::Runtime(e.to_string()))?;
-    }
+    let keep = all_true(&matches.filters, &all)?;
     let rows = filter_record_batch(&all, &keep).map_err(|e| Error::Runtime(e.to_string()))?;
     let positions: Vec<(String, usize)> = positions
         .into_iter()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, ListBuilder, RecordBatch, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -207,19 +207,10 @@ impl ExecutionPlan for PolicyScanExec {
         let (resource, view, context) = (self.resource, self.view, Arc::clone(&self.context));
         let projection = self.projection.clone();
         let fetch = async move {
-            let _slot = context.clients.region_slot().await;
-            context.failures.attempt();
-            context.progress.started();
-            let answer = context.clients.get_registry_policy(&region).await;
-            context.progress.finished();
-            let policy = match answer {
-                Ok(p) => p,
-                Err(e) if !context.strict => {
-                    context.failures.record(&region, &e);
-                    None
-                }
-                Err(e) => return Err(DataFusionError::from(e)),
-            };
+            let policy = context
+                .call_region(&region, context.clients.get_registry_policy(&region))
+                .await?
+                .flatten();
             let (batch, _) = policy_rows(view, resource, &region, policy.as_ref())?;
             Ok(batch.project(&projection)?)
         };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -19,7 +19,6 @@ use datafusion::physical_plan::{
 
 use super::pushdown::ScanRequest;
 use super::table::ProviderContext;
-use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
 use crate::schema::{Column, FetchOperation, Resource};
 
@@ -147,29 +146,20 @@ impl ExecutionPlan for ResourceScanExec {
         let columns = self.columns.clone();
         let out_schema = Arc::clone(&schema);
         let fetch = async move {
-            let _slot = context.clients.region_slot().await;
-            context.failures.attempt();
-            context.progress.started();
-            let answer = context
-                .clients
-                .read_rules(&region, &request, &fetches)
-                .await;
-            context.progress.finished();
-            match answer {
-                Ok(read) => Ok(rules_batch(out_schema, &columns, &region, &read)?),
-                // A failed extra call fails the region like a failed listing: no row of a
-                // region is shown with columns it could not fill.
-                Err(e) if !context.strict => {
-                    context.failures.record(&region, &e);
-                    Ok(rules_batch(
-                        out_schema,
-                        &columns,
-                        &region,
-                        &RegionRules::default(),
-                    )?)
-                }
-                Err(e) => Err(DataFusionError::from(e)),
-            }
+            let read = context
+                .call_region(
+                    &region,
+                    context.clients.read_rules(&region, &request, &fetches),
+                )
+                .await?;
+            // A failed extra call fails the region like a failed listing: no row of a region is
+            // shown with columns it could not fill.
+            Ok(rules_batch(
+                out_schema,
+                &columns,
+                &region,
+                &read.unwrap_or_default(),
+            )?)
         };
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             schema,

@@ -78,6 +78,29 @@ impl ProviderContext {
     pub fn take_notes(&self) -> Vec<String> {
         std::mem::take(&mut *self.notes.lock().expect("notes lock"))
     }
+
+    /// Makes a scan's call to one region: waits for a region slot and counts the call for the
+    /// progress line and the failure report. A failure is recorded, so the region is named and
+    /// its rows are known to be missing (`None`), unless `--strict` makes it the statement's error.
+    pub async fn call_region<T>(
+        &self,
+        region: &str,
+        call: impl Future<Output = crate::error::Result<T>>,
+    ) -> DfResult<Option<T>> {
+        let _slot = self.clients.region_slot().await;
+        self.failures.attempt();
+        self.progress.started();
+        let answer = call.await;
+        self.progress.finished();
+        match answer {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if !self.strict => {
+                self.failures.record(region, &e);
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 /// One resource as a table.
