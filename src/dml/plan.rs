@@ -195,20 +195,13 @@ fn update_call(
     }))
 }
 
-/// Checks a new credential or role against ECR's constraints and the rule's upstream, before any call.
-fn check_new_value(current: &RuleState, column: &str, value: &str) -> Result<()> {
-    let upstream = current
-        .get("upstream_registry")
-        .and_then(UpstreamRegistry::parse);
-    let why = match column {
+/// What ECR would refuse in a new credential or role whatever the rule: the pattern and length,
+/// and for a role, being an IAM role ARN. `None` for other columns and for good values.
+pub fn value_problem(column: &str, value: &str) -> Option<String> {
+    match column {
         "credential_arn" => c::check_credential_arn(value)
             .err()
-            .map(|w| w.replace("Member must", "must"))
-            .or_else(|| {
-                upstream
-                    .filter(|u| !u.accepts_credential())
-                    .map(|u| format!("the upstream registry {u} takes no credential"))
-            }),
+            .map(|w| w.replace("Member must", "must")),
         "custom_role_arn" => c::check_custom_role_arn(value)
             .err()
             .map(|w| w.replace("Member must", "must"))
@@ -216,14 +209,25 @@ fn check_new_value(current: &RuleState, column: &str, value: &str) -> Result<()>
                 c::role_arn_account(value).is_none().then(|| {
                     "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)".to_string()
                 })
-            })
-            .or_else(|| {
-                upstream
-                    .filter(|u| !u.accepts_custom_role())
-                    .map(|u| format!("a custom role is only for ecr upstreams, not {u}"))
             }),
         _ => None,
-    };
+    }
+}
+
+/// Checks a new credential or role against ECR's constraints and the rule's upstream, before any call.
+fn check_new_value(current: &RuleState, column: &str, value: &str) -> Result<()> {
+    let upstream = current
+        .get("upstream_registry")
+        .and_then(UpstreamRegistry::parse);
+    let why = value_problem(column, value).or_else(|| match column {
+        "credential_arn" => upstream
+            .filter(|u| !u.accepts_credential())
+            .map(|u| format!("the upstream registry {u} takes no credential")),
+        "custom_role_arn" => upstream
+            .filter(|u| !u.accepts_custom_role())
+            .map(|u| format!("a custom role is only for ecr upstreams, not {u}")),
+        _ => None,
+    });
     match why {
         Some(why) => Err(Error::Usage(format!(
             "rule '{}' in {}: {column} '{value}': {why}; nothing was sent",

@@ -26,14 +26,13 @@ use datafusion::physical_plan::{
 };
 use json_patch::Patch;
 
-use super::pushdown::{ScanRequest, plan_request};
+use super::pushdown::{REGION_COLUMN, ScanRequest, plan_request};
 use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
 use crate::dml::desired::{report_problems, validate_all};
-use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
+use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key, value_problem};
 use crate::dml::{DesiredRule, OnConflict, RuleState, patch};
-use crate::ecr::constraints as c;
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, schemas};
 
@@ -62,6 +61,26 @@ impl MatchRequest {
         state.create_physical_expr(expr, &self.schema)
     }
 
+    /// The regions read.
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+
+    /// The WHERE filters, compiled.
+    pub fn filter_exprs(&self) -> impl Iterator<Item = &Arc<dyn PhysicalExpr>> {
+        self.filters.iter().map(|f| &f.expr)
+    }
+
+    /// The table's schema the expressions are compiled against.
+    pub fn schema(&self) -> &DFSchema {
+        &self.schema
+    }
+
+    /// Whether the identifier is not pinned (so the matches are listed on stderr).
+    pub fn is_bulk(&self) -> bool {
+        self.bulk
+    }
+
     /// Notes the columns `exprs` read (UPDATE's SET values), so the rules read fill them.
     pub fn reads(&mut self, resource: &Resource, exprs: &[&Expr]) {
         for expr in exprs {
@@ -86,17 +105,34 @@ pub fn dml_request(
 ) -> DfResult<MatchRequest> {
     let known = &schemas().provider.regions;
     let request = plan_request(resource, filters, None, known)?;
-    let bulk = request.identifiers.is_none();
+    // A policy is identified by its region; rules and statements by their identifier column.
+    let id = &resource.doc.identifier;
+    let bulk = if id == REGION_COLUMN {
+        request.regions.is_none()
+    } else {
+        request.identifiers.is_none()
+    };
     if bulk && !context.allow_bulk() && !context.dry_run() {
-        let scope = if filters.is_empty() {
-            "has no WHERE"
-        } else {
-            "does not pin identifiers"
+        let (scope, pin) = match resource.aliases().next() {
+            // The rule tables: stackql's data__Identifier stands for the identifier.
+            Some((alias, target)) => (
+                if filters.is_empty() {
+                    "has no WHERE".to_string()
+                } else {
+                    "does not pin identifiers".to_string()
+                },
+                format!("WHERE {alias} = '…' (or {target} IN (…))"),
+            ),
+            None => (
+                format!("does not pin {id}"),
+                format!("WHERE {id} = '…' (or {id} IN (…))"),
+            ),
         };
         return Err(Error::BulkRefused(format!(
-            "{verb} {scope}, so it would act on every matching rule: pin them with \
-             WHERE data__Identifier = '…' (or ecr_repository_prefix IN (…)), or pass --allow-bulk to act on \
-             exactly the rules it matches (review them first with --dry-run); nothing was sent"
+            "{verb} {scope}, so it would act on every row of {} it matches: pin them with {pin}, \
+             or pass --allow-bulk to act on exactly the rows it matches (review them first with \
+             --dry-run); nothing was sent",
+            resource.qualified_name("aws")
         ))
         .into());
     }
@@ -428,21 +464,9 @@ fn check_constant_values(
         if text.is_null(0) {
             continue;
         }
-        let arn = text.value(0);
-        let why = match column {
-            "credential_arn" => c::check_credential_arn(arn).err(),
-            "custom_role_arn" => c::check_custom_role_arn(arn).err().or_else(|| {
-                c::role_arn_account(arn).is_none().then(|| {
-                    format!("'{arn}' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-                })
-            }),
-            _ => None,
-        };
-        if let Some(why) = why {
-            problems.push(format!(
-                "{column}: '{arn}': {}",
-                why.replace("Member must", "must")
-            ));
+        let value = text.value(0);
+        if let Some(why) = value_problem(column, value) {
+            problems.push(format!("{column}: '{value}': {why}"));
         }
     }
     report_problems(&problems)

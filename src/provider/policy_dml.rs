@@ -11,20 +11,18 @@ use std::sync::atomic::Ordering;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::catalog::Session;
-use datafusion::common::DFSchema;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::dml::{
-    all_true, constant_assignments, count_properties, count_stream, df, execute_plan, utf8,
+    MatchRequest, all_true, constant_assignments, count_properties, count_stream, df, execute_plan,
+    utf8,
 };
 use super::policy_scan::{PolicyView, policy_rows};
-use super::pushdown::{REGION_COLUMN, check_region, plan_request};
+use super::pushdown::{REGION_COLUMN, check_region};
 use super::table::ProviderContext;
 use crate::dml::OnConflict;
 use crate::dml::desired::{region_or_default, report_problems};
@@ -39,75 +37,17 @@ use crate::iam::policy::{
 };
 use crate::schema::{Resource, Verb, schemas};
 
-/// Which policies (regions) or statements an UPDATE or DELETE acts on.
-pub struct PolicyMatch {
-    regions: Vec<String>,
-    filters: Vec<Arc<dyn PhysicalExpr>>,
-    schema: DFSchema,
-    bulk: bool,
-}
-
-impl PolicyMatch {
-    /// Compiles an expression over the table's columns.
-    pub fn physical(&self, state: &dyn Session, expr: Expr) -> DfResult<Arc<dyn PhysicalExpr>> {
-        state.create_physical_expr(expr, &self.schema)
-    }
-}
-
-/// Plans which policies or statements an UPDATE or DELETE touches; refuses one that does not pin
-/// its identifier (the region of a policy, the sid of a statement) without `--allow-bulk`.
-pub fn policy_match(
-    resource: &'static Resource,
-    state: &dyn Session,
-    filters: &[Expr],
-    context: &ProviderContext,
-    verb: Verb,
-) -> DfResult<PolicyMatch> {
-    let request = plan_request(resource, filters, None, &schemas().provider.regions)?;
-    let id = &resource.doc.identifier;
-    let bulk = if id == REGION_COLUMN {
-        request.regions.is_none()
-    } else {
-        request.identifiers.is_none()
-    };
-    if bulk && !context.allow_bulk() && !context.dry_run() {
-        return Err(Error::BulkRefused(format!(
-            "{} does not pin {id}, so it would act on every {} it matches: pin it with WHERE {id} = '…' \
-             (or {id} IN (…)), or pass --allow-bulk to act on exactly what it matches (review it first \
-             with --dry-run); nothing was sent",
-            verb.as_str(),
-            if id == REGION_COLUMN { "region's policy" } else { "statement" }
-        ))
-        .into());
-    }
-    let regions: Vec<String> = match &request.regions {
-        Some(pinned) => pinned.iter().cloned().collect(),
-        None => context.default_regions.clone().map_err(Error::Usage)?,
-    };
-    let schema = DFSchema::try_from(resource.arrow_schema().as_ref().clone())?;
-    let filters = filters
-        .iter()
-        .map(|f| state.create_physical_expr(f.clone(), &schema))
-        .collect::<DfResult<Vec<_>>>()?;
-    Ok(PolicyMatch {
-        regions,
-        filters,
-        schema,
-        bulk,
-    })
-}
-
 enum Kind {
     Insert {
         input: Arc<dyn ExecutionPlan>,
         on_conflict: Option<OnConflict>,
     },
     Update {
-        matches: Arc<PolicyMatch>,
+        matches: Arc<MatchRequest>,
         assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
     },
     Delete {
-        matches: Arc<PolicyMatch>,
+        matches: Arc<MatchRequest>,
     },
 }
 
@@ -157,7 +97,7 @@ impl PolicyDmlExec {
     pub fn update(
         resource: &'static Resource,
         view: PolicyView,
-        matches: PolicyMatch,
+        matches: MatchRequest,
         assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
         context: Arc<ProviderContext>,
     ) -> Self {
@@ -177,7 +117,7 @@ impl PolicyDmlExec {
     pub fn delete(
         resource: &'static Resource,
         view: PolicyView,
-        matches: PolicyMatch,
+        matches: MatchRequest,
         context: Arc<ProviderContext>,
     ) -> Self {
         let matches = Arc::new(matches);
@@ -202,13 +142,13 @@ impl PolicyDmlExec {
                 matches,
                 assignments,
             } => (
-                Some(matches.regions.clone()),
+                Some(matches.regions().to_vec()),
                 assignments
                     .iter()
                     .map(|(c, e)| (c.clone(), super::permissions::literal_values(e)))
                     .collect(),
             ),
-            Kind::Delete { matches } => (Some(matches.regions.clone()), Default::default()),
+            Kind::Delete { matches } => (Some(matches.regions().to_vec()), Default::default()),
         };
         super::permissions::Touch {
             resource: self.resource,
@@ -230,8 +170,8 @@ impl DisplayAs for PolicyDmlExec {
         match &*self.kind {
             Kind::Insert { .. } => Ok(()),
             Kind::Update { matches, .. } | Kind::Delete { matches } => {
-                write!(f, ", regions=[{}]", matches.regions.join(", "))?;
-                if matches.bulk {
+                write!(f, ", regions=[{}]", matches.regions().join(", "))?;
+                if matches.is_bulk() {
                     write!(f, ", bulk")?;
                 }
                 Ok(())
@@ -485,11 +425,11 @@ impl Matched {
 async fn read_matches(
     resource: &'static Resource,
     view: PolicyView,
-    matches: &PolicyMatch,
+    matches: &MatchRequest,
     context: &ProviderContext,
     verb: &str,
 ) -> Result<Matched> {
-    let policies = read_policies(&matches.regions, context).await?;
+    let policies = read_policies(matches.regions(), context).await?;
     let mut batches = Vec::new();
     let mut positions = Vec::new();
     for (region, text) in &policies {
@@ -505,7 +445,7 @@ async fn read_matches(
     }
     let schema = resource.arrow_schema();
     let all = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
-    let keep = all_true(&matches.filters, &all)?;
+    let keep = all_true(matches.filter_exprs(), &all)?;
     let rows = filter_record_batch(&all, &keep).map_err(|e| Error::Runtime(e.to_string()))?;
     let positions: Vec<(String, usize)> = positions
         .into_iter()
@@ -513,7 +453,7 @@ async fn read_matches(
         .filter(|(_, k)| k.unwrap_or(false))
         .map(|(p, _)| p)
         .collect();
-    if matches.bulk {
+    if matches.is_bulk() {
         let listed: Vec<String> = match view {
             PolicyView::Document => positions.iter().map(|(r, _)| r.clone()).collect(),
             PolicyView::Statements => (0..rows.num_rows())
@@ -548,7 +488,7 @@ async fn read_matches(
 async fn run_update(
     resource: &'static Resource,
     view: PolicyView,
-    matches: &PolicyMatch,
+    matches: &MatchRequest,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],
     context: &ProviderContext,
 ) -> Result<u64> {
@@ -622,15 +562,15 @@ async fn run_update(
 /// script's check does before its first statement runs; the others are checked once read.
 fn check_constant_assignments(
     view: PolicyView,
-    matches: &PolicyMatch,
+    matches: &MatchRequest,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],
 ) -> Result<()> {
-    let constants = constant_assignments(&matches.schema, assignments)?;
+    let constants = constant_assignments(matches.schema(), assignments)?;
     if constants.is_empty() {
         return Ok(());
     }
     let mut problems = Vec::new();
-    for region in &matches.regions {
+    for region in matches.regions() {
         // A statement that is valid but for the constants set.
         let mut statement = StatementRow {
             sid: Some("Checked".into()),

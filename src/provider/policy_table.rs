@@ -14,13 +14,14 @@ use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, MergeIntoClause, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::dml::dml_request;
 use super::dml::is_null_literal;
-use super::policy_dml::{PolicyDmlExec, policy_match};
+use super::policy_dml::PolicyDmlExec;
 use super::policy_scan::{PolicyScanExec, PolicyView};
 use super::pushdown;
 use super::table::ProviderContext;
 use crate::error::Error;
-use crate::schema::{Resource, Verb, schemas};
+use crate::schema::{Resource, schemas};
 
 /// A registry policy table.
 #[derive(Debug)]
@@ -155,7 +156,7 @@ impl TableProvider for PolicyTable {
             ))
             .into());
         }
-        let matches = policy_match(self.resource, state, &filters, &self.context, Verb::Update)?;
+        let matches = dml_request(self.resource, state, &filters, &self.context, "UPDATE")?;
         let assignments = assignments
             .into_iter()
             .map(|(c, e)| Ok((c, matches.physical(state, e)?)))
@@ -191,7 +192,7 @@ impl TableProvider for PolicyTable {
         filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.context.take_directive();
-        let matches = policy_match(self.resource, state, &filters, &self.context, Verb::Delete)?;
+        let matches = dml_request(self.resource, state, &filters, &self.context, "DELETE")?;
         Ok(Arc::new(PolicyDmlExec::delete(
             self.resource,
             self.view,
