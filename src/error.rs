@@ -43,6 +43,9 @@ pub enum Error {
     },
 }
 
+/// The longest line of an error message [`Error::bounded`] prints.
+pub const MAX_LINE: usize = 500;
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -53,6 +56,23 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+
+    /// The message with every line cut to [`MAX_LINE`] characters: a value quoted in an error
+    /// (a megabyte of policy text, say) must not flood the terminal.
+    pub fn bounded(&self) -> String {
+        self.to_string()
+            .lines()
+            .map(|line| match line.char_indices().nth(MAX_LINE) {
+                Some((at, _)) => format!(
+                    "{}… ({} more characters)",
+                    &line[..at],
+                    line[at..].chars().count()
+                ),
+                None => line.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The process exit code (DESIGN.md): 1 runtime or API error, 2 usage or SQL error.

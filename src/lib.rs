@@ -8,6 +8,7 @@ pub mod dml;
 pub mod docs;
 pub mod ecr;
 pub mod error;
+pub mod files;
 pub mod iam;
 pub mod provider;
 pub mod sandbox;

@@ -11,6 +11,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Planning recurses over the expression tree; statements are bounded in operators
+        // (sql::parse::MAX_OPERATORS), and this leaves that bound a wide margin.
+        .thread_stack_size(16 * 1024 * 1024)
         .build()
     {
         Ok(rt) => rt,
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("skyql: error: {e}");
+            eprintln!("skyql: error: {}", e.bounded());
             ExitCode::from(e.exit_code() as u8)
         }
     }

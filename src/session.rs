@@ -15,8 +15,11 @@ use datafusion::sql::parser::Statement;
 
 use crate::aws::{AwsSettings, EcrClients};
 use crate::error::{Error, Result};
+use crate::files::{FileAccess, check_files};
 use crate::iam::permissions::{Need, needs};
+use crate::provider::applied::AppliedCalls;
 use crate::provider::dml::DmlExec;
+use crate::provider::dml_where::dml_where;
 use crate::provider::merge::MergeExec;
 use crate::provider::permissions::scopes as permission_scopes;
 use crate::provider::policy_dml::PolicyDmlExec;
@@ -38,6 +41,10 @@ pub struct SessionOptions {
     pub dry_run: bool,
     /// UPDATE/DELETE may act on rules their WHERE does not pin by identifier.
     pub allow_bulk: bool,
+    /// DML may act although a region of its input failed (its rows are then missing).
+    pub allow_partial: bool,
+    /// Which local files SQL may read and write.
+    pub files: FileAccess,
 }
 
 /// The result of one statement.
@@ -77,11 +84,13 @@ impl QueryResult {
 pub struct Session {
     ctx: SessionContext,
     provider: Arc<ProviderContext>,
+    files: FileAccess,
 }
 
 impl Session {
     /// Builds a session: resolves the default regions and loads the AWS configuration (no call).
     pub async fn new(options: SessionOptions) -> Result<Self> {
+        options.aws.check_profile().await?;
         let default_regions = options.aws.default_regions().await;
         let home = default_regions
             .as_ref()
@@ -96,15 +105,26 @@ impl Session {
             strict: options.strict,
             dry_run: options.dry_run.into(),
             allow_bulk: options.allow_bulk.into(),
+            allow_partial: options.allow_partial,
             directive: Default::default(),
             notes: Default::default(),
             validate_only: Default::default(),
+            applied: Default::default(),
         });
         let config = SessionConfig::new().with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
         // URL tables let scripts read desired state straight from files: `FROM 'desired.csv'`.
-        let ctx = SessionContext::new_with_config(config).enable_url_table();
+        let ctx = if options.files.read {
+            ctx.enable_url_table()
+        } else {
+            ctx
+        };
         register_catalog(&ctx, Arc::clone(&provider))?;
-        Ok(Self { ctx, provider })
+        Ok(Self {
+            ctx,
+            provider,
+            files: options.files,
+        })
     }
 
     /// The DataFusion context (for registering more tables, or inspection).
@@ -115,6 +135,12 @@ impl Session {
     /// The session's default regions, or why there are none.
     pub fn default_regions(&self) -> &Result<Vec<String>, String> {
         &self.provider.default_regions
+    }
+
+    /// The mutating calls this session has made, and the one in flight (shared, for a report
+    /// when the run is interrupted).
+    pub fn applied_calls(&self) -> AppliedCalls {
+        self.provider.applied.clone()
     }
 
     /// The region calls of the running statement, shared (for a progress display).
@@ -177,6 +203,19 @@ impl Session {
         let planning = |e| with_suggestion(Error::from_datafusion(e, true));
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(planning)?;
+        // The WHERE of an UPDATE/DELETE is read now, from the statement as written: the
+        // optimizer may turn it into an empty relation or a join the table hooks never see.
+        let analyzed = state
+            .analyzer()
+            .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
+            .map_err(planning)?;
+        check_files(&plan, self.files, self.provider.dry_run())?;
+        let clause = dml_where(&analyzed)?;
+        self.provider
+            .directive
+            .lock()
+            .expect("directive lock")
+            .where_clause = clause;
         let frame = self
             .ctx
             .execute_logical_plan(plan)
@@ -193,9 +232,10 @@ impl Session {
         self.provider.progress.reset();
         self.provider.take_notes();
         let schema = planned.physical.schema();
+        let sent = self.provider.clients.requests_sent();
         let batches = datafusion::physical_plan::collect(planned.physical, planned.task)
             .await
-            .map_err(|e| Error::from_datafusion(e, false))?;
+            .map_err(|e| self.after_requests(Error::from_datafusion(e, false), sent))?;
         let (failures, attempted) = self.provider.failures.take();
         Ok(QueryResult {
             schema,
@@ -222,6 +262,7 @@ impl Session {
             return Ok(());
         }
         self.provider.validate_only.store(true, Ordering::SeqCst);
+        let sent = self.provider.clients.requests_sent();
         let result = datafusion::physical_plan::collect(
             Arc::clone(&planned.physical),
             Arc::clone(&planned.task),
@@ -231,7 +272,23 @@ impl Session {
         self.provider.take_notes();
         result
             .map(|_| ())
-            .map_err(|e| Error::from_datafusion(e, false))
+            .map_err(|e| self.after_requests(Error::from_datafusion(e, false), sent))
+    }
+
+    /// Exit 2 promises that nothing was sent. An error of that kind found only after the
+    /// statement made requests (a value checked against what a read returned) is reported as
+    /// a runtime error (exit 1), saying how many requests were made.
+    fn after_requests(&self, error: Error, sent_before: u64) -> Error {
+        let made = self.provider.clients.requests_sent() - sent_before;
+        if error.exit_code() != 2 || made == 0 {
+            return error;
+        }
+        let message = error
+            .to_string()
+            .replace("nothing was sent", "no change was made");
+        Error::Runtime(format!(
+            "{message}\n  (found after {made} request(s) to AWS; no change was made by this statement)"
+        ))
     }
 
     /// Changes how DML behaves for the statements that follow (the shell's bulk confirmation

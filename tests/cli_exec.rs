@@ -580,11 +580,17 @@ fn the_default_region_comes_from_the_environment_or_the_profile() {
     out.expect_code(0);
     assert_eq!(out.stdout, "region\nus-east-1\n");
 
+    // An explicit --profile signs with the profile's own keys (the environment's lose).
     let skyql = Skyql::against(&sb, None);
     let config = write_file(
         &skyql.home_dir(),
         "config",
-        "[default]\nregion = us-east-1\n\n[profile apac]\nregion = ap-southeast-2\n",
+        &format!(
+            "[default]\nregion = us-east-1\n\n[profile apac]\nregion = ap-southeast-2\n\
+             aws_access_key_id = {}\naws_secret_access_key = {}\n",
+            sb.keys().access_key_id,
+            sb.keys().secret_access_key
+        ),
     );
     let out = skyql
         .env("AWS_CONFIG_FILE", &config)

@@ -256,7 +256,8 @@ fn set_to_null_is_refused_before_any_mutating_call() {
             r#"UPDATE {RULE} SET data__PatchDocument = '[{{"op":"remove","path":"/CredentialArn"}}]' WHERE region = 'us-east-1' AND data__Identifier = 'docker-hub'"#
         ),
     );
-    out.expect_code(2)
+    // Found once the rule is read: exit 1, since exit 2 promises that nothing was sent.
+    out.expect_code(1)
         .expect_stderr(&["cannot set credential_arn of rule 'docker-hub' in us-east-1 to NULL"]);
     assert_eq!(mutating_calls(&sb), vec![]);
     assert_eq!(credential_of(&sb, "us-east-1", "docker-hub"), vec![DH_US]);

@@ -13,6 +13,7 @@ use aws_sdk_ecr::types::PullThroughCacheRule;
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
+use super::sent::SentRequests;
 use super::settings::{AwsSettings, RetryMode};
 use crate::ecr::constraints::same_prefix;
 use crate::error::{Error, Result};
@@ -69,6 +70,7 @@ pub struct EcrClients {
     sdk: aws_config::SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
     limiter: Arc<Semaphore>,
+    sent: SentRequests,
 }
 
 impl std::fmt::Debug for EcrClients {
@@ -88,9 +90,21 @@ impl EcrClients {
             RetryMode::Adaptive => RetryConfig::adaptive(),
         }
         .with_max_attempts(settings.max_attempts.max(1));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts);
         if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
+            // An explicit profile wins over environment keys, as in the AWS CLI: the default
+            // chain would sign with AWS_ACCESS_KEY_ID, acting on another account silently.
+            loader = loader.profile_name(profile).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build(),
+            );
         }
         // A region is always given so that aws-config never asks instance metadata for one.
         loader = loader.region(Region::new(home_region.unwrap_or("us-east-1").to_string()));
@@ -110,6 +124,7 @@ impl EcrClients {
             sdk: loader.load().await,
             clients: Mutex::new(HashMap::new()),
             limiter: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+            sent: SentRequests::default(),
         }
     }
 
@@ -122,10 +137,17 @@ impl EcrClients {
                 let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
                     .region(Region::new(region.to_string()))
                     .retry_classifier(super::mutate::QuotaIsFinal)
+                    .retry_classifier(super::fail_fast::FailFast)
+                    .interceptor(self.sent.clone())
                     .build();
                 Client::from_conf(conf)
             })
             .clone()
+    }
+
+    /// HTTP requests sent by this session's clients so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.count()
     }
 
     /// Waits for a region slot (`--max-concurrency`); hold the permit while calling that region.
@@ -299,6 +321,18 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// Names the flag that sets a timeout the message reports ("HTTP read timeout occurred after 30s").
+fn with_flag(message: String) -> String {
+    let flag = if message.contains("connect timeout") {
+        "--connect-timeout"
+    } else if message.contains("timeout") {
+        "--read-timeout"
+    } else {
+        return message;
+    };
+    format!("{message} (change it with {flag})")
+}
+
 fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.code() == Some("PullThroughCacheRuleNotFoundException")
 }
@@ -314,8 +348,8 @@ where
             se.err().code().unwrap_or("UnknownError").to_string(),
             se.err().message().unwrap_or("(no message)").to_string(),
         ),
-        SdkError::TimeoutError(_) => ("Timeout".to_string(), root_cause(&e)),
-        SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), root_cause(&e)),
+        SdkError::TimeoutError(_) => ("Timeout".to_string(), with_flag(root_cause(&e))),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), with_flag(root_cause(&e))),
         _ => ("ClientError".to_string(), root_cause(&e)),
     };
     Error::Api {

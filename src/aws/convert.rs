@@ -10,6 +10,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 
 use super::clients::RegionRules;
+use crate::ecr::constraints::canonical_prefix;
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Source};
 
@@ -82,7 +83,8 @@ fn listed_values(source: &Source, region: &str, rules: &[PullThroughCacheRule]) 
         Source::Region => Values::Text(vec![Some(region.to_string()); rules.len()]),
         Source::Field(name) => match name.as_str() {
             "registryId" => text(|r| r.registry_id()),
-            "ecrRepositoryPrefix" => text(|r| r.ecr_repository_prefix()),
+            // One spelling per rule (`team`, never `team/`), as WHERE literals are written.
+            "ecrRepositoryPrefix" => text(|r| r.ecr_repository_prefix().map(canonical_prefix)),
             "upstreamRegistryUrl" => text(|r| r.upstream_registry_url()),
             "upstreamRegistry" => text(|r| r.upstream_registry().map(|u| u.as_str())),
             "upstreamRepositoryPrefix" => text(|r| r.upstream_repository_prefix()),

@@ -3,8 +3,10 @@
 
 pub mod clients;
 pub mod convert;
+pub mod fail_fast;
 pub mod mutate;
 pub mod policy;
+pub mod sent;
 pub mod settings;
 
 pub use clients::EcrClients;

@@ -8,9 +8,12 @@ use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
+use std::collections::BTreeSet;
+
 use super::clients::{EcrClients, api_error};
 use crate::dml::{ApiCall, Mutation};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::provider::pushdown::ScanRequest;
 
 /// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule
 /// quota, which does not lift by waiting.
@@ -36,9 +39,76 @@ impl ClassifyRetry for QuotaIsFinal {
     }
 }
 
+/// How a mutating call ended well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The call was answered with success.
+    Done,
+    /// The first attempt's response was lost (a server error after the change committed); the
+    /// retry was refused because the change was already there, and skyql checked that it is.
+    AfterLostResponse,
+}
+
 impl EcrClients {
-    /// Makes one mutating call.
-    pub async fn apply(&self, call: &ApiCall) -> Result<()> {
+    /// Makes one mutating call. A retried Create refused as AlreadyExists whose rule is exactly
+    /// the one asked for, and a retried Delete refused as NotFound, succeeded: their first
+    /// attempt committed and only its response was lost.
+    ///
+    /// Mutating calls are made one at a time, so the requests counted during this call are
+    /// its own attempts.
+    pub async fn apply(&self, call: &ApiCall) -> Result<Applied> {
+        let before = self.requests_sent();
+        let Err(e) = self.send_mutation(call).await else {
+            return Ok(Applied::Done);
+        };
+        let retried = self.requests_sent() - before > 1;
+        if retried && self.already_applied(call, &e).await? {
+            return Ok(Applied::AfterLostResponse);
+        }
+        Err(e)
+    }
+
+    /// Whether the error of a retried call only says that the call's change is already there.
+    async fn already_applied(&self, call: &ApiCall, e: &Error) -> Result<bool> {
+        let Error::Api { code, .. } = e else {
+            return Ok(false);
+        };
+        match (&call.mutation, code.as_str()) {
+            (Mutation::Delete { .. }, "PullThroughCacheRuleNotFoundException")
+            | (Mutation::DeleteRegistryPolicy, "RegistryPolicyNotFoundException") => Ok(true),
+            (
+                Mutation::Create {
+                    prefix,
+                    upstream_registry_url,
+                    upstream_registry,
+                    upstream_repository_prefix,
+                    credential_arn,
+                    custom_role_arn,
+                },
+                "PullThroughCacheRuleAlreadyExistsException",
+            ) => {
+                let request = ScanRequest {
+                    identifiers: Some(BTreeSet::from([prefix.clone()])),
+                    ..ScanRequest::default()
+                };
+                let found = self.describe_rules(&call.region, &request).await?;
+                Ok(found.iter().any(|r| {
+                    r.upstream_registry_url() == Some(upstream_registry_url.as_str())
+                        && upstream_registry.as_ref().is_none_or(|u| {
+                            r.upstream_registry().map(|x| x.as_str()) == Some(u.as_str())
+                        })
+                        && upstream_repository_prefix
+                            .as_ref()
+                            .is_none_or(|u| r.upstream_repository_prefix() == Some(u.as_str()))
+                        && r.credential_arn() == credential_arn.as_deref()
+                        && r.custom_role_arn() == custom_role_arn.as_deref()
+                }))
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn send_mutation(&self, call: &ApiCall) -> Result<()> {
         let client = self.client(&call.region);
         let region = call.region.as_str();
         let op = call.mutation.operation();

@@ -1,13 +1,21 @@
 //! How skyql reaches AWS: profile, regions, endpoint, credentials and retries, resolved from
 //! flags and the standard AWS environment, never from instance metadata for the region.
 
+use std::time::Duration;
+
 use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::ProvideRegion;
 use aws_config::profile::ProfileFileRegionProvider;
+use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::error::{Error, Result};
 use crate::provider::pushdown::check_region;
 use crate::schema::schemas;
+
+/// Default `--connect-timeout`: a reachable endpoint connects in well under a second.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default `--read-timeout`: ECR answers in milliseconds; a minute-long silence is a dead peer.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Retry strategy for throttled or failed calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -36,6 +44,10 @@ pub struct AwsSettings {
     pub retry_mode: RetryMode,
     /// Attempts per call, including the first.
     pub max_attempts: u32,
+    /// How long a connection may take to open.
+    pub connect_timeout: Duration,
+    /// How long an attempt may wait for the first byte of its answer.
+    pub read_timeout: Duration,
 }
 
 impl std::fmt::Debug for AwsSettings {
@@ -55,6 +67,8 @@ impl std::fmt::Debug for AwsSettings {
             .field("max_concurrency", &self.max_concurrency)
             .field("retry_mode", &self.retry_mode)
             .field("max_attempts", &self.max_attempts)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
             .finish()
     }
 }
@@ -69,6 +83,8 @@ impl Default for AwsSettings {
             max_concurrency: 16,
             retry_mode: RetryMode::Standard,
             max_attempts: 8,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -93,6 +109,40 @@ pub fn parse_regions(spec: &str) -> Result<Vec<String>> {
 }
 
 impl AwsSettings {
+    /// Checks that an explicit `--profile` exists in the AWS config or credentials file, so a
+    /// typo is an error naming it rather than another account's credentials (exit 2).
+    pub async fn check_profile(&self) -> Result<()> {
+        let Some(name) = &self.profile else {
+            return Ok(());
+        };
+        let files = [
+            ("AWS_CONFIG_FILE", "~/.aws/config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        ]
+        .map(|(var, default)| std::env::var(var).unwrap_or_else(|_| default.to_string()))
+        .join(" or ");
+        let set = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None)
+            .await
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "--profile {name}: cannot read the AWS config files ({files}): {e}"
+                ))
+            })?;
+        if set.get_profile(name).is_some() {
+            return Ok(());
+        }
+        let mut known: Vec<&str> = set.profiles().collect();
+        known.sort_unstable();
+        Err(Error::Usage(format!(
+            "profile '{name}' not found in {files}{}",
+            if known.is_empty() {
+                " (no profile is defined there)".to_string()
+            } else {
+                format!("; profiles there: {}", known.join(", "))
+            }
+        )))
+    }
+
     /// The session's default regions: `--regions`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else
     /// the profile's `region`, each checked like `--regions`. Instance metadata is deliberately
     /// not asked (it hangs off EC2).

@@ -1,6 +1,7 @@
 //! Flag definitions (clap); the one source of `--help` text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -47,12 +48,23 @@ pub struct GlobalArgs {
     /// Attempts per API call, including the first.
     #[arg(long, global = true, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+    /// Seconds a connection to AWS may take to open.
+    #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    pub connect_timeout: Duration,
+    /// Seconds an API call may wait for its answer (per attempt); a region that does not answer
+    /// in time fails, named on stderr.
+    #[arg(long, global = true, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    pub read_timeout: Duration,
     /// INSERT/UPDATE/DELETE print each API call they would make and make no mutating call.
     #[arg(long, global = true)]
     pub dry_run: bool,
     /// Let UPDATE/DELETE act on every rule their WHERE matches without pinning identifiers.
     #[arg(long, global = true)]
     pub allow_bulk: bool,
+    /// Let INSERT … SELECT, UPDATE, DELETE and MERGE change rules although a region of their
+    /// input failed (by default they make no change and exit 1, naming the failed regions).
+    #[arg(long, global = true)]
+    pub allow_partial: bool,
     /// Run against an in-process sandbox seeded with the demo data (no AWS account needed).
     #[arg(long, global = true)]
     pub sandbox: bool,
@@ -125,6 +137,10 @@ pub struct SandboxArgs {
     /// Fraction (0..=1) of calls answered with ServerException (HTTP 500).
     #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = fraction)]
     pub server_error_rate: f64,
+    /// Carry out every other call of OPERATION, then answer it with ServerException, as when
+    /// a response is lost after the change committed (repeatable).
+    #[arg(long = "lose-response", value_name = "OPERATION")]
+    pub lose_responses: Vec<String>,
     /// Answer every call signed for this region with AccessDeniedException (repeatable).
     #[arg(long = "fail-region", value_name = "REGION")]
     pub fail_regions: Vec<String>,
@@ -143,6 +159,17 @@ pub struct SandboxArgs {
     /// The account id of the sandbox's registry.
     #[arg(long, default_value = crate::sandbox::config::DEFAULT_ACCOUNT_ID)]
     pub account_id: String,
+}
+
+fn seconds(s: &str) -> Result<Duration, String> {
+    let f: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if f > 0.0 && f <= 3600.0 {
+        Ok(Duration::from_secs_f64(f))
+    } else {
+        Err(format!("{f} is not between 0 and 3600 seconds"))
+    }
 }
 
 fn fraction(s: &str) -> Result<f64, String> {

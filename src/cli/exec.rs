@@ -1,12 +1,12 @@
 //! `skyql exec`: the statement loop of scripts. Parses everything first, runs statements in
 //! order, prints each result to stdout (or --outfile), and reports failed regions on stderr.
 
-use std::fs::File;
-use std::io::{BufWriter, ErrorKind, Read, Write};
+use std::io::{BufWriter, ErrorKind, Read};
 use std::path::Path;
 
 use super::args::{ExecArgs, GlobalArgs};
 use super::meta::{self, MetaAnswer};
+use super::outfile::{OutFile, Output};
 use super::print::write_batches;
 use super::progress;
 use super::session_setup;
@@ -17,6 +17,32 @@ use crate::sql::parse::{ParsedStatement, is_self_contained, parse_script};
 
 /// Exit code when some regions failed and the others' rows were printed.
 pub const EXIT_PARTIAL: i32 = 3;
+/// Exit code when SIGINT or SIGTERM stopped the run (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// How the statements of a script ended.
+enum Ran {
+    /// All ran; this many region calls failed.
+    Done(usize),
+    /// The reader of stdout went away (`| head`): stop quietly.
+    ReaderGone,
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; answers which.
+pub async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
+}
 
 /// Reads the script from the argument, `-f FILE` or `-f -` (stdin).
 pub fn read_script(args: &ExecArgs) -> Result<String> {
@@ -83,56 +109,72 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             }
         }
     }
-    // Created only now, so a script that fails planning leaves an existing file untouched.
-    let mut out: Box<dyn Write> = match &global.outfile {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).map_err(|e| {
-                Error::io(format!("cannot create {}", path.display()), e)
-            })?))
-        }
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    // An --outfile is written beside its target and renamed over it only when the script
+    // ends without error, so a failed run leaves an existing file as it was.
+    let mut out = match &global.outfile {
+        Some(path) => Output::File(OutFile::create(path)?),
+        None => Output::Stdout(BufWriter::new(std::io::stdout().lock())),
     };
-    let mut failed_regions = 0;
-    for (i, step) in steps.into_iter().enumerate() {
-        let planned = match step {
-            Step::Meta(answer) => {
-                match write_batches(&mut out, global.output, &answer.schema, &answer.batches) {
-                    Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
-                        return Ok(0);
+    let applied = session.applied_calls();
+    let run_steps = async {
+        let mut failed_regions = 0;
+        for (i, step) in steps.into_iter().enumerate() {
+            let planned = match step {
+                Step::Meta(answer) => {
+                    match write_batches(&mut out, global.output, &answer.schema, &answer.batches) {
+                        Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
+                            return Ok(Ran::ReaderGone);
+                        }
+                        other => other?,
                     }
-                    other => other?,
+                    continue;
                 }
+                Step::Planned(p) => p,
+                Step::Unplanned(statement) => match session.plan(*statement).await {
+                    Ok(p) => p,
+                    Err(e) if i > 0 && e.exit_code() == 2 => {
+                        return Err(Error::Runtime(format!(
+                            "statement {}: {e}\n  (statements 1 to {i} had already run)",
+                            i + 1
+                        )));
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            let line = progress::start(session.progress());
+            let result = session.run(planned).await;
+            drop(line);
+            let result = result?;
+            report(&result, i + 1)?;
+            failed_regions += result.failures.len();
+            // Statements without result columns (CREATE VIEW, SET) print nothing, keeping exports clean.
+            if result.schema.fields().is_empty() {
                 continue;
             }
-            Step::Planned(p) => p,
-            Step::Unplanned(statement) => match session.plan(*statement).await {
-                Ok(p) => p,
-                Err(e) if i > 0 && e.exit_code() == 2 => {
-                    return Err(Error::Runtime(format!(
-                        "statement {}: {e}\n  (statements 1 to {i} had already run)",
-                        i + 1
-                    )));
+            match write_batches(&mut out, global.output, &result.schema, &result.batches) {
+                Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
+                    return Ok(Ran::ReaderGone);
                 }
-                Err(e) => return Err(e),
-            },
-        };
-        let line = progress::start(session.progress());
-        let result = session.run(planned).await;
-        drop(line);
-        let result = result?;
-        report(&result, i + 1)?;
-        failed_regions += result.failures.len();
-        // Statements without result columns (CREATE VIEW, SET) print nothing, keeping exports clean.
-        if result.schema.fields().is_empty() {
-            continue;
-        }
-        match write_batches(&mut out, global.output, &result.schema, &result.batches) {
-            Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
-                return Ok(0);
+                other => other?,
             }
-            other => other?,
         }
-    }
+        Ok::<_, Error>(Ran::Done(failed_regions))
+    };
+    let failed_regions = tokio::select! {
+        result = run_steps => match result? {
+            Ran::Done(n) => n,
+            Ran::ReaderGone => return Ok(0),
+        },
+        signal = interrupted() => {
+            // The statement's future is dropped: no further call is made.
+            eprintln!("skyql: interrupted by {signal}");
+            for line in applied.interruption_report() {
+                eprintln!("skyql: {line}");
+            }
+            return Ok(EXIT_INTERRUPTED);
+        }
+    };
+    out.finish()?;
     if failed_regions > 0 {
         eprintln!(
             "skyql: results are partial: {failed_regions} region call(s) failed and their rows are missing \

@@ -5,6 +5,7 @@ pub mod complete;
 pub mod docs_cmd;
 pub mod exec;
 pub mod meta;
+pub mod outfile;
 pub mod permissions_cmd;
 pub mod print;
 pub mod progress;

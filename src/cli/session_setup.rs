@@ -4,6 +4,7 @@ use super::args::GlobalArgs;
 use crate::aws::AwsSettings;
 use crate::aws::settings::parse_regions;
 use crate::error::Result;
+use crate::files::FileAccess;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::session::{Session, SessionOptions};
 
@@ -23,6 +24,8 @@ pub fn aws_settings(global: &GlobalArgs) -> Result<AwsSettings> {
         max_concurrency: global.max_concurrency as usize,
         retry_mode: global.retry_mode,
         max_attempts: global.max_attempts,
+        connect_timeout: global.connect_timeout,
+        read_timeout: global.read_timeout,
         ..AwsSettings::default()
     })
 }
@@ -63,6 +66,8 @@ async fn new_session(global: &GlobalArgs, aws: AwsSettings) -> Result<Session> {
         strict: global.strict,
         dry_run: global.dry_run,
         allow_bulk: global.allow_bulk,
+        allow_partial: global.allow_partial,
+        files: FileAccess::CLI,
     })
     .await
 }

@@ -83,7 +83,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
             Ok(Flow::Continue) => {}
             Ok(Flow::Quit) => break,
             // The same message as exec mode, and the shell goes on.
-            Err(e) => eprintln!("skyql: error: {e}"),
+            Err(e) => eprintln!("skyql: error: {}", e.bounded()),
         }
     }
     Ok(0)
@@ -143,10 +143,15 @@ impl Shell {
                 std::future::pending::<()>().await;
             }
         };
+        let applied = self.session.applied_calls();
+        applied.clear();
         tokio::select! {
             result = self.statements(input) => result.map(|()| Flow::Continue),
             () = cancel => {
                 eprintln!("skyql: cancelled");
+                for line in applied.interruption_report() {
+                    eprintln!("skyql: {line}");
+                }
                 Ok(Flow::Continue)
             }
         }

@@ -197,7 +197,9 @@ impl DesiredRule {
     pub fn create(&self) -> Mutation {
         let own = |c: &str| self.get(c).map(str::to_string);
         Mutation::Create {
-            prefix: own("ecr_repository_prefix").unwrap_or_default(),
+            prefix: own("ecr_repository_prefix")
+                .map(|p| c::canonical_prefix(&p).to_string())
+                .unwrap_or_default(),
             upstream_registry_url: own("upstream_registry_url").unwrap_or_default(),
             upstream_registry: own("upstream_registry"),
             upstream_repository_prefix: own("upstream_repository_prefix"),

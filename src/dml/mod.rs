@@ -12,5 +12,5 @@ pub mod state;
 
 pub use calls::{ApiCall, Mutation};
 pub use desired::DesiredRule;
-pub use directive::{Directive, OnConflict};
+pub use directive::{Directive, DmlWhere, OnConflict};
 pub use state::RuleState;

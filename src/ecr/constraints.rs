@@ -107,6 +107,18 @@ pub fn secret_arn_scope(value: &str) -> Option<(&str, &str)> {
     Some((parts.next()?, parts.next()?))
 }
 
+/// The columns whose values ECR reads as ending in `/`: `team` and `team/` name one rule.
+pub const SLASH_INSENSITIVE_COLUMNS: [&str; 1] = ["ecr_repository_prefix"];
+
+/// The one spelling skyql uses for a repository prefix: without its trailing `/`, since ECR
+/// treats the prefix as ending in one (`team/` and `team` are one rule).
+pub fn canonical_prefix(prefix: &str) -> &str {
+    match prefix.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => prefix,
+    }
+}
+
 /// Whether two repository prefixes name the same rule: ECR treats a prefix as ending in `/`.
 pub fn same_prefix(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')

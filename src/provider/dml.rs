@@ -30,9 +30,10 @@ use super::pushdown::{REGION_COLUMN, ScanRequest, plan_request};
 use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
+use crate::aws::mutate::Applied;
 use crate::dml::desired::{report_problems, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key, value_problem};
-use crate::dml::{DesiredRule, OnConflict, RuleState, patch};
+use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, schemas};
 
@@ -44,6 +45,8 @@ pub struct MatchRequest {
     filters: Vec<MatchFilter>,
     schema: DFSchema,
     bulk: bool,
+    /// The WHERE is always false: nothing matches and no region is read.
+    never: bool,
     /// The extra calls per rule that the statement's expressions need (none unless they read
     /// a `fetched_by` column, such as `WHERE is_valid = false`).
     fetches: BTreeSet<FetchOperation>,
@@ -76,6 +79,15 @@ impl MatchRequest {
         &self.schema
     }
 
+    /// Says on stderr why nothing matched when the WHERE is always false.
+    pub fn note_never(&self, context: &ProviderContext, verb: &str) {
+        if self.never {
+            context.note(format!(
+                "{verb} matches no row: its WHERE is always false, so no region was read"
+            ));
+        }
+    }
+
     /// Whether the identifier is not pinned (so the matches are listed on stderr).
     pub fn is_bulk(&self) -> bool {
         self.bulk
@@ -89,6 +101,17 @@ impl MatchRequest {
     }
 }
 
+/// The statement's own WHERE, which the session read from its plan before DataFusion's
+/// optimizer could drop parts of it (see `dml_where`).
+pub fn statement_where(directive: &mut Directive, verb: &str) -> DfResult<DmlWhere> {
+    directive.where_clause.take().ok_or_else(|| {
+        Error::Runtime(format!(
+            "{verb} was planned without its WHERE being read from the statement; nothing was sent"
+        ))
+        .into()
+    })
+}
+
 /// The extra calls needed to fill the columns `expr` reads.
 pub(crate) fn fetches_of(resource: &Resource, expr: &Expr) -> BTreeSet<FetchOperation> {
     resource.fetches_for(expr.column_refs().into_iter().map(|c| c.name.as_str()))
@@ -96,27 +119,36 @@ pub(crate) fn fetches_of(resource: &Resource, expr: &Expr) -> BTreeSet<FetchOper
 
 /// Plans which rules an UPDATE or DELETE touches; refuses an unpinned (bulk) statement
 /// without `--allow-bulk` (a dry run may still show what it would match).
+///
+/// The rows are chosen by the statement's own WHERE (`clause`), never by the filters DataFusion
+/// hands the hook: those lose a WHERE the optimizer proved false. A WHERE that is always false
+/// matches nothing and reads no region.
 pub fn dml_request(
     resource: &'static Resource,
     state: &dyn Session,
-    filters: &[Expr],
+    clause: &DmlWhere,
     context: &ProviderContext,
     verb: &str,
 ) -> DfResult<MatchRequest> {
     let known = &schemas().provider.regions;
-    let request = plan_request(resource, filters, None, known)?;
+    let filters = &clause.filters;
+    let mut request = plan_request(resource, filters, None, known)?;
+    if clause.never {
+        request.regions = Some(BTreeSet::new());
+    }
     // A policy is identified by its region; rules and statements by their identifier column.
     let id = &resource.doc.identifier;
-    let bulk = if id == REGION_COLUMN {
-        request.regions.is_none()
-    } else {
-        request.identifiers.is_none()
-    };
+    let bulk = !clause.never
+        && if id == REGION_COLUMN {
+            request.regions.is_none()
+        } else {
+            request.identifiers.is_none()
+        };
     if bulk && !context.allow_bulk() && !context.dry_run() {
         let (scope, pin) = match resource.aliases().next() {
             // The rule tables: stackql's data__Identifier stands for the identifier.
             Some((alias, target)) => (
-                if filters.is_empty() {
+                if !clause.present {
                     "has no WHERE".to_string()
                 } else {
                     "does not pin identifiers".to_string()
@@ -160,6 +192,7 @@ pub fn dml_request(
         filters,
         schema,
         bulk,
+        never: clause.never,
         fetches,
     })
 }
@@ -454,7 +487,7 @@ fn reads_columns(expr: &Arc<dyn PhysicalExpr>) -> bool {
 }
 
 /// Checks the constant values an UPDATE of rules sets, as the rows of an INSERT are checked.
-fn check_constant_values(
+pub(crate) fn check_constant_values(
     schema: &DFSchema,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],
 ) -> Result<()> {
@@ -571,6 +604,7 @@ async fn read_matches(
 ) -> Result<RecordBatch> {
     let schema = resource.arrow_schema();
     let columns: Vec<&Column> = resource.columns.iter().collect();
+    matches.note_never(context, verb);
     let (late, early): (Vec<&MatchFilter>, Vec<&MatchFilter>) =
         matches.filters.iter().partition(|f| f.fetched);
     let mut batches = Vec::new();
@@ -665,6 +699,7 @@ pub(crate) async fn execute_plan(
     context: &ProviderContext,
 ) -> Result<u64> {
     let table = resource.qualified_name("aws");
+    refuse_partial_input(verb, &table, context)?;
     if context.dry_run() {
         context.note(format!(
             "dry run: {verb} on {table} would make {} call(s) ({}); nothing was changed",
@@ -678,7 +713,15 @@ pub(crate) async fn execute_plan(
     }
     let mut done: Vec<String> = Vec::new();
     for call in &plan.calls {
-        if let Err(e) = context.clients.apply(call).await {
+        context.applied.start(call.to_string());
+        let outcome = context.clients.apply(call).await;
+        if let Ok(Applied::AfterLostResponse) = outcome {
+            context.note(format!(
+                "{call}: its first response was lost after the change was made; the retry found it done"
+            ));
+        }
+        if let Err(e) = outcome {
+            context.applied.failed();
             let row = call.row.map(|r| format!("row {r}: ")).unwrap_or_default();
             let before = if done.is_empty() {
                 "no call had succeeded before it".to_string()
@@ -693,10 +736,31 @@ pub(crate) async fn execute_plan(
                 "{verb} on {table} stopped at {row}{call}\n  {e}\n  {before}"
             )));
         }
+        context.applied.succeeded();
         done.push(call.to_string());
     }
     context.note(format!("{verb} on {table}: {}", plan.summary()));
     Ok(plan.count())
+}
+
+/// Refuses to change anything when a region read by the statement (its source query, or its
+/// own read) failed: rows of that region are missing from what the plan was decided on, and a
+/// MERGE would delete rules only because their region could not be read.
+fn refuse_partial_input(verb: &str, table: &str, context: &ProviderContext) -> Result<()> {
+    let failed = context.failures.current();
+    if failed.is_empty() || context.allow_partial {
+        return Ok(());
+    }
+    let regions: BTreeSet<&str> = failed.iter().map(|f| f.region.as_str()).collect();
+    let lines: Vec<String> = failed.iter().map(ToString::to_string).collect();
+    Err(Error::Runtime(format!(
+        "{verb} on {table} made no change: its input is incomplete because {} region(s) could \
+         not be read ({}):\n  {}\n  Retry once the region(s) answer, or pass --allow-partial to \
+         apply what was decided from the regions that were read",
+        regions.len(),
+        regions.into_iter().collect::<Vec<_>>().join(", "),
+        lines.join("\n  ")
+    )))
 }
 
 /// Whether an assigned value is NULL (DataFusion may wrap the literal in a cast or an alias).

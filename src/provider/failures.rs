@@ -68,6 +68,13 @@ impl RegionFailures {
         self.0.lock().expect("failures lock").0.push(failure);
     }
 
+    /// The failures recorded so far, sorted by region (kept for the statement's report).
+    pub fn current(&self) -> Vec<RegionFailure> {
+        let mut failures = self.0.lock().expect("failures lock").0.clone();
+        failures.sort_by(|a, b| a.region.cmp(&b.region));
+        failures
+    }
+
     /// Takes the failures recorded so far (sorted by region) and the number of region calls.
     pub fn take(&self) -> (Vec<RegionFailure>, usize) {
         let (mut failures, attempted) = std::mem::take(&mut *self.0.lock().expect("failures lock"));

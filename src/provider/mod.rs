@@ -1,7 +1,9 @@
 //! The DataFusion side: catalog `aws`, one schema per service, TableProviders, pushdown and scans.
 
+pub mod applied;
 pub mod catalog;
 pub mod dml;
+pub mod dml_where;
 pub mod failures;
 pub mod merge;
 pub mod permissions;

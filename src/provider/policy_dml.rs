@@ -429,6 +429,7 @@ async fn read_matches(
     context: &ProviderContext,
     verb: &str,
 ) -> Result<Matched> {
+    matches.note_never(context, verb);
     let policies = read_policies(matches.regions(), context).await?;
     let mut batches = Vec::new();
     let mut positions = Vec::new();
@@ -560,7 +561,7 @@ async fn run_update(
 
 /// Checks the values an UPDATE sets that do not depend on the current policy (constants), as a
 /// script's check does before its first statement runs; the others are checked once read.
-fn check_constant_assignments(
+pub(crate) fn check_constant_assignments(
     view: PolicyView,
     matches: &MatchRequest,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],

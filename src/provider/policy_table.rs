@@ -14,9 +14,9 @@ use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, MergeIntoClause, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::dml::dml_request;
 use super::dml::is_null_literal;
-use super::policy_dml::PolicyDmlExec;
+use super::dml::{dml_request, statement_where};
+use super::policy_dml::{PolicyDmlExec, check_constant_assignments};
 use super::policy_scan::{PolicyScanExec, PolicyView};
 use super::pushdown;
 use super::table::ProviderContext;
@@ -116,9 +116,10 @@ impl TableProvider for PolicyTable {
         &self,
         state: &dyn Session,
         assignments: Vec<(String, Expr)>,
-        filters: Vec<Expr>,
+        _filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let directive = self.context.take_directive();
+        let mut directive = self.context.take_directive();
+        let clause = statement_where(&mut directive, "UPDATE")?;
         if directive.patch_document.is_some() {
             return Err(Error::Usage(format!(
                 "data__PatchDocument is for the rule tables: SET the columns of {} directly ({})",
@@ -156,11 +157,13 @@ impl TableProvider for PolicyTable {
             ))
             .into());
         }
-        let matches = dml_request(self.resource, state, &filters, &self.context, "UPDATE")?;
+        let matches = dml_request(self.resource, state, &clause, &self.context, "UPDATE")?;
         let assignments = assignments
             .into_iter()
             .map(|(c, e)| Ok((c, matches.physical(state, e)?)))
             .collect::<DfResult<Vec<_>>>()?;
+        // Constant values are checked now, so a bad one fails before any call (exit 2).
+        check_constant_assignments(self.view, &matches, &assignments)?;
         Ok(Arc::new(PolicyDmlExec::update(
             self.resource,
             self.view,
@@ -189,10 +192,10 @@ impl TableProvider for PolicyTable {
     async fn delete_from(
         &self,
         state: &dyn Session,
-        filters: Vec<Expr>,
+        _filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        self.context.take_directive();
-        let matches = dml_request(self.resource, state, &filters, &self.context, "DELETE")?;
+        let clause = statement_where(&mut self.context.take_directive(), "DELETE")?;
+        let matches = dml_request(self.resource, state, &clause, &self.context, "DELETE")?;
         Ok(Arc::new(PolicyDmlExec::delete(
             self.resource,
             self.view,

@@ -16,7 +16,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::dml::{DmlExec, dml_request, is_null_literal};
+use super::applied::AppliedCalls;
+use super::dml::{DmlExec, check_constant_values, dml_request, is_null_literal, statement_where};
 use super::failures::RegionFailures;
 use super::merge::MergeExec;
 use super::progress::RegionProgress;
@@ -45,10 +46,15 @@ pub struct ProviderContext {
     pub dry_run: AtomicBool,
     /// `--allow-bulk`: UPDATE/DELETE may act on rules their WHERE does not pin by identifier.
     pub allow_bulk: AtomicBool,
+    /// `--allow-partial`: DML may change what it can decide although some region of its input
+    /// (or of its own read) failed.
+    pub allow_partial: bool,
     /// The directive of the statement being planned (taken by the DML hooks).
     pub directive: Mutex<Directive>,
     /// Notes of the running statement for stderr (DML summaries, dry-run plans).
     pub notes: Mutex<Vec<String>>,
+    /// The mutating calls made so far (reported when a run is interrupted).
+    pub applied: AppliedCalls,
     /// Set while a script is checked before it runs: DML validates its rows and stops there.
     pub validate_only: AtomicBool,
 }
@@ -189,10 +195,11 @@ impl TableProvider for ResourceTable {
         &self,
         state: &dyn Session,
         assignments: Vec<(String, Expr)>,
-        filters: Vec<Expr>,
+        _filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.check_verb(Verb::Update)?;
-        let directive = self.context.take_directive();
+        let mut directive = self.context.take_directive();
+        let clause = statement_where(&mut directive, "UPDATE")?;
         let patch = directive
             .patch_document
             .as_deref()
@@ -225,7 +232,7 @@ impl TableProvider for ResourceTable {
             ))
             .into());
         }
-        let mut read = dml_request(self.resource, state, &filters, &self.context, "UPDATE")?;
+        let mut read = dml_request(self.resource, state, &clause, &self.context, "UPDATE")?;
         read.reads(
             self.resource,
             &assignments.iter().map(|(_, e)| e).collect::<Vec<_>>(),
@@ -234,6 +241,8 @@ impl TableProvider for ResourceTable {
             .into_iter()
             .map(|(c, e)| Ok((c, read.physical(state, e)?)))
             .collect::<DfResult<Vec<_>>>()?;
+        // Constant values are checked now, so a bad one fails before any call (exit 2).
+        check_constant_values(read.schema(), &assignments)?;
         Ok(Arc::new(DmlExec::update(
             self.resource,
             read,
@@ -274,11 +283,11 @@ impl TableProvider for ResourceTable {
     async fn delete_from(
         &self,
         state: &dyn Session,
-        filters: Vec<Expr>,
+        _filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.check_verb(Verb::Delete)?;
-        self.context.take_directive();
-        let read = dml_request(self.resource, state, &filters, &self.context, "DELETE")?;
+        let clause = statement_where(&mut self.context.take_directive(), "DELETE")?;
+        let read = dml_request(self.resource, state, &clause, &self.context, "DELETE")?;
         Ok(Arc::new(DmlExec::delete(
             self.resource,
             read,

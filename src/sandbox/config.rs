@@ -47,6 +47,10 @@ pub struct SandboxConfig {
     /// (region, operation) pairs answered with AccessDeniedException: a caller whose IAM
     /// policy allows some actions in a region but not this one.
     pub fail_operations: Vec<(String, String)>,
+    /// Operations whose responses are lost: every other call of each (the 1st, 3rd, …) is
+    /// carried out and then answered with ServerException (HTTP 500), as when a response is
+    /// lost after the change committed; the client's retry then meets the changed state.
+    pub lose_responses: Vec<String>,
     /// Secrets that misbehave when ECR reads them.
     pub secrets: HashMap<String, Secret>,
     /// Registry policies set before the first call, by region (checked like PutRegistryPolicy).
@@ -71,6 +75,7 @@ impl Default for SandboxConfig {
             server_error_rate: 0.0,
             fail_regions: Vec::new(),
             fail_operations: Vec::new(),
+            lose_responses: Vec::new(),
             secrets: HashMap::new(),
             policies: BTreeMap::new(),
             request_log: None,

@@ -33,7 +33,11 @@ pub struct RequestLog {
 impl RequestLog {
     /// A log that also appends each record as one JSON line to `path`.
     pub fn with_file(path: &Path) -> std::io::Result<Self> {
-        let file = File::create(path)?;
+        // Appends, as `--request-log` promises: a log shared by several runs keeps them all.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         Ok(Self {
             entries: Arc::default(),
             file: Some(Arc::new(Mutex::new(BufWriter::new(file)))),

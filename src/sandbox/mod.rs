@@ -54,6 +54,7 @@ impl Sandbox {
             config,
             registry: Mutex::new(registry),
             log: log.clone(),
+            lost: Default::default(),
         });
         let app = axum::Router::new()
             .fallback(server::handle)

@@ -40,6 +40,8 @@ pub struct Shared {
     pub registry: Mutex<Registry>,
     /// Every call.
     pub log: RequestLog,
+    /// Calls so far per operation named in `lose_responses`.
+    pub lost: Mutex<std::collections::HashMap<String, u64>>,
 }
 
 /// The one handler: every ECR call is `POST /` with the operation in X-Amz-Target.
@@ -119,7 +121,23 @@ fn answer(
     // Millisecond precision, as ECR's timestamps carry.
     let now = (epoch.as_millis() as f64) / 1000.0;
     let mut registry = shared.registry.lock().expect("registry lock");
-    dispatch(&mut registry, &region, operation, input, now)
+    let answer = dispatch(&mut registry, &region, operation, input, now)?;
+    if shared
+        .config
+        .lose_responses
+        .iter()
+        .any(|op| op == operation)
+    {
+        let mut lost = shared.lost.lock().expect("lost lock");
+        let n = lost.entry(operation.to_string()).or_default();
+        *n += 1;
+        if *n % 2 == 1 {
+            return Err(ApiError::server(
+                "The change was made, but its response was lost (injected by --lose-response)",
+            ));
+        }
+    }
+    Ok(answer)
 }
 
 /// Answers an operation on the registry state.

@@ -26,6 +26,7 @@ pub struct ParsedStatement {
 /// Parses every statement of `sql`; a syntax error anywhere fails the whole script, with the
 /// line and column sqlparser reports.
 pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
+    check_complexity(sql)?;
     let (sql, permissions) = take_explain_permissions(sql);
     let statements =
         DFParser::parse_sql_with_dialect(&sql, &GenericDialect {}).map_err(|e| {
@@ -54,6 +55,60 @@ pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
             })
         })
         .collect()
+}
+
+/// Operators one statement may hold. Each binary operator nests the expression tree one level
+/// deeper, and planning walks that tree recursively: ten thousand terms overflow the stack and
+/// abort the process. A thousand is far beyond any hand-written WHERE (long value lists belong
+/// in `IN (…)`, which does not nest).
+pub const MAX_OPERATORS: usize = 1000;
+
+/// Refuses a statement too deep to plan safely, before parsing it (the parser builds a long
+/// operator chain without limit), so it fails with exit 2 instead of a stack overflow.
+fn check_complexity(sql: &str) -> Result<()> {
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        return Ok(()); // the parser reports the tokenizer's error with its position
+    };
+    let (mut statement, mut operators) = (1, 0usize);
+    for token in tokens {
+        let operator = match &token {
+            Token::SemiColon => {
+                statement += 1;
+                operators = 0;
+                false
+            }
+            Token::Word(w) if w.quote_style.is_none() => ["AND", "OR", "NOT"]
+                .iter()
+                .any(|k| w.value.eq_ignore_ascii_case(k)),
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Ampersand
+            | Token::Pipe
+            | Token::Caret => true,
+            _ => false,
+        };
+        if operator {
+            operators += 1;
+            if operators > MAX_OPERATORS {
+                return Err(Error::Usage(format!(
+                    "statement {statement} is too complex to plan safely: more than {MAX_OPERATORS} \
+                     operators in one statement. Put long lists of values in IN ('a', 'b', …) \
+                     instead of OR chains, or split the statement; nothing was sent"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Blanks the `PERMISSIONS` of every `EXPLAIN PERMISSIONS …` with spaces (so positions in
@@ -172,6 +227,25 @@ mod tests {
         let err = parse_script("EXPLAIN PERMISSIONS SELEC 1").unwrap_err();
         assert!(err.to_string().contains("Line: 1, Column"), "{err}");
         assert!(!parse_script("SELECT 'EXPLAIN PERMISSIONS'").unwrap()[0].explain_permissions);
+    }
+
+    #[test]
+    fn too_many_operators_are_refused_before_parsing() {
+        let deep = format!("SELECT {}", vec!["1"; 10_000].join(" + "));
+        let e = parse_script(&deep).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("too complex"), "{e}");
+        let chain = (0..3000)
+            .map(|i| format!("region <> 'r{i}'"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let e = parse_script(&format!("SELECT 1; DELETE FROM t WHERE {chain}")).unwrap_err();
+        assert!(e.to_string().contains("statement 2"), "{e}");
+        let list = (0..5000)
+            .map(|i| format!("'r{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(parse_script(&format!("SELECT 1 WHERE 'a' IN ({list})")).is_ok());
     }
 
     #[test]

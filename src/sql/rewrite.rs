@@ -9,12 +9,13 @@ use std::sync::LazyLock;
 
 use datafusion::sql::parser::{CopyToSource, ExplainStatement, Statement};
 use datafusion::sql::sqlparser::ast::{
-    Assignment, AssignmentTarget, Expr, Ident, Insert, ObjectName, ObjectNamePart, OnConflict,
-    OnConflictAction, OnInsert, Statement as Sql, TableObject, Update, Value as SqlValue, VisitMut,
-    visit_expressions_mut,
+    Assignment, AssignmentTarget, BinaryOperator, Expr, Ident, Insert, ObjectName, ObjectNamePart,
+    OnConflict, OnConflictAction, OnInsert, Statement as Sql, TableObject, Update,
+    Value as SqlValue, VisitMut, visit_expressions_mut,
 };
 
 use crate::dml::{Directive, OnConflict as Conflict};
+use crate::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
 use crate::error::{Error, Result};
 use crate::schema::{Resource, schemas};
 
@@ -214,8 +215,55 @@ fn rewrite<V: VisitMut>(node: &mut V) {
             }
             _ => {}
         }
+        canonical_literals(expr);
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `ecr_repository_prefix = 'team/'` (or `<>`, `IN`, `NOT IN`) becomes `… 'team'`: ECR reads a
+/// prefix as ending in `/`, and rows carry the one spelling without it, so both name one rule.
+fn canonical_literals(expr: &mut Expr) {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq | BinaryOperator::NotEq,
+            right,
+        } => {
+            if is_slash_insensitive(left) {
+                canonical_string(right);
+            } else if is_slash_insensitive(right) {
+                canonical_string(left);
+            }
+        }
+        Expr::InList { expr, list, .. } if is_slash_insensitive(expr) => {
+            list.iter_mut().for_each(canonical_string);
+        }
+        _ => {}
+    }
+}
+
+fn is_slash_insensitive(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Identifier(ident) => ident,
+        Expr::CompoundIdentifier(parts) => match parts.last() {
+            Some(last) => last,
+            None => return false,
+        },
+        _ => return false,
+    };
+    let name = ALIASES
+        .get(&name.value.to_ascii_lowercase())
+        .cloned()
+        .unwrap_or_else(|| name.value.to_ascii_lowercase());
+    SLASH_INSENSITIVE_COLUMNS.contains(&name.as_str())
+}
+
+fn canonical_string(expr: &mut Expr) {
+    if let Expr::Value(v) = expr
+        && let SqlValue::SingleQuotedString(text) = &mut v.value
+    {
+        *text = canonical_prefix(text).to_string();
+    }
 }
 
 fn replace(ident: &mut Ident) {
@@ -242,6 +290,24 @@ mod tests {
             "{text}"
         );
         assert!(!text.to_lowercase().contains("data__identifier"), "{text}");
+    }
+
+    #[test]
+    fn a_trailing_slash_names_the_same_rule() {
+        let s = parse_script(
+            "DELETE FROM aws.ecr.pull_through_cache_rules WHERE ecr_repository_prefix = 'team/' \
+             OR data__Identifier IN ('a/b/', 'c') OR 'd/' = ecr_repository_prefix OR upstream_repository_prefix = 'x/'",
+        )
+        .unwrap();
+        let text = s[0].statement.to_string();
+        for want in [
+            "= 'team'",
+            "IN ('a/b', 'c')",
+            "'d' = ",
+            "upstream_repository_prefix = 'x/'",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
     }
 
     #[test]

@@ -1,0 +1,125 @@
+//! Which local files a session's SQL may read and write.
+//!
+//! The command line reads desired state from files (`FROM 'rules.csv'`, `CREATE EXTERNAL
+//! TABLE`) and exports with `COPY … TO`; a dry run writes nothing at all; and a server for
+//! remote clients (coming) must not let them touch the server's disk. One setting says which.
+
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::datasource::listing::ListingTable;
+use datafusion::datasource::source_as_provider;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
+
+use crate::error::{Error, Result};
+
+/// What SQL may do with local files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileAccess {
+    /// Read files: `FROM 'path'`, `CREATE EXTERNAL TABLE … LOCATION`.
+    pub read: bool,
+    /// Write files: `COPY … TO`, `INSERT INTO` an external table.
+    pub write: bool,
+}
+
+impl FileAccess {
+    /// The command line's: read and write.
+    pub const CLI: Self = Self {
+        read: true,
+        write: true,
+    };
+    /// No local file at all (remote clients).
+    pub const NONE: Self = Self {
+        read: false,
+        write: false,
+    };
+}
+
+impl Default for FileAccess {
+    fn default() -> Self {
+        Self::CLI
+    }
+}
+
+/// Refuses a plan that reads or writes local files the session does not allow; `dry_run`
+/// forbids every write (a dry run changes nothing, on AWS or on disk).
+pub fn check_files(plan: &LogicalPlan, access: FileAccess, dry_run: bool) -> Result<()> {
+    let mut problem = None;
+    let _ = plan.apply(|node| {
+        let (reads, writes) = touches(node);
+        let refused = if writes && dry_run {
+            Some(
+                "--dry-run writes no file: COPY … TO and INSERT INTO a file table are refused; \
+                 run without --dry-run to write it"
+                    .to_string(),
+            )
+        } else if writes && !access.write {
+            Some(
+                "this session may not write local files (COPY … TO, INSERT INTO a file table)"
+                    .into(),
+            )
+        } else if reads && !access.read {
+            Some(
+                "this session may not read local files (FROM 'path', CREATE EXTERNAL TABLE)".into(),
+            )
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            problem = Some(why);
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    match problem {
+        Some(why) => Err(Error::Usage(format!("{why}; nothing was sent"))),
+        None => Ok(()),
+    }
+}
+
+/// Whether a plan node reads and whether it writes local files.
+fn touches(node: &LogicalPlan) -> (bool, bool) {
+    match node {
+        LogicalPlan::Copy(_) => (false, true),
+        LogicalPlan::Ddl(DdlStatement::CreateExternalTable(_)) => (true, false),
+        LogicalPlan::TableScan(scan) => (is_file_table(&scan.source), false),
+        LogicalPlan::Dml(dml) => (
+            false,
+            matches!(dml.op, WriteOp::Insert(_)) && is_file_table(&dml.target),
+        ),
+        _ => (false, false),
+    }
+}
+
+fn is_file_table(source: &std::sync::Arc<dyn datafusion::logical_expr::TableSource>) -> bool {
+    source_as_provider(source)
+        .is_ok_and(|p: std::sync::Arc<dyn TableProvider>| p.is::<ListingTable>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    async fn plan(ctx: &SessionContext, sql: &str) -> LogicalPlan {
+        ctx.state().create_logical_plan(sql).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn copy_is_a_write_and_file_tables_are_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("rules.csv");
+        std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+        let ctx = SessionContext::new().enable_url_table();
+        let copy = plan(&ctx, "COPY (SELECT 1) TO '/tmp/x.csv' STORED AS CSV").await;
+        assert!(check_files(&copy, FileAccess::CLI, false).is_ok());
+        let e = check_files(&copy, FileAccess::CLI, true).unwrap_err();
+        assert!(e.to_string().contains("--dry-run writes no file"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        let read = plan(&ctx, &format!("SELECT * FROM '{}'", csv.display())).await;
+        assert!(check_files(&read, FileAccess::CLI, true).is_ok());
+        let e = check_files(&read, FileAccess::NONE, false).unwrap_err();
+        assert!(e.to_string().contains("may not read local files"), "{e}");
+        let select = plan(&ctx, "SELECT 1").await;
+        assert!(check_files(&select, FileAccess::NONE, true).is_ok());
+    }
+}
