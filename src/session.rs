@@ -110,6 +110,7 @@ impl Session {
             notes: Default::default(),
             validate_only: Default::default(),
             applied: Default::default(),
+            explaining: Default::default(),
         });
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
@@ -180,8 +181,10 @@ impl Session {
     pub async fn needs(&self, parsed: ParsedStatement) -> Result<Vec<Need>> {
         let dry_run = self.provider.dry_run();
         self.provider.dry_run.store(true, Ordering::SeqCst);
+        self.provider.explaining.store(true, Ordering::SeqCst);
         *self.provider.directive.lock().expect("directive lock") = parsed.directive;
         let planned = self.plan_statement(parsed.statement).await;
+        self.provider.explaining.store(false, Ordering::SeqCst);
         self.provider.take_directive();
         self.provider.dry_run.store(dry_run, Ordering::SeqCst);
         let planned = planned?;
@@ -209,7 +212,11 @@ impl Session {
             .analyzer()
             .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
             .map_err(planning)?;
-        check_files(&plan, self.files, self.provider.dry_run())?;
+        check_files(
+            &plan,
+            self.files,
+            self.provider.dry_run() && !self.provider.explaining(),
+        )?;
         let clause = dml_where(&analyzed)?;
         self.provider
             .directive

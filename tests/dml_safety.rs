@@ -657,3 +657,316 @@ fn explain_of_dml_shows_dml_exec_and_makes_no_call() {
     assert_eq!(sb.log().len(), 0, "{:#?}", sb.log().entries());
     assert!(MUTATING.iter().all(|op| sb.log().count(op) == 0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Never more than asked: a write touches exactly what a SELECT with its WHERE returns
+// ---------------------------------------------------------------------------------------------
+
+/// The registry policy tables.
+const STATEMENTS: &str = "aws.ecr.registry_policy_statements";
+const POLICY: &str = "aws.ecr.registry_policy";
+
+#[test]
+fn a_false_or_contradictory_where_matches_nothing_and_makes_no_call() {
+    let cases = [
+        (RULES, "region = 'us-east-1' AND 1 = 0"),
+        (RULES, "false"),
+        (RULES, "credential_arn = NULL"),
+        (RULES, "region = 'us-east-1' AND region = 'eu-west-1'"),
+        (
+            RULES,
+            "ecr_repository_prefix = 'quay' AND ecr_repository_prefix = 'k8s'",
+        ),
+        (STATEMENTS, "1 = 0"),
+        (STATEMENTS, "sid = 'A' AND sid = 'B'"),
+        (POLICY, "false"),
+        (POLICY, "region = 'us-east-1' AND region = 'eu-west-1'"),
+    ];
+    for (table, condition) in cases {
+        // With --allow-bulk as without: a WHERE proved false is no bulk statement.
+        for flags in [&["--allow-bulk", ALL_DEMO][..], &[ALL_DEMO][..]] {
+            let sb = demo_sandbox();
+            let sql = format!("DELETE FROM {table} WHERE {condition}");
+            let out = exec(&sb, &[&["-o", "csv"][..], flags].concat(), &sql);
+            out.expect_code(0);
+            assert_eq!(out.stdout, "count\n0\n", "{sql}");
+            assert_eq!(sb.log().len(), 0, "{sql}: {:#?}", sb.log().entries());
+            assert_eq!(all_rules(&sb).len(), 12, "{sql}");
+        }
+    }
+    // UPDATE too.
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &["--allow-bulk", ALL_DEMO],
+        &format!(
+            "UPDATE {RULES} SET credential_arn = '{}' WHERE upstream_registry = 'docker-hub' AND 1 = 0",
+            secret_arn("us-east-1", "other")
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(sb.log().len(), 0, "{:#?}", sb.log().entries());
+}
+
+#[test]
+fn an_unpinned_where_is_refused_as_unpinned_not_as_missing() {
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &[ALL_DEMO],
+        &format!("DELETE FROM {RULES} WHERE upstream_registry = 'quay' AND 1 = 1"),
+    );
+    refused_without_any_call(&sb, &out, &["does not pin identifiers", "--allow-bulk"]);
+    assert!(!out.stderr.contains("has no WHERE"), "{}", out.stderr);
+}
+
+#[test]
+fn rows_outside_the_pinned_regions_are_never_touched() {
+    let sb = demo_sandbox();
+    let before = all_rules(&sb);
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &["--allow-bulk", ALL_DEMO],
+        &format!(
+            "DELETE FROM {RULES} WHERE region = 'eu-west-1' AND (upstream_registry = 'k8s' OR 1 = 1)"
+        ),
+    );
+    out.expect_code(0);
+    let deleted = prefixes_called(&sb, DELETE);
+    assert!(!deleted.is_empty());
+    assert!(deleted.iter().all(|(r, _)| r == "eu-west-1"), "{deleted:?}");
+    let expected: Vec<String> = before
+        .into_iter()
+        .filter(|r| !r.starts_with("eu-west-1 "))
+        .collect();
+    assert_eq!(all_rules(&sb), expected);
+}
+
+#[test]
+fn a_subquery_in_update_or_delete_is_refused_before_any_call() {
+    let forms = [
+        "region = 'us-east-1' AND ecr_repository_prefix IN (SELECT 'k8s')",
+        "ecr_repository_prefix NOT IN (SELECT 'k8s')",
+        "EXISTS (SELECT 1)",
+    ];
+    for condition in forms {
+        // The same WHERE in a SELECT has rows: dropping it would act on all of them.
+        let sb = demo_sandbox();
+        assert!(!csv_rows(&sb, &format!("SELECT * FROM {RULES} WHERE {condition}")).is_empty());
+        for (flags, sql) in [
+            (
+                &["--allow-bulk", ALL_DEMO][..],
+                format!("DELETE FROM {RULES} WHERE {condition}"),
+            ),
+            (
+                &["--dry-run", ALL_DEMO][..],
+                format!("DELETE FROM {RULES} WHERE {condition}"),
+            ),
+            (
+                &["--allow-bulk", ALL_DEMO][..],
+                format!(
+                    "UPDATE {RULES} SET credential_arn = '{}' WHERE {condition}",
+                    secret_arn("us-east-1", "x")
+                ),
+            ),
+        ] {
+            let sb = demo_sandbox();
+            let out = exec(&sb, flags, &sql);
+            refused_without_any_call(&sb, &out, &["subquery", "nothing was sent"]);
+        }
+    }
+}
+
+#[test]
+fn delete_with_a_limit_is_refused_before_any_call() {
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &["--allow-bulk"],
+        &format!("DELETE FROM {RULES} WHERE region = 'us-east-1' LIMIT 1"),
+    );
+    refused_without_any_call(&sb, &out, &["LIMIT", "nothing was sent"]);
+}
+
+/// A demo sandbox whose ap-southeast-2 answers every call with AccessDeniedException.
+fn sandbox_failing_apac() -> Sandbox {
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.fail_regions = vec!["ap-southeast-2".into()];
+    common::start(config)
+}
+
+#[test]
+fn insert_select_from_a_partial_source_makes_no_change() {
+    let sql = format!(
+        "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url) \
+         SELECT 'eu-west-1', ecr_repository_prefix || '-copy', upstream_registry_url FROM {RULES} \
+         WHERE region IN ('us-east-1', 'ap-southeast-2') AND upstream_registry = 'quay'"
+    );
+    let sb = sandbox_failing_apac();
+    let out = exec(&sb, &[], &sql);
+    out.expect_code(1).expect_stderr(&[
+        "made no change",
+        "ap-southeast-2",
+        "AccessDeniedException",
+        "--allow-partial",
+    ]);
+    assert_eq!(mutating_calls(&sb), vec![]);
+    // Opting in applies what was read, and the run still reports the missing region (exit 3).
+    let out = exec(&sb, &["--allow-partial"], &sql);
+    out.expect_code(3).expect_stderr(&["ap-southeast-2"]);
+    assert_eq!(
+        prefixes_called(&sb, CREATE),
+        [("eu-west-1".to_string(), "quay-copy".to_string())]
+    );
+}
+
+#[test]
+fn merge_from_a_partial_source_deletes_nothing() {
+    // eu-west-1 should mirror us-east-1 and ap-southeast-2; ap-southeast-2 cannot be read.
+    let sql = format!(
+        "MERGE INTO {RULES} t USING (SELECT 'eu-west-1' AS region, ecr_repository_prefix, \
+         upstream_registry_url FROM {RULES} WHERE region IN ('us-east-1', 'ap-southeast-2')) s \
+         ON t.region = s.region AND t.ecr_repository_prefix = s.ecr_repository_prefix \
+         WHEN NOT MATCHED BY SOURCE THEN DELETE"
+    );
+    for flags in [&["--allow-bulk"][..], &["--allow-bulk", "--dry-run"][..]] {
+        let sb = sandbox_failing_apac();
+        let out = exec(&sb, flags, &sql);
+        out.expect_code(1)
+            .expect_stderr(&["MERGE", "made no change", "ap-southeast-2"]);
+        assert_eq!(mutating_calls(&sb), vec![]);
+        assert_eq!(dry_run_calls(&out.stderr), vec![]);
+    }
+}
+
+#[test]
+fn a_create_or_delete_whose_response_was_lost_succeeded() {
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.lose_responses = vec![CREATE.into(), DELETE.into()];
+    let sb = common::start(config);
+    for conflict in ["", " ON CONFLICT DO NOTHING"] {
+        let name = if conflict.is_empty() {
+            "lost-a"
+        } else {
+            "lost-b"
+        };
+        let out = exec(
+            &sb,
+            &["-o", "csv"],
+            &format!(
+                "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) \
+                 VALUES ('{name}', 'quay.io'){conflict}"
+            ),
+        );
+        out.expect_code(0)
+            .expect_stderr(&["response was lost", "found it done"]);
+        assert_eq!(out.stdout, "count\n1\n");
+    }
+    // Each Create committed, lost its response (500), and its retry met AlreadyExists.
+    let creates: Vec<u16> = sb
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.operation == CREATE)
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(creates, [500, 400, 500, 400]);
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!("DELETE FROM {RULES} WHERE ecr_repository_prefix = 'lost-a'"),
+    );
+    out.expect_code(0).expect_stderr(&["response was lost"]);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert!(
+        !csv_rows(&sb, &format!("SELECT ecr_repository_prefix FROM {RULES}"))
+            .contains(&"lost-a".to_string())
+    );
+}
+
+#[test]
+fn a_trailing_slash_names_the_same_rule_everywhere() {
+    let sb = demo_sandbox();
+    let mut found = csv_rows(
+        &sb,
+        &format!(
+            "SELECT region, ecr_repository_prefix FROM {RULES} WHERE ecr_repository_prefix = 'quay/'"
+        ),
+    );
+    found.sort();
+    assert_eq!(found, ["ap-southeast-2,quay", "us-east-1,quay"]);
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!(
+            "UPDATE {RULE} SET credential_arn = '{}' WHERE data__Identifier = 'docker-hub/'",
+            secret_arn("us-east-1", "rotated")
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!("DELETE FROM {RULES} WHERE ecr_repository_prefix IN ('k8s/')"),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert_eq!(
+        prefixes_called(&sb, DELETE),
+        [("us-east-1".into(), "k8s".into())]
+    );
+    let out = exec(
+        &sb,
+        &[],
+        &format!(
+            "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) VALUES ('quay/', 'quay.io')"
+        ),
+    );
+    out.expect_code(1).expect_stderr(&["quay"]);
+}
+
+#[test]
+fn exit_2_means_nothing_was_sent() {
+    // A number where text is expected: refused before any call.
+    for sql in [
+        format!("SELECT * FROM {RULES} WHERE region = 5"),
+        format!("DELETE FROM {RULES} WHERE region = 5"),
+        format!("DELETE FROM {STATEMENTS} WHERE region = 5 AND sid = 'x'"),
+    ] {
+        let sb = demo_sandbox();
+        let out = exec(&sb, &["--allow-bulk"], &sql);
+        refused_without_any_call(&sb, &out, &["region is text", "nothing was sent"]);
+    }
+    // A value refused only once the rule is read: exit 1, saying what was sent.
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &[],
+        &format!(
+            r#"UPDATE {RULE} SET data__PatchDocument = '[{{"op":"test","path":"/CredentialArn","value":"nope"}}]' WHERE data__Identifier = 'docker-hub'"#
+        ),
+    );
+    out.expect_code(1)
+        .expect_stderr(&["found after 1 request(s)"]);
+    assert_eq!(mutating_calls(&sb), vec![]);
+    // A huge value is quoted only in part.
+    let sb = demo_sandbox();
+    let huge = "a".repeat(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_file(
+        dir.path(),
+        "huge.sql",
+        &format!("SELECT * FROM {RULES} WHERE ecr_repository_prefix = '{huge}'"),
+    );
+    let out = Skyql::new(&sb)
+        .args(["exec", "-f", script.to_str().unwrap()])
+        .run();
+    refused_without_any_call(
+        &sb,
+        &out,
+        &["ecr_repository_prefix 'aaaa", "more characters"],
+    );
+    assert!(out.stderr.len() < 4000, "{} bytes", out.stderr.len());
+}

@@ -34,4 +34,7 @@ pub struct DmlWhere {
     /// The WHERE is provably false (or NULL) for every row: it matches nothing, and no call
     /// is needed to know that.
     pub never: bool,
+    /// UPDATE's `SET column = value` pairs as written (also when the WHERE is always false,
+    /// where the optimizer drops them with the rows).
+    pub assignments: Vec<(String, Expr)>,
 }

@@ -26,7 +26,7 @@ use datafusion::physical_plan::{
 };
 use json_patch::Patch;
 
-use super::pushdown::{REGION_COLUMN, ScanRequest, plan_request};
+use super::pushdown::{REGION_COLUMN, ScanRequest, check_comparison_types, plan_request};
 use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
@@ -132,13 +132,20 @@ pub fn dml_request(
 ) -> DfResult<MatchRequest> {
     let known = &schemas().provider.regions;
     let filters = &clause.filters;
+    for f in filters {
+        check_comparison_types(resource, f)?;
+    }
     let mut request = plan_request(resource, filters, None, known)?;
-    if clause.never {
+    // Contradictory pins (`region = 'a' AND region = 'b'`, the same for the identifier) leave
+    // nothing to read.
+    let empty = |pinned: &Option<BTreeSet<String>>| pinned.as_ref().is_some_and(BTreeSet::is_empty);
+    let never = clause.never || empty(&request.regions) || empty(&request.identifiers);
+    if never {
         request.regions = Some(BTreeSet::new());
     }
     // A policy is identified by its region; rules and statements by their identifier column.
     let id = &resource.doc.identifier;
-    let bulk = !clause.never
+    let bulk = !never
         && if id == REGION_COLUMN {
             request.regions.is_none()
         } else {
@@ -192,7 +199,7 @@ pub fn dml_request(
         filters,
         schema,
         bulk,
-        never: clause.never,
+        never,
         fetches,
     })
 }
@@ -638,13 +645,19 @@ async fn read_matches(
             .push(filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?);
     }
     let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
-    if matches.bulk {
+    // A bulk statement, and every dry run, lists what it matched for review.
+    if matches.bulk || context.dry_run() {
         let listed: Vec<String> = RuleState::from_batch(&found)
             .iter()
             .map(|s| format!("{} {}", s.region(), s.prefix()))
             .collect();
         context.note(format!(
-            "{verb} without pinned identifiers matches {} rule(s): {}",
+            "{verb} {}matches {} rule(s): {}",
+            if matches.bulk {
+                "without pinned identifiers "
+            } else {
+                ""
+            },
             listed.len(),
             listed.join(", ")
         ));

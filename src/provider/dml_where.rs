@@ -40,6 +40,20 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
     } else {
         "UPDATE"
     };
+    let assignments = match dml.input.as_ref() {
+        LogicalPlan::Projection(p) if dml.op == WriteOp::Update => p
+            .expr
+            .iter()
+            .filter_map(|e| match e {
+                // Columns left as they are appear bare; a SET column is an alias of its value.
+                Expr::Alias(a) if !matches!(a.expr.as_ref(), Expr::Column(c) if c.name == a.name) => {
+                    Some(unqualified((*a.expr).clone()).map(|v| (a.name.clone(), v)))
+                }
+                _ => None,
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => Vec::new(),
+    };
     let mut node = dml.input.as_ref();
     let mut predicate = None;
     loop {
@@ -73,6 +87,7 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
             present: false,
             filters: Vec::new(),
             never: false,
+            assignments,
         }));
     };
     if has_subquery(&predicate) {
@@ -93,6 +108,7 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
         present: true,
         filters,
         never,
+        assignments,
     }))
 }
 
@@ -175,6 +191,12 @@ mod tests {
             let w = analyze(sql).await.unwrap().unwrap();
             assert!(w.present && w.never, "{sql}: {w:?}");
         }
+        let update = analyze("UPDATE t SET arn = 'x' WHERE 1 = 2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(update.assignments.len(), 1);
+        assert_eq!(update.assignments[0].0, "arn");
     }
 
     #[tokio::test]

@@ -454,7 +454,8 @@ async fn read_matches(
         .filter(|(_, k)| k.unwrap_or(false))
         .map(|(p, _)| p)
         .collect();
-    if matches.is_bulk() {
+    // A bulk statement, and every dry run, lists what it matched for review.
+    if matches.is_bulk() || context.dry_run() {
         let listed: Vec<String> = match view {
             PolicyView::Document => positions.iter().map(|(r, _)| r.clone()).collect(),
             PolicyView::Statements => (0..rows.num_rows())
@@ -469,8 +470,12 @@ async fn read_matches(
                 .collect(),
         };
         context.note(format!(
-            "{verb} without a pinned {} matches {} {}: {}",
-            resource.doc.identifier,
+            "{verb} {}matches {} {}: {}",
+            if matches.is_bulk() {
+                format!("without a pinned {} ", resource.doc.identifier)
+            } else {
+                String::new()
+            },
             listed.len(),
             match view {
                 PolicyView::Document => "policy(ies)",

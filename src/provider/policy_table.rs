@@ -62,6 +62,9 @@ impl TableProvider for PolicyTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        for f in filters {
+            pushdown::check_comparison_types(self.resource, f)?;
+        }
         Ok(filters
             .iter()
             .map(|f| pushdown::classify(self.resource, f))
@@ -115,11 +118,13 @@ impl TableProvider for PolicyTable {
     async fn update(
         &self,
         state: &dyn Session,
-        assignments: Vec<(String, Expr)>,
+        _assignments: Vec<(String, Expr)>,
         _filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let mut directive = self.context.take_directive();
         let clause = statement_where(&mut directive, "UPDATE")?;
+        // The SET pairs as written: DataFusion's are lost with a WHERE the optimizer proved false.
+        let assignments = clause.assignments.clone();
         if directive.patch_document.is_some() {
             return Err(Error::Usage(format!(
                 "data__PatchDocument is for the rule tables: SET the columns of {} directly ({})",
@@ -163,7 +168,9 @@ impl TableProvider for PolicyTable {
             .map(|(c, e)| Ok((c, matches.physical(state, e)?)))
             .collect::<DfResult<Vec<_>>>()?;
         // Constant values are checked now, so a bad one fails before any call (exit 2).
-        check_constant_assignments(self.view, &matches, &assignments)?;
+        if !self.context.explaining() {
+            check_constant_assignments(self.view, &matches, &assignments)?;
+        }
         Ok(Arc::new(PolicyDmlExec::update(
             self.resource,
             self.view,

@@ -3,8 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::expr::InList;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
 use crate::ecr::constraints::{DESCRIBE_PREFIXES_MAX, MAX_RESULTS, check_prefix};
@@ -49,6 +51,32 @@ pub fn classify(resource: &Resource, filter: &Expr) -> TableProviderFilterPushDo
         Some((column, _)) if column == REGION_COLUMN => TableProviderFilterPushDown::Exact,
         Some(_) => TableProviderFilterPushDown::Inexact,
         None => TableProviderFilterPushDown::Unsupported,
+    }
+}
+
+/// Refuses a text column compared with a number (`region = 5`): DataFusion would cast every
+/// value to a number and fail only after the calls were made. Checked before any call.
+pub fn check_comparison_types(resource: &Resource, filter: &Expr) -> Result<()> {
+    let mut bad = None;
+    let _ = filter.apply(|e| {
+        if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
+            && field.data_type().is_numeric()
+            && let Expr::Column(c) = expr.as_ref()
+            && resource
+                .column(&c.name)
+                .is_some_and(|col| col.data_type == DataType::Utf8)
+        {
+            bad = Some(c.name.clone());
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    match bad {
+        Some(name) => Err(Error::Usage(format!(
+            "{name} is text: compare it with a string ({name} = '…'), not a number, which skyql \
+             does not convert silently; nothing was sent"
+        ))),
+        None => Ok(()),
     }
 }
 

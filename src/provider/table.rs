@@ -53,6 +53,9 @@ pub struct ProviderContext {
     pub directive: Mutex<Directive>,
     /// Notes of the running statement for stderr (DML summaries, dry-run plans).
     pub notes: Mutex<Vec<String>>,
+    /// Set while EXPLAIN PERMISSIONS plans a statement: its values are not checked (the
+    /// permissions of a statement are explained even when its values would be refused).
+    pub explaining: AtomicBool,
     /// The mutating calls made so far (reported when a run is interrupted).
     pub applied: AppliedCalls,
     /// Set while a script is checked before it runs: DML validates its rows and stops there.
@@ -63,6 +66,11 @@ impl ProviderContext {
     /// Whether DML only reports its calls.
     pub fn dry_run(&self) -> bool {
         self.dry_run.load(Ordering::SeqCst)
+    }
+
+    /// Whether the statement is planned only to explain its permissions.
+    pub fn explaining(&self) -> bool {
+        self.explaining.load(Ordering::SeqCst)
     }
 
     /// Whether UPDATE/DELETE/MERGE may act on rules they do not pin.
@@ -142,6 +150,9 @@ impl TableProvider for ResourceTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        for f in filters {
+            pushdown::check_comparison_types(self.resource, f)?;
+        }
         Ok(filters
             .iter()
             .map(|f| pushdown::classify(self.resource, f))
@@ -194,12 +205,14 @@ impl TableProvider for ResourceTable {
     async fn update(
         &self,
         state: &dyn Session,
-        assignments: Vec<(String, Expr)>,
+        _assignments: Vec<(String, Expr)>,
         _filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.check_verb(Verb::Update)?;
         let mut directive = self.context.take_directive();
         let clause = statement_where(&mut directive, "UPDATE")?;
+        // The SET pairs as written: DataFusion's are lost with a WHERE the optimizer proved false.
+        let assignments = clause.assignments.clone();
         let patch = directive
             .patch_document
             .as_deref()
@@ -242,7 +255,9 @@ impl TableProvider for ResourceTable {
             .map(|(c, e)| Ok((c, read.physical(state, e)?)))
             .collect::<DfResult<Vec<_>>>()?;
         // Constant values are checked now, so a bad one fails before any call (exit 2).
-        check_constant_values(read.schema(), &assignments)?;
+        if !self.context.explaining() {
+            check_constant_values(read.schema(), &assignments)?;
+        }
         Ok(Arc::new(DmlExec::update(
             self.resource,
             read,

@@ -120,22 +120,24 @@ fn answer(
     let epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     // Millisecond precision, as ECR's timestamps carry.
     let now = (epoch.as_millis() as f64) / 1000.0;
-    let mut registry = shared.registry.lock().expect("registry lock");
-    let answer = dispatch(&mut registry, &region, operation, input, now)?;
-    if shared
+    // Every call of a listed operation counts: the 1st, 3rd, … lose their response.
+    let lose = shared
         .config
         .lose_responses
         .iter()
         .any(|op| op == operation)
-    {
-        let mut lost = shared.lost.lock().expect("lost lock");
-        let n = lost.entry(operation.to_string()).or_default();
-        *n += 1;
-        if *n % 2 == 1 {
-            return Err(ApiError::server(
-                "The change was made, but its response was lost (injected by --lose-response)",
-            ));
-        }
+        && {
+            let mut calls = shared.lost.lock().expect("lost lock");
+            let n = calls.entry(operation.to_string()).or_default();
+            *n += 1;
+            *n % 2 == 1
+        };
+    let mut registry = shared.registry.lock().expect("registry lock");
+    let answer = dispatch(&mut registry, &region, operation, input, now)?;
+    if lose {
+        return Err(ApiError::server(
+            "The change was made, but its response was lost (injected by --lose-response)",
+        ));
     }
     Ok(answer)
 }
