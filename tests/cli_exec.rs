@@ -824,3 +824,245 @@ fn a_region_predicate_overrides_the_session_regions() {
     let seeded: Vec<String> = SandboxConfig::demo().seed.keys().cloned().collect();
     assert_eq!(seeded, DEMO_REGIONS);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Never more than asked: the account, hangs, interruptions, local files
+// ---------------------------------------------------------------------------------------------
+
+const COUNT: &str = "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules";
+
+#[test]
+fn an_explicit_profile_wins_over_environment_keys() {
+    let sb = demo_sandbox();
+    // The environment holds another account's keys, which the sandbox refuses…
+    let wrong = |skyql: Skyql| {
+        skyql
+            .env("AWS_ACCESS_KEY_ID", "AKIAOTHERACCOUNT0001")
+            .env("AWS_SECRET_ACCESS_KEY", "another-accounts-secret")
+    };
+    let out = wrong(Skyql::new(&sb))
+        .args(["-o", "csv", "exec", COUNT])
+        .run();
+    out.expect_code(1);
+    // …and --profile signs with the profile's keys, not those.
+    let skyql = Skyql::new(&sb);
+    let config = write_file(
+        &skyql.home_dir(),
+        "config",
+        &format!(
+            "[profile mine]\nregion = us-east-1\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            sb.keys().access_key_id,
+            sb.keys().secret_access_key
+        ),
+    );
+    sb.log().clear();
+    let out = wrong(skyql)
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--profile", "mine", "-o", "csv", "exec", COUNT])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "n\n5\n");
+    // A profile that does not exist is named, and nothing is sent.
+    sb.log().clear();
+    let skyql = Skyql::new(&sb);
+    let config = write_file(
+        &skyql.home_dir(),
+        "config",
+        "[profile mine]\nregion = us-east-1\n",
+    );
+    let out = skyql
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--profile", "typo", "exec", COUNT])
+        .run();
+    out.expect_code(2)
+        .expect_stderr(&["profile 'typo' not found", "profiles there: mine"]);
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn an_endpoint_that_never_answers_fails_at_the_read_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts connections and never answers.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(16) {
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let out = Skyql::bare()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "eu-west-1")
+        .args(["--read-timeout", "1", "exec", COUNT])
+        .run();
+    out.expect_code(1)
+        .expect_stderr(&["eu-west-1", "timeout", "1s", "--read-timeout"]);
+    assert!(out.elapsed < Duration::from_secs(15), "{:?}", out.elapsed);
+}
+
+#[test]
+fn a_refused_connection_fails_in_seconds() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = Skyql::bare()
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "eu-west-1")
+        .args(["exec", COUNT])
+        .run();
+    out.expect_code(1).expect_stderr(&["eu-west-1", "refused"]);
+    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
+}
+
+#[test]
+fn too_deep_statements_are_refused_before_any_call() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let sum = format!("SELECT {}", vec!["1"; 10_000].join(" + "));
+    let chain = format!(
+        "DELETE FROM {RULES} WHERE region = 'us-east-1' AND {}",
+        (0..3000)
+            .map(|i| format!("ecr_repository_prefix <> 'p{i}'"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    );
+    for (name, sql) in [("sum.sql", sum), ("chain.sql", chain)] {
+        let script = write_file(dir.path(), name, &sql);
+        let out = Skyql::new(&sb)
+            .args(["--allow-bulk", "exec", "-f"])
+            .args([&script])
+            .run();
+        out.expect_code(2).expect_stderr(&["too complex"]);
+        assert_eq!(sb.log().len(), 0);
+    }
+}
+
+#[test]
+fn a_dry_run_writes_no_file() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.csv");
+    let out = Skyql::new(&sb)
+        .args([
+            "--dry-run",
+            "exec",
+            &format!("COPY (SELECT * FROM {RULES}) TO '{}'", path.display()),
+        ])
+        .run();
+    out.expect_code(2)
+        .expect_stderr(&["--dry-run writes no file", "nothing was sent"]);
+    assert!(!path.exists());
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn a_failed_run_leaves_an_existing_outfile_as_it_was() {
+    let mut config = SandboxConfig::demo();
+    config.fail_regions = vec!["ap-southeast-2".into()];
+    let sb = common::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "rules.csv", "yesterday's export\n");
+    // The first statement succeeds and is written; the second fails (its only region fails).
+    let out = Skyql::new(&sb)
+        .args(["-o", "csv", "--outfile"])
+        .args([&path])
+        .args([
+            "exec",
+            &format!("{COUNT}; SELECT * FROM {RULES} WHERE region = 'ap-southeast-2'"),
+        ])
+        .run();
+    out.expect_code(1)
+        .expect_stderr(&["every region called failed"]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "yesterday's export\n"
+    );
+    // A successful run replaces it.
+    let out = Skyql::new(&sb)
+        .args(["-o", "csv", "--outfile"])
+        .args([&path])
+        .args(["exec", COUNT])
+        .run();
+    out.expect_code(0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "n\n5\n");
+}
+
+#[test]
+fn an_interrupted_script_reports_the_calls_it_made() {
+    let mut config = SandboxConfig::demo();
+    config.latency = Duration::from_millis(400);
+    let sb = common::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let script: String = (0..6)
+        .map(|i| {
+            format!(
+                "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) VALUES ('int-{i}', 'quay.io');\n"
+            )
+        })
+        .collect();
+    let path = write_file(dir.path(), "apply.sql", &script);
+    let (mut child, _home) = Skyql::new(&sb).args(["exec", "-f"]).args([&path]).spawn();
+    let created = || {
+        sb.log()
+            .entries()
+            .iter()
+            .filter(|e| e.operation == "CreatePullThroughCacheRule" && e.status == 200)
+            .count()
+    };
+    let start = Instant::now();
+    while created() < 2 {
+        assert!(start.elapsed() < RUN_TIMEOUT, "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    // Every create the sandbox carried out is reported: as succeeded, or as in flight.
+    let made = created();
+    let reported = stderr
+        .lines()
+        .filter(|l| l.contains("CreatePullThroughCacheRule") && !l.contains("in flight"))
+        .count();
+    let in_flight = stderr.lines().filter(|l| l.contains("in flight")).count();
+    assert!(made >= 2, "{made}");
+    assert!(
+        reported == made || (in_flight == 1 && reported + 1 == made),
+        "made {made}, reported {reported}, in flight {in_flight}:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{reported} call(s) had succeeded")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_request_log_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_file(dir.path(), "calls.jsonl", "{\"earlier\":\"run\"}\n");
+    let mut config = SandboxConfig::demo();
+    config.request_log = Some(log.clone());
+    let sb = common::start(config);
+    Skyql::new(&sb).args(["exec", COUNT]).run().expect_code(0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "{\"earlier\":\"run\"}");
+    assert_eq!(lines.len(), 2, "{text}");
+}

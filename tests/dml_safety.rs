@@ -939,6 +939,29 @@ fn exit_2_means_nothing_was_sent() {
         let out = exec(&sb, &["--allow-bulk"], &sql);
         refused_without_any_call(&sb, &out, &["region is text", "nothing was sent"]);
     }
+    // Literals are not converted silently: a number for text, a string for a list.
+    for (sql, words) in [
+        (
+            format!(
+                "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) VALUES (55, 'quay.io')"
+            ),
+            ["ecr_repository_prefix: 55 is not text", "('55')"],
+        ),
+        (
+            format!(
+                "INSERT INTO {STATEMENTS} (region, sid, principals, actions, resources) \
+                 VALUES ('us-east-1', 'X', ['*'], 'ecr:*', ['*'])"
+            ),
+            [
+                "actions: 'ecr:*' is text where a list is expected",
+                "['ecr:*']",
+            ],
+        ),
+    ] {
+        let sb = demo_sandbox();
+        let out = exec(&sb, &["--dry-run"], &sql);
+        refused_without_any_call(&sb, &out, &words);
+    }
     // A value refused only once the rule is read: exit 1, saying what was sent.
     let sb = demo_sandbox();
     let out = exec(

@@ -1,7 +1,8 @@
 //! Per-region aws-sdk-ecr clients, bounded region concurrency, and the paginated calls.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -90,6 +91,8 @@ impl EcrClients {
             RetryMode::Adaptive => RetryConfig::adaptive(),
         }
         .with_max_attempts(settings.max_attempts.max(1));
+        *TIMEOUTS.write().expect("timeouts lock") =
+            Some((settings.connect_timeout, settings.read_timeout));
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
@@ -323,15 +326,33 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Names the flag that sets a timeout the message reports ("HTTP read timeout occurred after 30s").
 fn with_flag(message: String) -> String {
-    let flag = if message.contains("connect timeout") {
-        "--connect-timeout"
-    } else if message.contains("timeout") {
-        "--read-timeout"
-    } else {
+    let Some((connect, read)) = *TIMEOUTS.read().expect("timeouts lock") else {
         return message;
     };
-    format!("{message} (change it with {flag})")
+    if message.contains("connect timeout") {
+        format!(
+            "{message}: no connection within {} (--connect-timeout)",
+            seconds(connect)
+        )
+    } else if message.contains("timeout") || message.contains("timed out") {
+        format!(
+            "{message}: no answer within the read timeout of {} (--read-timeout), or no \
+             connection within {} (--connect-timeout)",
+            seconds(read),
+            seconds(connect)
+        )
+    } else {
+        message
+    }
 }
+
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+/// The timeouts of the clients loaded last, for messages (the error of a timed-out call does
+/// not carry them). Every session of a process is set from the same flags.
+static TIMEOUTS: RwLock<Option<(Duration, Duration)>> = RwLock::new(None);
 
 fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.code() == Some("PullThroughCacheRuleNotFoundException")

@@ -128,7 +128,12 @@ fn has_subquery(expr: &Expr) -> bool {
 
 /// Folds constants (`1 = 0`, `x = NULL`, `a = 'x' AND a = 'y'` stays as written).
 fn simplify(expr: Expr, schema: Arc<DFSchema>) -> Result<Expr> {
-    let context = SimplifyContext::builder().with_schema(schema).build();
+    // With the statement's start time, `now()` folds to a constant as it does in a SELECT (a
+    // `now()` left unfolded cannot be evaluated).
+    let context = SimplifyContext::builder()
+        .with_schema(schema)
+        .with_query_execution_start_time(Some(chrono::Utc::now()))
+        .build();
     ExprSimplifier::new(context)
         .simplify(expr)
         .map_err(|e| Error::from_datafusion(e, true))
@@ -197,6 +202,15 @@ mod tests {
             .unwrap();
         assert_eq!(update.assignments.len(), 1);
         assert_eq!(update.assignments[0].0, "arn");
+    }
+
+    #[tokio::test]
+    async fn now_is_folded_as_in_a_select() {
+        let w = analyze("DELETE FROM t WHERE NOT (region < CAST(now() AS VARCHAR))")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!w.filters[0].to_string().contains("now()"), "{w:?}");
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod dml;
 pub mod dml_where;
 pub mod failures;
+pub mod insert_literals;
 pub mod merge;
 pub mod permissions;
 pub mod policy_dml;
