@@ -579,13 +579,23 @@ fn dry_run_update_and_delete_print_the_plan_and_change_nothing() {
 }
 
 #[test]
-fn dry_run_shows_an_unpinned_delete_without_allow_bulk() {
+fn a_dry_run_fails_where_the_real_run_fails_and_shows_a_bulk_delete_with_allow_bulk() {
     let sb = demo_sandbox();
-    let out = exec(
-        &sb,
-        &["--dry-run", ALL_DEMO, "-o", "csv"],
-        &format!("DELETE FROM {RULES} WHERE upstream_registry = 'quay'"),
+    let sql = format!("DELETE FROM {RULES} WHERE upstream_registry = 'quay'");
+    // A CI gate on the dry run must see the refusal the real run would meet.
+    for flags in [&[ALL_DEMO][..], &["--dry-run", ALL_DEMO][..]] {
+        let out = exec(&sb, flags, &sql);
+        refused_without_any_call(&sb, &out, &["does not pin identifiers", "--allow-bulk"]);
+    }
+    let merge = format!(
+        "MERGE INTO {RULES} t USING (SELECT 'us-east-1' AS region, 'quay' AS ecr_repository_prefix) s \
+         ON t.region = s.region AND t.ecr_repository_prefix = s.ecr_repository_prefix \
+         WHEN NOT MATCHED BY SOURCE THEN DELETE"
     );
+    let out = exec(&sb, &["--dry-run"], &merge);
+    refused_without_any_call(&sb, &out, &["--allow-bulk"]);
+    // With --allow-bulk, the dry run shows what it matches and every call.
+    let out = exec(&sb, &["--dry-run", "--allow-bulk", ALL_DEMO, "-o", "csv"], &sql);
     out.expect_code(0);
     assert_eq!(out.stdout, "count\n2\n");
     out.expect_stderr(&[

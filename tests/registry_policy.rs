@@ -970,12 +970,13 @@ fn dry_run_prints_the_planned_calls_and_changes_nothing() {
         (PUT, "ap-southeast-2")
     );
 
-    // An unpinned DELETE is reviewed with --dry-run rather than refused.
-    let out = exec(
-        &sb,
-        &["--dry-run"],
-        &format!("DELETE FROM {STATEMENTS} WHERE region = 'us-east-1'"),
-    );
+    // An unpinned DELETE is refused by a dry run as by the real run, and reviewed with
+    // --dry-run --allow-bulk.
+    let unpinned = format!("DELETE FROM {STATEMENTS} WHERE region = 'us-east-1'");
+    exec(&sb, &["--dry-run"], &unpinned)
+        .expect_code(2)
+        .expect_stderr(&["--allow-bulk"]);
+    let out = exec(&sb, &["--dry-run", "--allow-bulk"], &unpinned);
     out.expect_code(0);
     assert_eq!(planned_calls(&out.stderr).len(), 1, "{}", out.stderr);
 

@@ -942,3 +942,24 @@ async fn a_session_with_the_sandbox_config_default_has_no_rules() {
         once_each(&["us-east-1", "eu-west-1"])
     );
 }
+
+#[test]
+fn timestamps_are_exact_to_the_microsecond() {
+    // The AWS CLI shows this rule's createdAt as 1796002379.948.
+    let mut config = SandboxConfig::demo();
+    config.seed_time = Some(1_796_002_379.948);
+    let sb = common::start(config);
+    let out = common::cli::Skyql::new(&sb)
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            &format!(
+                "SELECT created_at, created_at = TIMESTAMP '2026-11-30T01:32:59.948Z' AS exact \
+                 FROM {RULES} WHERE ecr_repository_prefix = 'quay'"
+            ),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "created_at,exact\n2026-11-30T01:32:59.948Z,true\n");
+}

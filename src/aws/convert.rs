@@ -101,8 +101,12 @@ fn listed_values(source: &Source, region: &str, rules: &[PullThroughCacheRule]) 
     })
 }
 
+/// Microseconds since the epoch, rounded to the nearest: ECR sends epoch seconds as a JSON
+/// number (`1796002379.948`), which the SDK reads through an f64 (`….947999954`), so truncating
+/// would turn the AWS CLI's `.948` into `.947999`. The f64 error is far below half a
+/// microsecond, so rounding gives back the decimal value ECR sent.
 fn micros(t: &DateTime) -> i64 {
-    t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1_000)
+    t.secs() * 1_000_000 + i64::from((t.subsec_nanos() + 500) / 1_000)
 }
 
 /// Builds a batch with `columns` (the projected columns, matching `schema`) for the rules of
@@ -141,6 +145,16 @@ pub fn rules_batch(
 mod tests {
     use super::*;
     use crate::schema::schemas;
+
+    #[test]
+    fn timestamps_are_exact_to_the_microsecond() {
+        // As the SDK reads `1796002379.948` from the wire: through an f64.
+        let t = DateTime::from_secs_f64(1_796_002_379.948);
+        assert_eq!(micros(&t), 1_796_002_379_948_000);
+        assert_eq!(micros(&DateTime::from_secs_f64(1_748_779_200.0)), 1_748_779_200_000_000);
+        assert_eq!(micros(&DateTime::from_secs_f64(0.000_000_6)), 1);
+        assert_eq!(micros(&DateTime::from_secs_f64(1.999_999_9)), 2_000_000);
+    }
 
     #[test]
     fn every_declared_column_converts() {

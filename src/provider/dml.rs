@@ -151,7 +151,7 @@ pub fn dml_request(
         } else {
             request.identifiers.is_none()
         };
-    if bulk && !context.allow_bulk() && !context.dry_run() {
+    if bulk && !context.allow_bulk() && !context.explaining() {
         let (scope, pin) = match resource.aliases().next() {
             // The rule tables: stackql's data__Identifier stands for the identifier.
             Some((alias, target)) => (
@@ -170,7 +170,7 @@ pub fn dml_request(
         return Err(Error::BulkRefused(format!(
             "{verb} {scope}, so it would act on every row of {} it matches: pin them with {pin}, \
              or pass --allow-bulk to act on exactly the rows it matches (review them first with \
-             --dry-run); nothing was sent",
+             --dry-run --allow-bulk); nothing was sent",
             resource.qualified_name("aws")
         ))
         .into());

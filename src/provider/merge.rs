@@ -171,11 +171,11 @@ impl MergeExec {
                 MergeIntoAction::Delete => {
                     if category == Category::NotMatchedBySource
                         && !context.allow_bulk()
-                        && !context.dry_run()
+                        && !context.explaining()
                     {
                         return Err(Error::BulkRefused(
                             "WHEN NOT MATCHED BY SOURCE … THEN DELETE deletes every rule of the source's regions that the \
-                             source does not list: pass --allow-bulk to do it (review it first with --dry-run); nothing was sent"
+                             source does not list: pass --allow-bulk to do it (review it first with --dry-run --allow-bulk); nothing was sent"
                                 .into(),
                         ));
                     }
