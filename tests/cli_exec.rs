@@ -1066,3 +1066,45 @@ fn the_request_log_appends() {
     assert_eq!(lines[0], "{\"earlier\":\"run\"}");
     assert_eq!(lines.len(), 2, "{text}");
 }
+
+#[test]
+fn stackqls_insert_and_update_forms_run_unchanged() {
+    let sb = demo_sandbox();
+    // Literals repeated in a SELECT, `''` for an unused optional field, NULLs.
+    for sql in [
+        "INSERT INTO aws.ecr.pull_through_cache_rules (EcrRepositoryPrefix, UpstreamRegistryUrl, UpstreamRegistry, region) \
+         SELECT 'quay','quay.io','quay','us-east-2';",
+        "INSERT INTO aws.ecr.pull_through_cache_rules (EcrRepositoryPrefix, UpstreamRegistryUrl, CredentialArn, CustomRoleArn, region) \
+         SELECT 'q2', 'quay.io', NULL, NULL, 'us-east-2';",
+        "INSERT INTO aws.ecr.pull_through_cache_rules (EcrRepositoryPrefix, UpstreamRegistryUrl, CredentialArn, CustomRoleArn, UpstreamRepositoryPrefix, region) \
+         SELECT 'q3', 'quay.io', '', '', '', 'us-east-2';",
+    ] {
+        let out = Skyql::new(&sb).args(["-o", "csv", "exec", sql]).run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "count\n1\n", "{sql}");
+    }
+    let created: Vec<Value> = sb
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.operation == "CreatePullThroughCacheRule")
+        .map(|e| e.parameters)
+        .collect();
+    assert_eq!(created.len(), 3);
+    assert_eq!(
+        created[2],
+        serde_json::json!({"ecrRepositoryPrefix": "q3", "upstreamRegistryUrl": "quay.io"}),
+        "'' is an absent optional field"
+    );
+    // The patch document inside stackql's string(…).
+    let out = Skyql::new(&sb)
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            r#"UPDATE aws.ecr.pull_through_cache_rule SET data__PatchDocument = string('[{"op":"replace","path":"/CredentialArn","value":"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/rotated-AbCdEf"}]') WHERE region = 'us-east-1' AND data__Identifier = 'docker-hub';"#,
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+}

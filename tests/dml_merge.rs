@@ -157,9 +157,12 @@ async fn a_dry_run_reports_every_call_and_makes_no_mutating_call() {
     let sb = demo_sandbox();
     let dir = TempDir::new().unwrap();
     // A dry run is refused where the real run is: NOT MATCHED BY SOURCE … DELETE is bulk.
-    let refused = run(&session(&sb, false, true).await, &merge_sql(&desired(&dir), CONVERGE))
-        .await
-        .unwrap_err();
+    let refused = run(
+        &session(&sb, false, true).await,
+        &merge_sql(&desired(&dir), CONVERGE),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(refused.exit_code(), 2, "{refused}");
     let session = session(&sb, true, true).await;
     let result = run(&session, &merge_sql(&desired(&dir), CONVERGE))

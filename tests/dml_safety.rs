@@ -595,7 +595,11 @@ fn a_dry_run_fails_where_the_real_run_fails_and_shows_a_bulk_delete_with_allow_b
     let out = exec(&sb, &["--dry-run"], &merge);
     refused_without_any_call(&sb, &out, &["--allow-bulk"]);
     // With --allow-bulk, the dry run shows what it matches and every call.
-    let out = exec(&sb, &["--dry-run", "--allow-bulk", ALL_DEMO, "-o", "csv"], &sql);
+    let out = exec(
+        &sb,
+        &["--dry-run", "--allow-bulk", ALL_DEMO, "-o", "csv"],
+        &sql,
+    );
     out.expect_code(0);
     assert_eq!(out.stdout, "count\n2\n");
     out.expect_stderr(&[

@@ -961,5 +961,8 @@ fn timestamps_are_exact_to_the_microsecond() {
         ])
         .run();
     out.expect_code(0);
-    assert_eq!(out.stdout, "created_at,exact\n2026-11-30T01:32:59.948Z,true\n");
+    assert_eq!(
+        out.stdout,
+        "created_at,exact\n2026-11-30T01:32:59.948Z,true\n"
+    );
 }

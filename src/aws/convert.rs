@@ -151,7 +151,10 @@ mod tests {
         // As the SDK reads `1796002379.948` from the wire: through an f64.
         let t = DateTime::from_secs_f64(1_796_002_379.948);
         assert_eq!(micros(&t), 1_796_002_379_948_000);
-        assert_eq!(micros(&DateTime::from_secs_f64(1_748_779_200.0)), 1_748_779_200_000_000);
+        assert_eq!(
+            micros(&DateTime::from_secs_f64(1_748_779_200.0)),
+            1_748_779_200_000_000
+        );
         assert_eq!(micros(&DateTime::from_secs_f64(0.000_000_6)), 1);
         assert_eq!(micros(&DateTime::from_secs_f64(1.999_999_9)), 2_000_000);
     }

@@ -34,8 +34,10 @@ impl DesiredRule {
             .collect()
     }
 
+    /// A value of the row; `''` counts as absent, as stackql writes it for an unused optional
+    /// field (and a CSV export has it for an empty cell).
     fn get(&self, column: &str) -> Option<&str> {
-        self.values.get(column)
+        self.values.get(column).filter(|v| !v.is_empty())
     }
 
     /// The region this row goes to: its `region` column, else the session's only region.

@@ -9,9 +9,10 @@ use std::sync::LazyLock;
 
 use datafusion::sql::parser::{CopyToSource, ExplainStatement, Statement};
 use datafusion::sql::sqlparser::ast::{
-    Assignment, AssignmentTarget, BinaryOperator, Expr, Ident, Insert, ObjectName, ObjectNamePart,
-    OnConflict, OnConflictAction, OnInsert, Statement as Sql, TableObject, Update,
-    Value as SqlValue, VisitMut, visit_expressions_mut,
+    Assignment, AssignmentTarget, BinaryOperator, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, Insert, ObjectName, ObjectNamePart, OnConflict, OnConflictAction,
+    OnInsert, SelectItem, SetExpr, Statement as Sql, TableObject, Update, Value as SqlValue,
+    VisitMut, visit_expressions_mut,
 };
 
 use crate::dml::{Directive, OnConflict as Conflict};
@@ -88,6 +89,7 @@ fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> 
             *ident = Ident::new(c.name.clone());
         }
     }
+    name_select_items(insert);
     directive.on_conflict = match insert.on.take() {
         None => None,
         Some(OnInsert::OnConflict(OnConflict {
@@ -109,6 +111,33 @@ fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> 
         }
     };
     Ok(())
+}
+
+/// `INSERT … (a, b) SELECT 'quay', 'quay'`: each unnamed item of the SELECT is named after its
+/// target column, since DataFusion refuses two items of the same name (stackql's examples
+/// insert literals that way, and INSERT matches them by position anyway).
+fn name_select_items(insert: &mut Insert) {
+    let Some(source) = insert.source.as_mut() else {
+        return;
+    };
+    let SetExpr::Select(select) = source.body.as_mut() else {
+        return;
+    };
+    for (i, item) in select.projection.iter_mut().enumerate() {
+        if let SelectItem::UnnamedExpr(expr) = item {
+            let name = insert
+                .columns
+                .get(i)
+                .and_then(|c| c.0.last())
+                .and_then(|p| p.as_ident())
+                .map(|id| id.value.clone())
+                .unwrap_or_else(|| format!("column{}", i + 1));
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias: Ident::new(name),
+            };
+        }
+    }
 }
 
 /// The columns of `ON CONFLICT DO UPDATE SET c = EXCLUDED.c, …`; only updatable columns.
@@ -170,7 +199,19 @@ fn rewrite_update(update: &mut Update, directive: &mut Directive) -> Result<()> 
             kept.push(a);
             continue;
         }
-        match &a.value {
+        // stackql writes the patch as `string('…')`.
+        let value = match &a.value {
+            Expr::Function(f)
+                if f.name.to_string().eq_ignore_ascii_case("string")
+                    && let FunctionArguments::List(list) = &f.args
+                    && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))] =
+                        list.args.as_slice() =>
+            {
+                inner
+            }
+            other => other,
+        };
+        match value {
             Expr::Value(v) => match &v.value {
                 SqlValue::SingleQuotedString(text) | SqlValue::DoubleQuotedString(text) => {
                     directive.patch_document = Some(text.clone());
