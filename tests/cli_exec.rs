@@ -1108,3 +1108,20 @@ fn stackqls_insert_and_update_forms_run_unchanged() {
     out.expect_code(0);
     assert_eq!(out.stdout, "count\n1\n");
 }
+
+#[test]
+fn without_credentials_the_error_says_how_to_set_them() {
+    let sb = demo_sandbox();
+    let out = Skyql::bare()
+        .env("AWS_ENDPOINT_URL", sb.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .args(["exec", COUNT])
+        .run();
+    out.expect_code(1).expect_stderr(&[
+        "us-east-1",
+        "NoCredentials",
+        "AWS_ACCESS_KEY_ID",
+        "--profile",
+    ]);
+    assert_eq!(sb.log().len(), 0);
+}

@@ -354,6 +354,20 @@ fn seconds(d: Duration) -> String {
 /// not carry them). Every session of a process is set from the same flags.
 static TIMEOUTS: RwLock<Option<(Duration, Duration)>> = RwLock::new(None);
 
+/// Whether a call failed because no credentials could be loaded (rather than on the network).
+fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.code() == Some("PullThroughCacheRuleNotFoundException")
 }
@@ -370,6 +384,15 @@ where
             se.err().message().unwrap_or("(no message)").to_string(),
         ),
         SdkError::TimeoutError(_) => ("Timeout".to_string(), with_flag(root_cause(&e))),
+        SdkError::DispatchFailure(_) if is_credentials_error(&e) => (
+            "NoCredentials".to_string(),
+            format!(
+                "no usable AWS credentials ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                 or configure a profile (`aws configure`, `aws configure sso`) and pass \
+                 --profile NAME or set AWS_PROFILE",
+                root_cause(&e)
+            ),
+        ),
         SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), with_flag(root_cause(&e))),
         _ => ("ClientError".to_string(), root_cause(&e)),
     };

@@ -233,6 +233,8 @@ impl Skyql {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", home.path())
+            // Tests never ask instance metadata (a link-local address) for credentials.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", home.path().join("no-such-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
