@@ -69,6 +69,13 @@ pub struct PlannedStatement {
     task: Arc<datafusion::execution::TaskContext>,
 }
 
+impl PlannedStatement {
+    /// The columns the statement answers with (none for CREATE, SET, …).
+    pub fn schema(&self) -> SchemaRef {
+        self.physical.schema()
+    }
+}
+
 impl QueryResult {
     /// Total rows.
     pub fn num_rows(&self) -> usize {

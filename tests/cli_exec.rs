@@ -42,7 +42,7 @@ fn exec_runs_every_statement_of_a_script_in_order() {
         .args([
             DEMO,
             "-o",
-            "csv",
+            "ndjson",
             "exec",
             &format!(
                 "SELECT count(*) AS n FROM {RULES}; \
@@ -54,13 +54,11 @@ fn exec_runs_every_statement_of_a_script_in_order() {
     assert_eq!(
         lines(&out.stdout),
         vec![
-            "n",
-            "12",
-            "ecr_repository_prefix",
-            "docker-hub",
-            "ecr-public",
-            "gitlab",
-            "prod-mirror"
+            r#"{"n":12}"#,
+            r#"{"ecr_repository_prefix":"docker-hub"}"#,
+            r#"{"ecr_repository_prefix":"ecr-public"}"#,
+            r#"{"ecr_repository_prefix":"gitlab"}"#,
+            r#"{"ecr_repository_prefix":"prod-mirror"}"#
         ]
     );
     assert_eq!(out.stderr, "", "nothing on stderr on success");
@@ -89,21 +87,19 @@ fn exec_reads_a_script_file() {
         ),
     );
     let out = Skyql::new(&sb)
-        .args([DEMO, "-o", "csv", "exec", "-f"])
+        .args([DEMO, "-o", "ndjson", "exec", "-f"])
         .args([&path])
         .run();
     out.expect_code(0);
     assert_eq!(
         lines(&out.stdout),
         vec![
-            "region,ecr_repository_prefix",
-            "ap-southeast-2,acr",
-            "eu-west-1,docker-hub",
-            "eu-west-1,gitlab",
-            "us-east-1,docker-hub",
-            "us-east-1,ghcr",
-            "n",
-            "5"
+            r#"{"region":"ap-southeast-2","ecr_repository_prefix":"acr"}"#,
+            r#"{"region":"eu-west-1","ecr_repository_prefix":"docker-hub"}"#,
+            r#"{"region":"eu-west-1","ecr_repository_prefix":"gitlab"}"#,
+            r#"{"region":"us-east-1","ecr_repository_prefix":"docker-hub"}"#,
+            r#"{"region":"us-east-1","ecr_repository_prefix":"ghcr"}"#,
+            r#"{"n":5}"#
         ]
     );
     assert_eq!(describes(&sb).len(), 6, "two statements over three regions");
@@ -117,26 +113,24 @@ fn exec_reads_the_script_from_stdin() {
          SELECT upstream_registry_url FROM {RULES} WHERE region = 'us-east-1' AND data__Identifier = 'k8s';\n"
     );
     let out = Skyql::new(&sb)
-        .args(["-o", "csv", "exec", "-f", "-"])
+        .args(["-o", "ndjson", "exec", "-f", "-"])
         .stdin(&script)
         .run();
     out.expect_code(0);
     assert_eq!(
         lines(&out.stdout),
         vec![
-            "ecr_repository_prefix",
-            "acr",
-            "ecr-public",
-            "quay",
-            "upstream_registry_url",
-            "registry.k8s.io"
+            r#"{"ecr_repository_prefix":"acr"}"#,
+            r#"{"ecr_repository_prefix":"ecr-public"}"#,
+            r#"{"ecr_repository_prefix":"quay"}"#,
+            r#"{"upstream_registry_url":"registry.k8s.io"}"#
         ]
     );
 
     // Without a subcommand, a piped stdin is a script too.
-    let out = Skyql::new(&sb).args(["-o", "csv"]).stdin(&script).run();
+    let out = Skyql::new(&sb).args(["-o", "ndjson"]).stdin(&script).run();
     out.expect_code(0);
-    assert_eq!(lines(&out.stdout).len(), 6, "{}", out.stdout);
+    assert_eq!(lines(&out.stdout).len(), 4, "{}", out.stdout);
 }
 
 #[test]
@@ -281,8 +275,13 @@ fn a_closed_stdout_pipe_is_success_in_every_format() {
     // writes after the reader has gone fail with EPIPE.
     let many = format!("SELECT * FROM {RULES}");
     let huge = format!("SELECT a.*, b.ecr_repository_prefix AS other FROM {RULES} a, {RULES} b");
-    let script = format!("{many}; {huge}; {many}");
     for format in ["table", "csv", "json", "ndjson"] {
+        // csv is one table: a script's results continue it when they have the same columns.
+        let script = if format == "csv" {
+            format!("{many}; {many}; {many}")
+        } else {
+            format!("{many}; {huge}; {many}")
+        };
         for sql in [&huge, &script] {
             let (first, code, stderr) =
                 read_one_line_then_close(&sb, &[DEMO, "-o", format, "exec", sql]);
@@ -497,7 +496,8 @@ fn a_failed_region_in_an_earlier_statement_still_exits_3() {
         ])
         .run();
     out.expect_code(3);
-    assert_eq!(lines(&out.stdout), vec!["n", "9", "n", "5"]);
+    // One csv table: the second result has the same columns, so no second header.
+    assert_eq!(lines(&out.stdout), vec!["n", "9", "5"]);
     assert!(out.stderr.contains("ap-southeast-2"), "{}", out.stderr);
 }
 
@@ -974,7 +974,7 @@ fn a_failed_run_leaves_an_existing_outfile_as_it_was() {
         .args([&path])
         .args([
             "exec",
-            &format!("{COUNT}; SELECT * FROM {RULES} WHERE region = 'ap-southeast-2'"),
+            &format!("{COUNT}; {COUNT} WHERE region = 'ap-southeast-2'"),
         ])
         .run();
     out.expect_code(1)
@@ -1123,5 +1123,44 @@ fn without_credentials_the_error_says_how_to_set_them() {
         "AWS_ACCESS_KEY_ID",
         "--profile",
     ]);
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn several_result_sets_are_valid_documents() {
+    let sb = demo_sandbox();
+    let two = format!(
+        "{COUNT}; SELECT ecr_repository_prefix FROM {RULES} WHERE region = 'us-east-1' AND ecr_repository_prefix = 'k8s'"
+    );
+    // json: one array per result set, each on its own line (JSON Lines).
+    let out = Skyql::new(&sb).args(["-o", "json", "exec", &two]).run();
+    out.expect_code(0);
+    let documents: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON document"))
+        .collect();
+    assert_eq!(
+        documents,
+        [
+            serde_json::json!([{"n": 5}]),
+            serde_json::json!([{"ecr_repository_prefix": "k8s"}])
+        ]
+    );
+    // csv: results with the same columns are one table; other columns are refused up front.
+    let out = Skyql::new(&sb)
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            &format!("{COUNT}; {COUNT} WHERE region = 'us-east-1'"),
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "n\n5\n5\n");
+    sb.log().clear();
+    let out = Skyql::new(&sb).args(["-o", "csv", "exec", &two]).run();
+    out.expect_code(2)
+        .expect_stderr(&["-o csv prints one table", "-o ndjson", "nothing was sent"]);
     assert_eq!(sb.log().len(), 0);
 }

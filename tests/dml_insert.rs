@@ -482,7 +482,7 @@ fn the_same_script_run_twice_changes_nothing_the_second_time() {
     let path = write_file(&skyql.home_dir(), "rules.sql", &script);
     let first = skyql.args(["-o", "csv", "exec", "-f"]).args([&path]).run();
     first.expect_code(0);
-    assert_eq!(first.stdout, "count\n2\ncount\n1\n");
+    assert_eq!(first.stdout, "count\n2\n1\n");
     assert_eq!(
         prefixes_called(&sb, CREATE),
         vec![
@@ -500,7 +500,7 @@ fn the_same_script_run_twice_changes_nothing_the_second_time() {
     let path = write_file(&skyql.home_dir(), "rules.sql", &script);
     let second = skyql.args(["-o", "csv", "exec", "-f"]).args([&path]).run();
     second.expect_code(0);
-    assert_eq!(second.stdout, "count\n0\ncount\n0\n");
+    assert_eq!(second.stdout, "count\n0\n0\n");
     assert_eq!(
         mutating_calls(&sb),
         vec![],

@@ -548,7 +548,7 @@ fn dry_run_update_and_delete_print_the_plan_and_change_nothing() {
         ),
     );
     out.expect_code(0);
-    assert_eq!(out.stdout, "count\n1\ncount\n3\n");
+    assert_eq!(out.stdout, "count\n1\n3\n");
     out.expect_stderr(&[
         "dry run: UPDATE on aws.ecr.pull_through_cache_rule would make 1 call(s) (update 1); nothing was changed",
         "dry run: DELETE on aws.ecr.pull_through_cache_rules would make 3 call(s) (delete 3); nothing was changed",

@@ -679,11 +679,17 @@ fn on_conflict_do_nothing_makes_no_call_and_the_script_reruns() {
     // The script outlives the first run's home directory.
     let dir = tempfile::tempdir().expect("temp dir");
     let path = write_file(dir.path(), "policy.sql", &script);
-    let out = skyql.args(["-o", "csv", "exec", "-f"]).args([&path]).run();
+    let out = skyql
+        .args(["-o", "ndjson", "exec", "-f"])
+        .args([&path])
+        .run();
     out.expect_code(0);
     assert_eq!(
         out.stdout,
-        format!("count\n1\nregion,sid\neu-west-1,NewOne\nus-east-1,{DEMO_SID}\n")
+        format!(
+            "{{\"count\":1}}\n{{\"region\":\"eu-west-1\",\"sid\":\"NewOne\"}}\n\
+             {{\"region\":\"us-east-1\",\"sid\":\"{DEMO_SID}\"}}\n"
+        )
     );
     assert!(
         notes(&out.stderr)
@@ -697,13 +703,16 @@ fn on_conflict_do_nothing_makes_no_call_and_the_script_reruns() {
     // The same script again: everything is there, so no write at all.
     sb.log().clear();
     let out = Skyql::new(&sb)
-        .args(["-o", "csv", "exec", "-f"])
+        .args(["-o", "ndjson", "exec", "-f"])
         .args([&path])
         .run();
     out.expect_code(0);
     assert_eq!(
         out.stdout,
-        format!("count\n0\nregion,sid\neu-west-1,NewOne\nus-east-1,{DEMO_SID}\n")
+        format!(
+            "{{\"count\":0}}\n{{\"region\":\"eu-west-1\",\"sid\":\"NewOne\"}}\n\
+             {{\"region\":\"us-east-1\",\"sid\":\"{DEMO_SID}\"}}\n"
+        )
     );
     assert!(
         notes(&out.stderr).contains(&"INSERT on aws.ecr.registry_policy_statements: unchanged 2"),

@@ -7,13 +7,15 @@ use std::path::Path;
 use super::args::{ExecArgs, GlobalArgs};
 use super::meta::{self, MetaAnswer};
 use super::outfile::{OutFile, Output};
-use super::print::write_batches;
+use super::print::{OutputFormat, write_batches, write_batches_continued};
 use super::progress;
 use super::session_setup;
 use super::statements::split_statements;
 use crate::error::{Error, Result};
 use crate::session::{PlannedStatement, QueryResult};
 use crate::sql::parse::{ParsedStatement, is_self_contained, parse_script};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
 
 /// Exit code when some regions failed and the others' rows were printed.
 pub const EXIT_PARTIAL: i32 = 3;
@@ -100,6 +102,21 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             Item::Sql(statement) => Step::Unplanned(statement),
         });
     }
+    // csv is one table: results with other columns than the first are refused up front.
+    let mut table = OneTable::new(global.output);
+    for step in &steps {
+        let schema = match step {
+            Step::Meta(answer) => answer.schema.clone(),
+            Step::Planned(p) => p.schema(),
+            Step::Unplanned(_) => continue,
+        };
+        if !schema.fields().is_empty() {
+            table
+                .next(&schema)
+                .map_err(|m| Error::Usage(format!("{m}; nothing was sent")))?;
+        }
+    }
+    let mut table = OneTable::new(global.output);
     // Then every DML statement's rows are checked, so a bad row in the last statement stops
     // the script before the first one changes anything.
     if steps.len() > 1 {
@@ -121,7 +138,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         for (i, step) in steps.into_iter().enumerate() {
             let planned = match step {
                 Step::Meta(answer) => {
-                    match write_batches(&mut out, global.output, &answer.schema, &answer.batches) {
+                    match write_result(&mut out, &mut table, &answer.schema, &answer.batches) {
                         Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
                             return Ok(Ran::ReaderGone);
                         }
@@ -151,7 +168,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             if result.schema.fields().is_empty() {
                 continue;
             }
-            match write_batches(&mut out, global.output, &result.schema, &result.batches) {
+            match write_result(&mut out, &mut table, &result.schema, &result.batches) {
                 Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
                     return Ok(Ran::ReaderGone);
                 }
@@ -183,6 +200,62 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         return Ok(EXIT_PARTIAL);
     }
     Ok(0)
+}
+
+/// The results printed so far, for formats whose output is one table (csv): a result with the
+/// columns of the first continues it (no second header), one with other columns is refused,
+/// since no CSV reader could tell where one table ends.
+struct OneTable {
+    format: OutputFormat,
+    columns: Option<Vec<String>>,
+}
+
+impl OneTable {
+    fn new(format: OutputFormat) -> Self {
+        Self {
+            format,
+            columns: None,
+        }
+    }
+
+    /// Takes the next result's schema; answers whether it continues the table printed so far.
+    fn next(&mut self, schema: &SchemaRef) -> std::result::Result<bool, String> {
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        match &self.columns {
+            None => {
+                self.columns = Some(names);
+                Ok(false)
+            }
+            Some(first) if self.format.one_table() && *first == names => Ok(true),
+            Some(first) if self.format.one_table() => Err(format!(
+                "-o {} prints one table, and this script's results have other columns ({}) than \
+                 its first ({}): use -o ndjson (one JSON object per row, any statements), -o json \
+                 (one array per result, one per line), one statement per run, or \
+                 COPY (SELECT …) TO 'file.csv' per result",
+                self.format.name(),
+                names.join(", "),
+                first.join(", ")
+            )),
+            Some(_) => Ok(false),
+        }
+    }
+}
+
+/// Prints one result set, continuing the csv table when it has the same columns.
+fn write_result(
+    out: &mut Output<'_>,
+    table: &mut OneTable,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
+    let continued = table
+        .next(schema)
+        .map_err(|m| Error::Runtime(format!("{m} (the statements before it ran)")))?;
+    if continued {
+        write_batches_continued(out, table.format, schema, batches)
+    } else {
+        write_batches(out, table.format, schema, batches)
+    }
 }
 
 /// Prints what a result reports besides rows on stderr: notes, then failed regions.

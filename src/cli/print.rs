@@ -33,6 +33,25 @@ pub enum OutputFormat {
     Ndjson,
 }
 
+impl OutputFormat {
+    /// The name `-o` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Csv => "csv",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+        }
+    }
+
+    /// Whether one output of this format is one table: csv has one header, so the results of
+    /// several statements follow one another only when they have the same columns. (json
+    /// prints each result set as one array on its own line: JSON Lines, one document each.)
+    pub fn one_table(self) -> bool {
+        matches!(self, Self::Csv)
+    }
+}
+
 /// CSV has no nested values: list (and other nested) columns become JSON text, e.g.
 /// `["ecr:CreateRepository","ecr:BatchImportUpstreamImage"]`, which any CSV reader can parse.
 fn nested_as_json(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
@@ -90,6 +109,17 @@ pub fn write_batches(
     write_batches_fitted(out, format, schema, batches, None)
 }
 
+/// Like [`write_batches`], for the rows of a result that continues the previous one's table
+/// (the same columns): csv writes no second header.
+pub fn write_batches_continued(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
+    write_batches_with(out, format, schema, batches, None, false)
+}
+
 /// Like [`write_batches`]; with `width`, a table is made to fit that many columns by shortening
 /// long values with an ellipsis (the shell's terminal). Other formats are never shortened.
 pub fn write_batches_fitted(
@@ -98,6 +128,17 @@ pub fn write_batches_fitted(
     schema: &SchemaRef,
     batches: &[RecordBatch],
     width: Option<usize>,
+) -> Result<()> {
+    write_batches_with(out, format, schema, batches, width, true)
+}
+
+fn write_batches_with(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    width: Option<usize>,
+    header: bool,
 ) -> Result<()> {
     let empty;
     let batches = if batches.is_empty() {
@@ -130,7 +171,7 @@ pub fn write_batches_fitted(
         }
         OutputFormat::Csv => {
             let mut writer = CsvWriterBuilder::new()
-                .with_header(true)
+                .with_header(header)
                 .with_timestamp_tz_format(RFC3339_UTC.to_string())
                 .build(&mut *out);
             for batch in batches {
