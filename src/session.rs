@@ -67,6 +67,8 @@ pub struct QueryResult {
 pub struct PlannedStatement {
     physical: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     task: Arc<datafusion::execution::TaskContext>,
+    /// What planning found worth saying on stderr when the statement runs.
+    notes: Vec<String>,
 }
 
 impl PlannedStatement {
@@ -108,6 +110,11 @@ impl Session {
         let provider = Arc::new(ProviderContext {
             clients,
             default_regions,
+            region_scope: options
+                .aws
+                .regions
+                .clone()
+                .unwrap_or_else(|| schemas().provider.regions.clone()),
             failures: RegionFailures::default(),
             progress: RegionProgress::default(),
             strict: options.strict,
@@ -174,6 +181,7 @@ impl Session {
             return Ok(PlannedStatement {
                 physical,
                 task: self.ctx.task_ctx(),
+                notes: Vec::new(),
             });
         }
         *self.provider.directive.lock().expect("directive lock") = parsed.directive;
@@ -239,7 +247,20 @@ impl Session {
             .map_err(planning)?;
         let task = Arc::new(frame.task_ctx());
         let physical = frame.create_physical_plan().await.map_err(planning)?;
-        Ok(PlannedStatement { physical, task })
+        let notes = match (undecided_region(&analyzed), &self.provider.default_regions) {
+            (true, Ok(regions)) => vec![format!(
+                "warning: a predicate on region uses a subquery, so it cannot choose the regions \
+                 before the scan: searched {} (the session's regions). Pin regions with \
+                 region = '…' or region IN ('…', '…'), or widen with --regions all",
+                regions.join(", ")
+            )],
+            _ => Vec::new(),
+        };
+        Ok(PlannedStatement {
+            physical,
+            task,
+            notes,
+        })
     }
 
     /// Runs a planned statement, collecting its rows and the regions that failed.
@@ -253,12 +274,14 @@ impl Session {
             .await
             .map_err(|e| self.after_requests(Error::from_datafusion(e, false), sent))?;
         let (failures, attempted) = self.provider.failures.take();
+        let mut notes = planned.notes;
+        notes.extend(self.provider.take_notes());
         Ok(QueryResult {
             schema,
             batches,
             failures,
             regions_called: attempted,
-            notes: self.provider.take_notes(),
+            notes,
         })
     }
 
@@ -328,6 +351,39 @@ impl Session {
         }
         Ok(results)
     }
+}
+
+/// Whether a WHERE conjunct reads `region` through a subquery (`region IN (SELECT …)`): the
+/// scan cannot use it to choose regions, so it searches the session's regions only.
+fn undecided_region(plan: &datafusion::logical_expr::LogicalPlan) -> bool {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Expr, LogicalPlan, utils::split_conjunction};
+    let mut found = false;
+    let _ = plan.apply(|node| {
+        if let LogicalPlan::Filter(f) = node {
+            found = split_conjunction(&f.predicate).into_iter().any(|c| {
+                c.column_refs()
+                    .iter()
+                    .any(|col| col.name == crate::provider::pushdown::REGION_COLUMN)
+                    && c.exists(|e| {
+                        Ok(matches!(
+                            e,
+                            Expr::InSubquery(_)
+                                | Expr::Exists(_)
+                                | Expr::ScalarSubquery(_)
+                                | Expr::SetComparison(_)
+                        ))
+                    })
+                    .unwrap_or(false)
+            });
+        }
+        Ok(if found {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
 }
 
 /// `EXPLAIN PERMISSIONS` rows: action, resource, reason.

@@ -916,7 +916,7 @@ async fn non_key_filters_are_applied_after_a_full_listing() {
     );
     assert_eq!(describe_regions(&sb), once_each(&DEMO_REGIONS));
 
-    // NOT IN is not pushed either.
+    // NOT IN on region alone chooses the regions it holds for (over the session's --regions).
     sb.log().clear();
     let r = query(
         &s,
@@ -926,7 +926,7 @@ async fn non_key_filters_are_applied_after_a_full_listing() {
     )
     .await;
     assert_eq!(column(&r, "n"), vec!["3"]);
-    assert_eq!(describe_regions(&sb), once_each(&DEMO_REGIONS));
+    assert_eq!(describe_regions(&sb), once_each(&["ap-southeast-2"]));
 }
 
 #[tokio::test]
@@ -964,5 +964,60 @@ fn timestamps_are_exact_to_the_microsecond() {
     assert_eq!(
         out.stdout,
         "created_at,exact\n2026-11-30T01:32:59.948Z,true\n"
+    );
+}
+
+#[test]
+fn region_predicates_other_than_equality_choose_the_regions_to_call() {
+    let rules = numbered_rules(2);
+    let sb = sandbox_with(&[
+        ("us-east-1", rules.clone()),
+        ("us-west-2", rules.clone()),
+        ("eu-west-1", rules.clone()),
+        ("ap-southeast-2", rules),
+    ]);
+    let run = |flags: &[&str], condition: &str| {
+        sb.log().clear();
+        let out = common::cli::Skyql::new(&sb)
+            .args(flags)
+            .args([
+                "-o",
+                "csv",
+                "exec",
+                &format!("SELECT DISTINCT region FROM {RULES} WHERE {condition} ORDER BY 1"),
+            ])
+            .run();
+        out.expect_code(0);
+        let called: BTreeSet<String> = describes(&sb)
+            .into_iter()
+            .filter_map(|e| e.region)
+            .collect();
+        (out.stdout, called, out.stderr)
+    };
+    // AWS_REGION=us-east-1 alone, yet LIKE finds every us- region with rules.
+    let (rows, called, _) = run(&[], "region LIKE 'us-%'");
+    assert_eq!(rows, "region\nus-east-1\nus-west-2\n");
+    assert!(called.iter().all(|r| r.starts_with("us-")), "{called:?}");
+    assert!(
+        called.contains("us-west-2") && called.len() >= 4,
+        "{called:?}"
+    );
+    // <> and NOT IN are evaluated over every region of provider.yaml.
+    let (rows, called, _) = run(&[], "region <> 'us-east-1'");
+    assert_eq!(rows, "region\nap-southeast-2\neu-west-1\nus-west-2\n");
+    assert!(!called.contains("us-east-1"), "{called:?}");
+    let (rows, _, _) = run(&[], "region NOT IN ('us-east-1', 'us-west-2')");
+    assert_eq!(rows, "region\nap-southeast-2\neu-west-1\n");
+    // Within --regions when it is given.
+    let (rows, called, _) = run(&["--regions", "us-east-1,eu-west-1"], "region LIKE '%-1'");
+    assert_eq!(rows, "region\neu-west-1\nus-east-1\n");
+    assert_eq!(called.len(), 2, "{called:?}");
+    // A subquery cannot choose regions before the scan: stderr says what was searched.
+    let (rows, called, stderr) = run(&[], "region IN (SELECT 'eu-west-1')");
+    assert_eq!(rows, "region\n");
+    assert_eq!(called, BTreeSet::from(["us-east-1".to_string()]));
+    assert!(
+        stderr.contains("searched us-east-1") && stderr.contains("--regions all"),
+        "{stderr}"
     );
 }

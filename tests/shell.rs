@@ -231,12 +231,7 @@ fn history_persists_across_runs() {
 fn exec_answers_meta_statements() {
     let sb = demo_sandbox();
     let out = Skyql::new(&sb)
-        .args([
-            "exec",
-            "-o",
-            "csv",
-            "SHOW RESOURCES IN aws.ecr; DESCRIBE aws.ecr.pull_through_cache_rules",
-        ])
+        .args(["exec", "-o", "csv", "SHOW RESOURCES IN aws.ecr"])
         .run();
     out.expect_code(0);
     assert!(
@@ -250,8 +245,18 @@ fn exec_answers_meta_statements() {
         "{}",
         out.stdout
     );
+    // A second meta statement with other columns: one csv table each, so ndjson here.
+    let out = Skyql::new(&sb)
+        .args([
+            "exec",
+            "-o",
+            "ndjson",
+            "SHOW RESOURCES IN aws.ecr; DESCRIBE aws.ecr.pull_through_cache_rules",
+        ])
+        .run();
+    out.expect_code(0);
     assert!(
-        out.stdout.contains("\nname,type,description\n"),
+        out.stdout.contains(r#"{"name":"region","type":"Utf8""#),
         "{}",
         out.stdout
     );

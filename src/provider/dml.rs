@@ -26,7 +26,9 @@ use datafusion::physical_plan::{
 };
 use json_patch::Patch;
 
-use super::pushdown::{REGION_COLUMN, ScanRequest, check_comparison_types, plan_request};
+use super::pushdown::{
+    REGION_COLUMN, ScanRequest, check_comparison_types, narrow_regions, plan_request,
+};
 use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
@@ -136,6 +138,7 @@ pub fn dml_request(
         check_comparison_types(resource, f)?;
     }
     let mut request = plan_request(resource, filters, None, known)?;
+    narrow_regions(resource, &mut request, filters, &context.region_scope);
     // Contradictory pins (`region = 'a' AND region = 'b'`, the same for the identifier) leave
     // nothing to read.
     let empty = |pinned: &Option<BTreeSet<String>>| pinned.as_ref().is_some_and(BTreeSet::is_empty);

@@ -78,8 +78,14 @@ impl TableProvider for PolicyTable {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let request =
+        let mut request =
             pushdown::plan_request(self.resource, filters, None, &schemas().provider.regions)?;
+        pushdown::narrow_regions(
+            self.resource,
+            &mut request,
+            filters,
+            &self.context.region_scope,
+        );
         let regions: Vec<String> = match &request.regions {
             Some(pinned) => pinned.iter().cloned().collect(),
             None => self.context.default_regions.clone().map_err(Error::Usage)?,

@@ -50,8 +50,94 @@ pub fn classify(resource: &Resource, filter: &Expr) -> TableProviderFilterPushDo
     match literal_set(resource, filter) {
         Some((column, _)) if column == REGION_COLUMN => TableProviderFilterPushDown::Exact,
         Some(_) => TableProviderFilterPushDown::Inexact,
+        // Any other predicate on region alone chooses regions too (see `narrow_regions`);
+        // DataFusion re-checks it on the rows.
+        None if reads_only_region(filter) => TableProviderFilterPushDown::Inexact,
         None => TableProviderFilterPushDown::Unsupported,
     }
+}
+
+/// Whether a filter reads the `region` column and nothing else (and holds no subquery, whose
+/// answer is not known before the scan).
+pub fn reads_only_region(filter: &Expr) -> bool {
+    let columns = filter.column_refs();
+    !columns.is_empty()
+        && columns.iter().all(|c| c.name == REGION_COLUMN)
+        && !filter
+            .exists(|e| {
+                Ok(matches!(
+                    e,
+                    Expr::Exists(_)
+                        | Expr::InSubquery(_)
+                        | Expr::ScalarSubquery(_)
+                        | Expr::SetComparison(_)
+                ))
+            })
+            .unwrap_or(true)
+}
+
+/// The region rule: a predicate on `region` alone that is not `=`/`IN` (`LIKE 'us-%'`,
+/// `<> 'us-east-1'`, `NOT IN (…)`, …) is evaluated over `scope` — the `--regions` given, else
+/// every region of provider.yaml — and the regions it holds for are the ones called. (`=` and
+/// `IN` pin their regions directly, as [`plan_request`] does.) Answers whether it narrowed.
+pub fn narrow_regions(
+    resource: &Resource,
+    request: &mut ScanRequest,
+    filters: &[Expr],
+    scope: &[String],
+) -> bool {
+    let mut narrowed = false;
+    // `=`/`IN` pinned their regions already, also outside the scope.
+    let others = filters
+        .iter()
+        .filter(|f| reads_only_region(f) && literal_set(resource, f).is_none());
+    for filter in others {
+        if let Some(held) = regions_where(filter, scope) {
+            request.regions = Some(match request.regions.take() {
+                Some(pinned) => pinned.intersection(&held).cloned().collect(),
+                None => held,
+            });
+            narrowed = true;
+        }
+    }
+    narrowed
+}
+
+/// The regions of `scope` for which `filter` (over `region` alone) is true; `None` when it
+/// cannot be evaluated here.
+fn regions_where(filter: &Expr, scope: &[String]) -> Option<BTreeSet<String>> {
+    use datafusion::arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::common::DFSchema;
+    use datafusion::execution::context::ExecutionProps;
+    let schema = Schema::new(vec![Field::new(REGION_COLUMN, DataType::Utf8, true)]);
+    let df_schema = DFSchema::try_from(schema.clone()).ok()?;
+    let batch = RecordBatch::try_new(
+        std::sync::Arc::new(schema),
+        vec![std::sync::Arc::new(StringArray::from(scope.to_vec()))],
+    )
+    .ok()?;
+    let physical = datafusion::physical_expr::create_physical_expr(
+        filter,
+        &df_schema,
+        &ExecutionProps::new(),
+        &Default::default(),
+    )
+    .ok()?;
+    let held = physical
+        .evaluate(&batch)
+        .ok()?
+        .into_array(scope.len())
+        .ok()?;
+    let held = held.as_any().downcast_ref::<BooleanArray>()?;
+    Some(
+        scope
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| held.is_valid(*i) && held.value(*i))
+            .map(|(_, r)| r.clone())
+            .collect(),
+    )
 }
 
 /// Refuses a text column compared with a number (`region = 5`): DataFusion would cast every
@@ -270,6 +356,43 @@ mod tests {
     }
 
     #[test]
+    fn other_region_predicates_are_evaluated_over_the_scope() {
+        let scope: Vec<String> = regions().to_vec();
+        let narrowed = |filter: Expr| {
+            let mut r = ScanRequest::default();
+            assert!(narrow_regions(list(), &mut r, &[filter], &scope));
+            r.regions.unwrap()
+        };
+        let us = narrowed(col("region").like(lit("us-%")));
+        assert!(
+            us.len() >= 4 && us.iter().all(|r| r.starts_with("us-")),
+            "{us:?}"
+        );
+        let not_east = narrowed(col("region").not_eq(lit("us-east-1")));
+        assert_eq!(not_east.len(), scope.len() - 1);
+        assert!(!not_east.contains("us-east-1"));
+        // Within --regions when given.
+        let given = ["us-east-1".to_string(), "eu-west-1".to_string()];
+        let mut r = ScanRequest::default();
+        narrow_regions(list(), &mut r, &[col("region").like(lit("eu-%"))], &given);
+        assert_eq!(r.regions, set(&["eu-west-1"]));
+        // Not a predicate on region alone: left to DataFusion.
+        let mut r = ScanRequest::default();
+        let mixed = col("region")
+            .like(lit("us-%"))
+            .or(col("ecr_repository_prefix").eq(lit("k8s")));
+        assert!(!narrow_regions(list(), &mut r, &[mixed.clone()], &scope));
+        assert_eq!(
+            classify(list(), &mixed),
+            TableProviderFilterPushDown::Unsupported
+        );
+        assert_eq!(
+            classify(list(), &col("region").like(lit("us-%"))),
+            TableProviderFilterPushDown::Inexact
+        );
+    }
+
+    #[test]
     fn region_equality_and_in_choose_regions() {
         let r = plan(
             list(),
@@ -341,12 +464,12 @@ mod tests {
         );
         assert_eq!(
             classify(list(), &col("region").in_list(vec![lit("a")], true)),
-            TableProviderFilterPushDown::Unsupported,
-            "NOT IN is not pushed"
+            TableProviderFilterPushDown::Inexact,
+            "NOT IN chooses regions over the scope, and is re-checked"
         );
         assert_eq!(
             classify(list(), &col("region").not_eq(lit("a"))),
-            TableProviderFilterPushDown::Unsupported
+            TableProviderFilterPushDown::Inexact
         );
         assert_eq!(
             classify(get(), &col("data__Identifier").eq(lit("a1"))),

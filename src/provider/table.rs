@@ -36,6 +36,9 @@ pub struct ProviderContext {
     pub clients: EcrClients,
     /// The session's regions, or why there are none (reported only when a query needs them).
     pub default_regions: Result<Vec<String>, String>,
+    /// The regions a predicate on region other than `=`/`IN` is evaluated over: `--regions`
+    /// when given, else every region of provider.yaml (`pushdown::narrow_regions`).
+    pub region_scope: Vec<String>,
     /// Where failed regions are recorded.
     pub failures: RegionFailures,
     /// Region calls started and finished by the running statement (for the shell's progress line).
@@ -166,7 +169,14 @@ impl TableProvider for ResourceTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let request = pushdown::plan(self.resource, filters, limit, &schemas().provider.regions)?;
+        let mut request =
+            pushdown::plan(self.resource, filters, limit, &schemas().provider.regions)?;
+        pushdown::narrow_regions(
+            self.resource,
+            &mut request,
+            filters,
+            &self.context.region_scope,
+        );
         let regions: Vec<String> = match &request.regions {
             Some(pinned) => pinned.iter().cloned().collect(),
             None => self.context.default_regions.clone().map_err(Error::Usage)?,
