@@ -392,10 +392,23 @@ impl InputRows {
 
 /// The current policy of each region.
 async fn read_policies(regions: &[String], context: &ProviderContext) -> Result<Policies> {
-    let mut out = Policies::new();
+    Ok(read_registry_policies(regions, context)
+        .await?
+        .into_iter()
+        .map(|(region, p)| (region, p.map(|p| p.policy_text)))
+        .collect())
+}
+
+/// The current policy of each region, as read (with its registry id, so the rows an UPDATE or
+/// DELETE matches carry the same values as a SELECT's).
+async fn read_registry_policies(
+    regions: &[String],
+    context: &ProviderContext,
+) -> Result<BTreeMap<String, Option<crate::aws::policy::RegistryPolicy>>> {
+    let mut out = BTreeMap::new();
     for region in regions {
         let policy = context.clients.get_registry_policy(region).await?;
-        out.insert(region.clone(), policy.map(|p| p.policy_text));
+        out.insert(region.clone(), policy);
     }
     Ok(out)
 }
@@ -430,16 +443,10 @@ async fn read_matches(
     verb: &str,
 ) -> Result<Matched> {
     matches.note_never(context, verb);
-    let policies = read_policies(matches.regions(), context).await?;
+    let read = read_registry_policies(matches.regions(), context).await?;
     let mut batches = Vec::new();
     let mut positions = Vec::new();
-    for (region, text) in &policies {
-        let policy = text
-            .clone()
-            .map(|policy_text| crate::aws::policy::RegistryPolicy {
-                registry_id: None,
-                policy_text,
-            });
+    for (region, policy) in &read {
         let (batch, at) = policy_rows(view, resource, region, policy.as_ref())?;
         positions.extend(at.into_iter().map(|p| (region.clone(), p)));
         batches.push(batch);
@@ -484,6 +491,10 @@ async fn read_matches(
             listed.join(", ")
         ));
     }
+    let policies = read
+        .into_iter()
+        .map(|(region, p)| (region, p.map(|p| p.policy_text)))
+        .collect();
     Ok(Matched {
         policies,
         rows,
