@@ -871,3 +871,114 @@ fn insert_select_is_not_narrowed_to_the_default_region() {
     }
     no_call(&sb);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The permissions cover exactly the calls the dry run shows
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_call_a_dry_run_shows_is_in_the_statements_permissions() {
+    let secret = secret_arn("us-east-1", "rotated");
+    let dir = tempfile::tempdir().unwrap();
+    let desired = write_file(
+        dir.path(),
+        "desired.csv",
+        &format!(
+            "region,ecr_repository_prefix,upstream_registry_url,credential_arn\n\
+             us-east-1,docker-hub,registry-1.docker.io,{secret}\n\
+             us-east-1,quay-new,quay.io,\n"
+        ),
+    );
+    let merge = |clauses: &str| {
+        format!(
+            "MERGE INTO {RULES} t USING '{}' s \
+             ON t.region = s.region AND t.ecr_repository_prefix = s.ecr_repository_prefix {clauses}",
+            desired.display()
+        )
+    };
+    let forms = [
+        format!(
+            "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) VALUES ('q9', 'quay.io')"
+        ),
+        format!(
+            "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) \
+             VALUES ('quay', 'quay.io'), ('q9', 'quay.io') ON CONFLICT DO NOTHING"
+        ),
+        format!(
+            "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url, credential_arn) \
+             VALUES ('docker-hub', 'registry-1.docker.io', '{secret}') \
+             ON CONFLICT DO UPDATE SET credential_arn = EXCLUDED.credential_arn"
+        ),
+        format!(
+            "UPDATE {RULES} SET credential_arn = '{secret}' WHERE ecr_repository_prefix = 'docker-hub'"
+        ),
+        format!(
+            r#"UPDATE aws.ecr.pull_through_cache_rule SET data__PatchDocument = '[{{"op":"replace","path":"/CredentialArn","value":"{secret}"}}]' WHERE data__Identifier = 'docker-hub'"#
+        ),
+        format!("DELETE FROM {RULES} WHERE ecr_repository_prefix = 'quay'"),
+        merge("WHEN MATCHED THEN UPDATE SET credential_arn = s.credential_arn"),
+        merge(
+            "WHEN NOT MATCHED THEN INSERT (region, ecr_repository_prefix, upstream_registry_url) \
+             VALUES (s.region, s.ecr_repository_prefix, s.upstream_registry_url)",
+        ),
+        merge("WHEN NOT MATCHED BY SOURCE THEN DELETE"),
+        format!(
+            "INSERT INTO {STATEMENTS} (region, sid, principals, actions, resources) \
+             VALUES ('us-east-1', 'New', ['111122223333'], ['ecr:DescribeImages'], ['*'])"
+        ),
+        format!(
+            "UPDATE {STATEMENTS} SET effect = 'Deny' WHERE sid = 'PullThroughCacheFromReadOnlyRole'"
+        ),
+        format!("DELETE FROM {STATEMENTS} WHERE sid = 'PullThroughCacheFromReadOnlyRole'"),
+    ];
+    for sql in &forms {
+        let sb = demo_sandbox();
+        let flags = ["--allow-bulk"];
+        let granted: BTreeSet<String> = actions(&explain_with(&sb, &flags, sql))
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let out = exec(&sb, &["--dry-run", "--allow-bulk"], sql);
+        out.expect_code(0);
+        // Each planned call is a note `  <Operation> <region> <parameters>`.
+        let operations: Vec<&str> = notes(&out.stderr)
+            .into_iter()
+            .filter_map(|n| n.strip_prefix("  ")?.split_whitespace().next())
+            .collect();
+        assert!(
+            !operations.is_empty(),
+            "{sql}: the dry run plans calls:\n{}",
+            out.stderr
+        );
+        for operation in operations {
+            let action = format!("ecr:{operation}");
+            assert!(
+                granted.contains(&action),
+                "{sql}: the dry run calls {action}, which EXPLAIN PERMISSIONS lacks: {granted:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_merge_that_sets_no_role_needs_no_pass_role() {
+    let sb = demo_sandbox();
+    let sql = format!(
+        "MERGE INTO {RULES} t USING (SELECT 'us-east-1' AS region, 'quay' AS ecr_repository_prefix, \
+         'quay.io' AS upstream_registry_url) s \
+         ON t.region = s.region AND t.ecr_repository_prefix = s.ecr_repository_prefix \
+         WHEN NOT MATCHED THEN INSERT (region, ecr_repository_prefix, upstream_registry_url) \
+         VALUES (s.region, s.ecr_repository_prefix, s.upstream_registry_url)"
+    );
+    let granted = explain(&sb, &sql);
+    let names = actions(&granted);
+    assert!(
+        names.contains(&"ecr:CreatePullThroughCacheRule"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"iam:PassRole"), "{names:?}");
+    assert!(
+        !names.contains(&"secretsmanager:GetSecretValue"),
+        "{names:?}"
+    );
+}

@@ -319,6 +319,14 @@ impl DmlExec {
         )
     }
 
+    /// INSERT's `ON CONFLICT`, if any.
+    pub fn on_conflict(&self) -> Option<&OnConflict> {
+        match &*self.kind {
+            Kind::Insert { on_conflict, .. } => on_conflict.as_ref(),
+            _ => None,
+        }
+    }
+
     fn verb(&self) -> &'static str {
         match *self.kind {
             Kind::Insert { .. } => "INSERT",

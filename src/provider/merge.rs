@@ -645,30 +645,44 @@ impl MergeExec {
     /// use, with the source's regions and values known only when run.
     pub fn touches(&self) -> Vec<super::permissions::Touch> {
         use crate::schema::Verb;
-        let mut verbs = vec![Verb::Select];
+        // Each verb with the columns its clauses set (values come from the source rows): a
+        // permission tied to a column (iam:PassRole for custom_role_arn) only when it is set.
+        let mut verbs: Vec<(Verb, super::permissions::Columns)> =
+            vec![(Verb::Select, Default::default())];
         for clause in &self.logical_clauses {
-            let verb = match clause.action {
-                MergeIntoAction::Update(_) => Verb::Update,
-                MergeIntoAction::Insert { .. } => Verb::Insert,
-                MergeIntoAction::Delete => Verb::Delete,
+            let (verb, columns): (Verb, Vec<String>) = match &clause.action {
+                MergeIntoAction::Update(assignments) => (
+                    Verb::Update,
+                    assignments.iter().map(|(c, _)| c.clone()).collect(),
+                ),
+                MergeIntoAction::Insert { columns, .. } if columns.is_empty() => (
+                    Verb::Insert,
+                    self.resource
+                        .columns
+                        .iter()
+                        .filter(|c| !c.read_only)
+                        .map(|c| c.name.clone())
+                        .collect(),
+                ),
+                MergeIntoAction::Insert { columns, .. } => (Verb::Insert, columns.clone()),
+                MergeIntoAction::Delete => (Verb::Delete, Vec::new()),
             };
-            if !verbs.contains(&verb) {
-                verbs.push(verb);
-            }
+            let entry = match verbs.iter_mut().find(|(v, _)| *v == verb) {
+                Some(entry) => entry,
+                None => {
+                    verbs.push((verb, Default::default()));
+                    verbs.last_mut().expect("just pushed")
+                }
+            };
+            entry.1.extend(columns.into_iter().map(|c| (c, None)));
         }
         verbs
             .into_iter()
-            .map(|verb| super::permissions::Touch {
+            .map(|(verb, columns)| super::permissions::Touch {
                 resource: self.resource,
                 verb,
                 regions: None,
-                columns: self
-                    .resource
-                    .columns
-                    .iter()
-                    .filter(|c| !c.read_only)
-                    .map(|c| (c.name.clone(), None))
-                    .collect(),
+                columns,
             })
             .collect()
     }

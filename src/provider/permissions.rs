@@ -18,6 +18,7 @@ use super::policy_dml::PolicyDmlExec;
 use super::policy_scan::PolicyScanExec;
 use super::pushdown::REGION_COLUMN;
 use super::scan::ResourceScanExec;
+use crate::dml::OnConflict;
 use crate::error::{Error, Result};
 use crate::iam::permissions::{ANY_REGION, Scope};
 use crate::schema::{Resource, Verb};
@@ -94,6 +95,31 @@ pub async fn scopes(
                     }
                     scope.columns = columns;
                     scope.regions = regions;
+                }
+            }
+            // ON CONFLICT reads the existing rows, and DO UPDATE updates them where they differ:
+            // the calls its dry run shows.
+            let on_conflict = (node.as_ref() as &dyn std::any::Any)
+                .downcast_ref::<DmlExec>()
+                .and_then(DmlExec::on_conflict)
+                .cloned();
+            if let Some(conflict) = on_conflict {
+                out.push(Scope {
+                    verb: Verb::Select,
+                    columns: Columns::new(),
+                    ..scope.clone()
+                });
+                if let OnConflict::DoUpdate(updated) = conflict {
+                    out.push(Scope {
+                        verb: Verb::Update,
+                        columns: scope
+                            .columns
+                            .iter()
+                            .filter(|(c, _)| updated.contains(c))
+                            .map(|(c, v)| (c.clone(), v.clone()))
+                            .collect(),
+                        ..scope.clone()
+                    });
                 }
             }
             out.push(scope);
