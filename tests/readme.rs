@@ -74,3 +74,23 @@ fn the_example_script_applies_then_converges() {
     second.expect_code(0);
     assert_eq!(second.stdout, "count\n0\n0\n0\n", "{}", second.stderr);
 }
+
+#[test]
+fn the_walkthrough_converges_against_a_sandbox_that_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("demo.json");
+    let run = |extra: &[&str]| {
+        let out = Skyql::bare()
+            .args(["--sandbox-state"])
+            .args([&state])
+            .args(["-o", "csv", "exec", "-f", SCRIPT])
+            .args(extra)
+            .run();
+        out.expect_code(0);
+        out.stdout
+    };
+    // The dry run plans the changes and keeps the state as it was.
+    assert_eq!(run(&["--dry-run"]), "count\n3\n2\n1\n");
+    assert_eq!(run(&[]), "count\n3\n2\n1\n");
+    assert_eq!(run(&[]), "count\n0\n0\n0\n");
+}

@@ -68,6 +68,10 @@ pub struct GlobalArgs {
     /// Run against an in-process sandbox seeded with the demo data (no AWS account needed).
     #[arg(long, global = true)]
     pub sandbox: bool,
+    /// Keep the in-process sandbox's state in FILE between runs (implies --sandbox): the demo
+    /// data the first time, then whatever the runs changed.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub sandbox_state: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -150,6 +154,9 @@ pub struct SandboxArgs {
     /// Append one JSON object per call to FILE.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
+    /// Keep the registry in FILE: loaded when it exists, written after each change.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// The access key id requests must be signed with.
     #[arg(long, default_value = crate::sandbox::config::DEFAULT_ACCESS_KEY_ID)]
     pub access_key_id: String,

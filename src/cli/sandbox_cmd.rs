@@ -37,6 +37,7 @@ pub fn config_from_args(args: &SandboxArgs) -> Result<SandboxConfig> {
     config.throttle_rate = args.throttle_rate;
     config.server_error_rate = args.server_error_rate;
     config.lose_responses = args.lose_responses.clone();
+    config.state_file = args.state.clone();
     config.fail_regions = args.fail_regions.clone();
     for spec in &args.secret_faults {
         let (arn, kind) = parse_secret_fault(spec)?;

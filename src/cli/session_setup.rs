@@ -34,8 +34,9 @@ pub fn aws_settings(global: &GlobalArgs) -> Result<AwsSettings> {
 /// default region set (so the demo shows a multi-region fan-out) unless `--regions` is given.
 pub async fn open(global: &GlobalArgs) -> Result<OpenSession> {
     let mut aws = aws_settings(global)?;
-    let sandbox = if global.sandbox {
-        let config = SandboxConfig::demo();
+    let sandbox = if global.sandbox || global.sandbox_state.is_some() {
+        let mut config = SandboxConfig::demo();
+        config.state_file = global.sandbox_state.clone();
         let regions = demo_regions(&config);
         let sandbox = Sandbox::start(config)?;
         point_at(&mut aws, &sandbox);

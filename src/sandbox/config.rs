@@ -57,6 +57,9 @@ pub struct SandboxConfig {
     pub policies: BTreeMap<String, String>,
     /// Where to append the request log as JSON lines.
     pub request_log: Option<PathBuf>,
+    /// Where the registry is kept between runs (loaded when it exists, written after each
+    /// change).
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -76,6 +79,7 @@ impl Default for SandboxConfig {
             fail_regions: Vec::new(),
             fail_operations: Vec::new(),
             lose_responses: Vec::new(),
+            state_file: None,
             secrets: HashMap::new(),
             policies: BTreeMap::new(),
             request_log: None,

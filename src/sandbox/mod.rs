@@ -9,6 +9,7 @@ pub mod log;
 pub mod registry;
 pub mod rules;
 pub mod server;
+pub mod state_file;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -38,7 +39,19 @@ pub struct Sandbox {
 impl Sandbox {
     /// Seeds the registry, binds 127.0.0.1 and serves on a background thread.
     pub fn start(config: SandboxConfig) -> Result<Self> {
-        let registry = seeded_registry(&config)?;
+        // A state file carries the registry from run to run: loaded when it exists, else
+        // seeded and written.
+        let registry = match &config.state_file {
+            Some(path) if path.exists() => {
+                state_file::load(path, &config.account_id, config.secrets.clone())?
+            }
+            Some(path) => {
+                let registry = seeded_registry(&config)?;
+                state_file::save(&registry, path)?;
+                registry
+            }
+            None => seeded_registry(&config)?,
+        };
         let log = match &config.request_log {
             Some(path) => RequestLog::with_file(path).map_err(|e| {
                 Error::io(

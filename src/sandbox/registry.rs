@@ -55,6 +55,11 @@ impl Registry {
         }
     }
 
+    /// Every region that has state, in no particular order.
+    pub fn regions(&self) -> impl Iterator<Item = (&String, &RegionState)> {
+        self.regions.iter()
+    }
+
     /// The state of `region`, created empty on first use.
     pub fn region(&mut self, region: &str) -> &mut RegionState {
         self.regions.entry(region.to_string()).or_default()

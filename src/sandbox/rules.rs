@@ -121,7 +121,7 @@ pub fn parse<T: for<'de> Deserialize<'de>>(body: Value) -> Result<T, ApiError> {
 }
 
 /// The map key of a prefix: ECR treats `team` and `team/` as the same rule.
-fn key(prefix: &str) -> String {
+pub(crate) fn key(prefix: &str) -> String {
     prefix.trim_end_matches('/').to_string()
 }
 

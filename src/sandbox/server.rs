@@ -29,6 +29,14 @@ pub const OPERATIONS: [&str; 8] = [
     "PutRegistryPolicy",
     "DeleteRegistryPolicy",
 ];
+/// The operations that change the registry (and so its state file).
+const MUTATING: [&str; 5] = [
+    "CreatePullThroughCacheRule",
+    "UpdatePullThroughCacheRule",
+    "DeletePullThroughCacheRule",
+    "PutRegistryPolicy",
+    "DeleteRegistryPolicy",
+];
 /// Bodies larger than this are refused (ECR's largest input, a policy, is 10 KiB).
 const MAX_BODY: usize = 1 << 20;
 
@@ -134,6 +142,14 @@ fn answer(
         };
     let mut registry = shared.registry.lock().expect("registry lock");
     let answer = dispatch(&mut registry, &region, operation, input, now)?;
+    if let Some(path) = &shared.config.state_file
+        && MUTATING.contains(&operation)
+        && let Err(e) = super::state_file::save(&registry, path)
+    {
+        return Err(ApiError::server(format!(
+            "the sandbox could not keep its state: {e}"
+        )));
+    }
     if lose {
         return Err(ApiError::server(
             "The change was made, but its response was lost (injected by --lose-response)",

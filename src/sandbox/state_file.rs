@@ -1,0 +1,113 @@
+//! Keeps the sandbox's registry in a JSON file between runs (`--sandbox-state FILE`), so a
+//! configuration-as-data walkthrough — dry run, apply, re-run converges — can be tried against
+//! the in-process sandbox one command at a time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::registry::{Registry, Secret};
+use super::rules::{Rule, key};
+use crate::ecr::upstream::UpstreamRegistry;
+use crate::error::{Error, Result};
+
+/// One region as kept in the file: its rules (in the DescribePullThroughCacheRules shape) and
+/// its registry policy.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RegionFile {
+    rules: Vec<Value>,
+    policy: Option<String>,
+}
+
+/// Writes the registry to `path` (beside it first, then renamed over it: a reader never sees
+/// half a file).
+pub fn save(registry: &Registry, path: &Path) -> Result<()> {
+    let regions: BTreeMap<&String, RegionFile> = registry
+        .regions()
+        .map(|(name, state)| {
+            let file = RegionFile {
+                rules: state.rules.values().map(Rule::to_json).collect(),
+                policy: state.policy.clone(),
+            };
+            (name, file)
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&regions)
+        .map_err(|e| Error::Runtime(format!("cannot encode the sandbox state: {e}")))?;
+    let fail = |e| {
+        Error::io(
+            format!("cannot write the sandbox state {}", path.display()),
+            e,
+        )
+    };
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, text + "\n").map_err(fail)?;
+    std::fs::rename(&temp, path).map_err(fail)
+}
+
+/// Reads a registry saved by [`save`].
+pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> Result<Registry> {
+    let bad = |why: String| Error::Usage(format!("sandbox state {}: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::io(
+            format!("cannot read the sandbox state {}", path.display()),
+            e,
+        )
+    })?;
+    let regions: BTreeMap<String, RegionFile> =
+        serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let mut registry = Registry::new(account_id, secrets);
+    for (region, file) in regions {
+        let state = registry.region(&region);
+        state.policy = file.policy;
+        for (i, value) in file.rules.iter().enumerate() {
+            let rule =
+                rule_of(value).ok_or_else(|| bad(format!("{region} rule {i} is not a rule")))?;
+            state.rules.insert(key(&rule.ecr_repository_prefix), rule);
+        }
+    }
+    Ok(registry)
+}
+
+fn rule_of(v: &Value) -> Option<Rule> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(Rule {
+        ecr_repository_prefix: text("ecrRepositoryPrefix")?,
+        upstream_registry_url: text("upstreamRegistryUrl")?,
+        upstream_registry: UpstreamRegistry::parse(&text("upstreamRegistry")?)?,
+        registry_id: text("registryId")?,
+        credential_arn: text("credentialArn"),
+        custom_role_arn: text("customRoleArn"),
+        upstream_repository_prefix: text("upstreamRepositoryPrefix")?,
+        created_at: v.get("createdAt")?.as_f64()?,
+        updated_at: v.get("updatedAt")?.as_f64()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::SandboxConfig;
+
+    #[test]
+    fn a_saved_registry_loads_back_equal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let config = SandboxConfig::demo();
+        let registry = super::super::seeded_registry(&config).unwrap();
+        save(&registry, &path).unwrap();
+        let loaded = load(&path, &config.account_id, HashMap::new()).unwrap();
+        save(&loaded, &dir.path().join("again.json")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            std::fs::read_to_string(dir.path().join("again.json")).unwrap()
+        );
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("docker-hub")
+        );
+    }
+}
