@@ -642,3 +642,71 @@ fn insert_into_the_singular_table_names_the_plural_one() {
     assert_eq!(out.stdout, "");
     assert_eq!(sb.log().len(), 0, "{:#?}", sb.log().entries());
 }
+
+#[test]
+fn an_export_can_be_edited_and_imported_back() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let export = Skyql::new(&sb)
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            &format!(
+                "SELECT * FROM {RULES} WHERE region = 'us-east-1' ORDER BY ecr_repository_prefix"
+            ),
+        ])
+        .run();
+    export.expect_code(0);
+    // Rotate docker-hub's secret, and add a rule with the columns AWS sets left empty.
+    let rotated = secret_arn("us-east-1", "docker-hub-rotated");
+    let mut lines: Vec<String> = export.stdout.lines().map(str::to_string).collect();
+    let dh = lines
+        .iter()
+        .position(|l| l.contains(",docker-hub,"))
+        .unwrap();
+    let old = lines[dh].split(',').nth(6).unwrap().to_string();
+    lines[dh] = lines[dh].replace(&old, &rotated);
+    lines.push("us-east-1,,q-new,quay.io,,,,,,,,".into());
+    let path = write_file(dir.path(), "rules.csv", &(lines.join("\n") + "\n"));
+    let import = format!(
+        "INSERT INTO {RULES} SELECT * FROM '{}' ON CONFLICT DO UPDATE SET credential_arn = EXCLUDED.credential_arn",
+        path.display()
+    );
+    let out = Skyql::new(&sb).args(["-o", "csv", "exec", &import]).run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n2\n");
+    assert_eq!(
+        prefixes_called(&sb, CREATE),
+        [("us-east-1".into(), "q-new".into())]
+    );
+    assert_eq!(
+        prefixes_called(&sb, UPDATE),
+        [("us-east-1".into(), "docker-hub".into())]
+    );
+    // Fed back again, nothing changes.
+    let out = Skyql::new(&sb).args(["-o", "csv", "exec", &import]).run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n0\n");
+    // A read-only value that is not the current state is refused, and nothing is changed.
+    lines.push("us-east-1,123456789012,q-other,quay.io,,,,,,,,".into());
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    sb.log().clear();
+    let out = Skyql::new(&sb).args(["exec", &import]).run();
+    out.expect_code(1).expect_stderr(&[
+        "registry_id",
+        "rule 'q-other' does not exist",
+        "leave it empty",
+    ]);
+    assert_eq!(mutating_calls(&sb), vec![]);
+    // Without ON CONFLICT (no read), read-only values are refused before any call.
+    sb.log().clear();
+    let out = Skyql::new(&sb)
+        .args([
+            "exec",
+            &format!("INSERT INTO {RULES} SELECT * FROM '{}'", path.display()),
+        ])
+        .run();
+    out.expect_code(2).expect_stderr(&["is set by AWS"]);
+    assert_eq!(sb.log().len(), 0);
+}

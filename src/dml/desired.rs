@@ -52,7 +52,37 @@ impl DesiredRule {
         known_regions: &[String],
         region: &Result<String, String>,
     ) -> Vec<String> {
-        let mut out = self.column_problems(resource, known_regions, region);
+        self.problems_with(resource, known_regions, region, ReadOnly::Refused)
+    }
+
+    /// The values the row gives read-only columns that identify the rule's owner
+    /// (`registry_id`), by column. The timestamps and the per-rule health columns (`is_valid`)
+    /// describe the rule's history rather than its configuration: an INSERT with ON CONFLICT
+    /// ignores their values (an export fed back after an update has an older `updated_at`).
+    pub fn read_only_values<'a>(&'a self, resource: &'a Resource) -> Vec<(&'a str, &'a str)> {
+        resource
+            .columns
+            .iter()
+            .filter(|c| {
+                c.read_only
+                    && c.fetched_by.is_none()
+                    && !matches!(
+                        c.data_type,
+                        datafusion::arrow::datatypes::DataType::Timestamp(..)
+                    )
+            })
+            .filter_map(|c| Some((c.name.as_str(), self.get(&c.name)?)))
+            .collect()
+    }
+
+    fn problems_with(
+        &self,
+        resource: &Resource,
+        known_regions: &[String],
+        region: &Result<String, String>,
+        read_only: ReadOnly,
+    ) -> Vec<String> {
+        let mut out = self.column_problems(resource, known_regions, region, read_only);
         if let Err(e) = region {
             out.insert(0, e.clone());
         }
@@ -64,11 +94,13 @@ impl DesiredRule {
         resource: &Resource,
         known_regions: &[String],
         region: &Result<String, String>,
+        read_only: ReadOnly,
     ) -> Vec<String> {
         let row = self.row;
         let mut out = Vec::new();
         let mut bad = |column: &str, why: String| out.push(format!("row {row}: {column}: {why}"));
-        for col in resource.columns.iter().filter(|c| c.read_only) {
+        let refused = read_only == ReadOnly::Refused;
+        for col in resource.columns.iter().filter(|c| c.read_only && refused) {
             if self.get(&col.name).is_some() {
                 bad(
                     &col.name,
@@ -253,18 +285,62 @@ pub fn report_problems(problems: &[String]) -> Result<()> {
     Err(Error::Usage(text))
 }
 
+/// What an INSERT does with values in read-only columns (`registry_id`, `created_at`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOnly {
+    /// They are refused before any call.
+    Refused,
+    /// With ON CONFLICT, the existing rules are read: a value equal to the rule's current one
+    /// is accepted (an export fed back), and the per-rule health columns are ignored. They are
+    /// checked by [`read_only_problems`] once the rules are read.
+    MatchState,
+}
+
+/// Problems of rows whose read-only values differ from the current state (`current` by
+/// `(region, prefix)`), for [`ReadOnly::MatchState`]: a row for a rule that does not exist
+/// may leave them empty only.
+pub fn read_only_problems(
+    rows: &[DesiredRule],
+    regions: &[String],
+    resource: &Resource,
+    current: &std::collections::HashMap<(String, String), RuleState>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (row, region) in rows.iter().zip(regions) {
+        let now = current.get(&super::plan::rule_key(region, row.values.prefix()));
+        for (column, value) in row.read_only_values(resource) {
+            match now.and_then(|r| r.get(column)) {
+                Some(v) if v == value => {}
+                Some(v) => problems.push(format!(
+                    "row {}: {column}: '{value}' differs from the rule's current '{v}': a read-only \
+                     column may repeat the current value (as an export does) or be left empty",
+                    row.row
+                )),
+                None => problems.push(format!(
+                    "row {}: {column}: is set by AWS, and rule '{}' does not exist in {region} yet: \
+                     leave it empty",
+                    row.row,
+                    row.values.prefix()
+                )),
+            }
+        }
+    }
+    problems
+}
+
 /// Validates every row; the error lists every problem (the first 20).
 pub fn validate_all(
     rows: &[DesiredRule],
     resource: &Resource,
     known_regions: &[String],
     default_regions: &Result<Vec<String>, String>,
+    read_only: ReadOnly,
 ) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut regions = Vec::with_capacity(rows.len());
     for row in rows {
         let region = row.region(default_regions);
-        problems.extend(row.problems(resource, known_regions, &region));
+        problems.extend(row.problems_with(resource, known_regions, &region, read_only));
         regions.push(region.unwrap_or_default());
     }
     report_problems(&problems)?;
@@ -436,6 +512,7 @@ mod tests {
             resource(),
             &schemas().provider.regions,
             &Ok(vec!["x".into(), "y".into()]),
+            ReadOnly::Refused,
         );
         let text = all.unwrap_err().to_string();
         assert!(

@@ -33,7 +33,7 @@ use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
 use crate::aws::mutate::Applied;
-use crate::dml::desired::{report_problems, validate_all};
+use crate::dml::desired::{ReadOnly, read_only_problems, report_problems, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key, value_problem};
 use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};
 use crate::error::{Error, Result};
@@ -425,7 +425,7 @@ impl ExecutionPlan for DmlExec {
         let run = async move {
             let validate_only = context.validate_only.load(Ordering::SeqCst);
             let count = match &*kind {
-                Kind::Insert { input, .. } if validate_only => {
+                Kind::Insert { input, on_conflict } if validate_only => {
                     let batches =
                         datafusion::physical_plan::collect(Arc::clone(input), task).await?;
                     let rows = DesiredRule::from_batches(&batches);
@@ -434,6 +434,7 @@ impl ExecutionPlan for DmlExec {
                         resource,
                         &schemas().provider.regions,
                         &context.default_regions,
+                        read_only_rule(on_conflict.as_ref()),
                     )?;
                     0
                 }
@@ -537,6 +538,16 @@ pub(crate) fn count_stream(
     ))
 }
 
+/// Read-only values in INSERT rows: refused, unless ON CONFLICT reads the rules they can be
+/// compared with (an export fed back repeats them).
+fn read_only_rule(on_conflict: Option<&OnConflict>) -> ReadOnly {
+    if on_conflict.is_some() {
+        ReadOnly::MatchState
+    } else {
+        ReadOnly::Refused
+    }
+}
+
 async fn run_insert(
     resource: &Resource,
     batches: &[RecordBatch],
@@ -549,6 +560,7 @@ async fn run_insert(
         resource,
         &schemas().provider.regions,
         &context.default_regions,
+        read_only_rule(on_conflict),
     )?;
     let mut existing = HashMap::new();
     if on_conflict.is_some() {
@@ -568,6 +580,9 @@ async fn run_insert(
                 existing.insert(rule_key(rule.region(), rule.prefix()), rule);
             }
         }
+    }
+    if on_conflict.is_some() {
+        report_problems(&read_only_problems(&rows, &regions, resource, &existing))?;
     }
     let plan = plan_insert(&rows, &regions, &existing, on_conflict)?;
     execute_plan(resource, "INSERT", plan, context).await

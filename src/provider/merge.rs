@@ -31,7 +31,7 @@ use super::dml::{count_properties, count_stream, df, execute_plan, is_null_liter
 use super::pushdown::{REGION_COLUMN, ScanRequest, check_region};
 use super::table::ProviderContext;
 use crate::aws::convert::rules_batch;
-use crate::dml::desired::validate_all;
+use crate::dml::desired::{ReadOnly, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
 use crate::dml::{DesiredRule, RuleState};
 use crate::error::{Error, Result};
@@ -559,7 +559,13 @@ async fn run_merge(
     // Deletes first, so a converging MERGE never trips the 50-rule quota on its way.
     let delete_plan = plan_delete(&deletes);
     let update_plan = plan_update(&updates.0, &updates.1)?;
-    let insert_regions = validate_all(&inserts, resource, known, &context.default_regions)?;
+    let insert_regions = validate_all(
+        &inserts,
+        resource,
+        known,
+        &context.default_regions,
+        ReadOnly::Refused,
+    )?;
     let insert_plan = plan_insert(&inserts, &insert_regions, &HashMap::new(), None)?;
     for part in [delete_plan, update_plan, insert_plan] {
         plan.calls.extend(part.calls);
