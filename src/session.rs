@@ -234,6 +234,7 @@ impl Session {
             self.provider.dry_run() && !self.provider.explaining(),
         )?;
         check_insert_literals(&analyzed)?;
+        check_text_compared_with_numbers(&analyzed)?;
         let clause = dml_where(&analyzed)?;
         self.provider
             .directive
@@ -350,6 +351,50 @@ impl Session {
             results.push(self.execute(statement).await?);
         }
         Ok(results)
+    }
+}
+
+/// Refuses, anywhere in a statement's filters, a text column of an AWS table cast to a number
+/// (`region = 5 OR EXISTS (…)`, where the filter is not handed to the table): the cast would fail
+/// only after the calls were made.
+fn check_text_compared_with_numbers(plan: &datafusion::logical_expr::LogicalPlan) -> Result<()> {
+    use datafusion::common::ExprSchema;
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::expr::{Cast, TryCast};
+    use datafusion::logical_expr::{Expr, LogicalPlan};
+    let mut bad = None;
+    let _ = plan.apply(|node| {
+        if let LogicalPlan::Filter(f) = node {
+            let schema = f.input.schema();
+            let _ = f.predicate.apply(|e| {
+                if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
+                    && field.data_type().is_numeric()
+                    && let Expr::Column(c) = expr.as_ref()
+                    && c.relation
+                        .as_ref()
+                        .is_some_and(|r| r.catalog() == Some("aws"))
+                    && schema
+                        .field_from_column(c)
+                        .is_ok_and(|f| f.data_type() == &DataType::Utf8)
+                {
+                    bad = Some(c.name.clone());
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+        }
+        Ok(if bad.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    match bad {
+        Some(name) => Err(Error::Usage(format!(
+            "{name} is text: compare it with a string ({name} = '…'), not a number, which skyql \
+             does not convert silently; nothing was sent"
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -948,6 +948,8 @@ fn exit_2_means_nothing_was_sent() {
         format!("SELECT * FROM {RULES} WHERE region = 5"),
         format!("DELETE FROM {RULES} WHERE region = 5"),
         format!("DELETE FROM {STATEMENTS} WHERE region = 5 AND sid = 'x'"),
+        // Also where the filter is not handed to the table (found by the property test).
+        format!("SELECT region FROM {RULES} WHERE region = 5 OR EXISTS (SELECT 1)"),
     ] {
         let sb = demo_sandbox();
         let out = exec(&sb, &["--allow-bulk"], &sql);

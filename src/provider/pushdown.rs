@@ -381,10 +381,14 @@ mod tests {
         let mixed = col("region")
             .like(lit("us-%"))
             .or(col("ecr_repository_prefix").eq(lit("k8s")));
-        assert!(!narrow_regions(list(), &mut r, &[mixed.clone()], &scope));
         assert_eq!(
             classify(list(), &mixed),
             TableProviderFilterPushDown::Unsupported
+        );
+        assert!(!narrow_regions(list(), &mut r, &[mixed], &scope));
+        assert_eq!(
+            classify(list(), &col("region").ilike(lit("x"))),
+            TableProviderFilterPushDown::Inexact
         );
         assert_eq!(
             classify(list(), &col("region").like(lit("us-%"))),
