@@ -24,6 +24,7 @@ use crate::provider::insert_literals::check_insert_literals;
 use crate::provider::merge::MergeExec;
 use crate::provider::permissions::scopes as permission_scopes;
 use crate::provider::policy_dml::PolicyDmlExec;
+use crate::provider::pushdown::{check_text_casts, has_subquery};
 use crate::provider::{
     ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
 };
@@ -360,49 +361,34 @@ impl Session {
 fn check_text_compared_with_numbers(plan: &datafusion::logical_expr::LogicalPlan) -> Result<()> {
     use datafusion::common::ExprSchema;
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::logical_expr::expr::{Cast, TryCast};
-    use datafusion::logical_expr::{Expr, LogicalPlan};
-    let mut bad = None;
+    use datafusion::logical_expr::LogicalPlan;
+    let mut result = Ok(());
     let _ = plan.apply(|node| {
         if let LogicalPlan::Filter(f) = node {
             let schema = f.input.schema();
-            let _ = f.predicate.apply(|e| {
-                if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
-                    && field.data_type().is_numeric()
-                    && let Expr::Column(c) = expr.as_ref()
-                    && c.relation
-                        .as_ref()
-                        .is_some_and(|r| r.catalog() == Some("aws"))
+            result = check_text_casts(&f.predicate, |c| {
+                c.relation
+                    .as_ref()
+                    .is_some_and(|r| r.catalog() == Some("aws"))
                     && schema
                         .field_from_column(c)
                         .is_ok_and(|f| f.data_type() == &DataType::Utf8)
-                {
-                    bad = Some(c.name.clone());
-                    return Ok(TreeNodeRecursion::Stop);
-                }
-                Ok(TreeNodeRecursion::Continue)
             });
         }
-        Ok(if bad.is_some() {
+        Ok(if result.is_err() {
             TreeNodeRecursion::Stop
         } else {
             TreeNodeRecursion::Continue
         })
     });
-    match bad {
-        Some(name) => Err(Error::Usage(format!(
-            "{name} is text: compare it with a string ({name} = '…'), not a number, which skyql \
-             does not convert silently; nothing was sent"
-        ))),
-        None => Ok(()),
-    }
+    result
 }
 
 /// Whether a WHERE conjunct reads `region` through a subquery (`region IN (SELECT …)`): the
 /// scan cannot use it to choose regions, so it searches the session's regions only.
 fn undecided_region(plan: &datafusion::logical_expr::LogicalPlan) -> bool {
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::logical_expr::{Expr, LogicalPlan, utils::split_conjunction};
+    use datafusion::logical_expr::{LogicalPlan, utils::split_conjunction};
     let mut found = false;
     let _ = plan.apply(|node| {
         if let LogicalPlan::Filter(f) = node {
@@ -410,16 +396,7 @@ fn undecided_region(plan: &datafusion::logical_expr::LogicalPlan) -> bool {
                 c.column_refs()
                     .iter()
                     .any(|col| col.name == crate::provider::pushdown::REGION_COLUMN)
-                    && c.exists(|e| {
-                        Ok(matches!(
-                            e,
-                            Expr::InSubquery(_)
-                                | Expr::Exists(_)
-                                | Expr::ScalarSubquery(_)
-                                | Expr::SetComparison(_)
-                        ))
-                    })
-                    .unwrap_or(false)
+                    && has_subquery(c)
             });
         }
         Ok(if found {

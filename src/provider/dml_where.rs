@@ -16,6 +16,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use std::sync::Arc;
 
+use super::pushdown::has_subquery;
 use crate::dml::DmlWhere;
 use crate::error::{Error, Result};
 
@@ -110,20 +111,6 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
         never,
         assignments,
     }))
-}
-
-/// Whether an expression holds a subquery (IN, EXISTS, a scalar or a set comparison).
-fn has_subquery(expr: &Expr) -> bool {
-    expr.exists(|e| {
-        Ok(matches!(
-            e,
-            Expr::Exists(_)
-                | Expr::InSubquery(_)
-                | Expr::ScalarSubquery(_)
-                | Expr::SetComparison(_)
-        ))
-    })
-    .unwrap_or(true)
 }
 
 /// Folds constants (`1 = 0`, `x = NULL`, `a = 'x' AND a = 'y'` stays as written).

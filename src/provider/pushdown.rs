@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
@@ -61,19 +61,7 @@ pub fn classify(resource: &Resource, filter: &Expr) -> TableProviderFilterPushDo
 /// answer is not known before the scan).
 pub fn reads_only_region(filter: &Expr) -> bool {
     let columns = filter.column_refs();
-    !columns.is_empty()
-        && columns.iter().all(|c| c.name == REGION_COLUMN)
-        && !filter
-            .exists(|e| {
-                Ok(matches!(
-                    e,
-                    Expr::Exists(_)
-                        | Expr::InSubquery(_)
-                        | Expr::ScalarSubquery(_)
-                        | Expr::SetComparison(_)
-                ))
-            })
-            .unwrap_or(true)
+    !columns.is_empty() && columns.iter().all(|c| c.name == REGION_COLUMN) && !has_subquery(filter)
 }
 
 /// The region rule: a predicate on `region` alone that is not `=`/`IN` (`LIKE 'us-%'`,
@@ -143,14 +131,22 @@ fn regions_where(filter: &Expr, scope: &[String]) -> Option<BTreeSet<String>> {
 /// Refuses a text column compared with a number (`region = 5`): DataFusion would cast every
 /// value to a number and fail only after the calls were made. Checked before any call.
 pub fn check_comparison_types(resource: &Resource, filter: &Expr) -> Result<()> {
+    check_text_casts(filter, |c| {
+        resource
+            .column(&c.name)
+            .is_some_and(|col| col.data_type == DataType::Utf8)
+    })
+}
+
+/// Refuses a column that `is_text` says is text being cast to a number anywhere in `filter`
+/// (how DataFusion compares text with a number).
+pub fn check_text_casts(filter: &Expr, is_text: impl Fn(&Column) -> bool) -> Result<()> {
     let mut bad = None;
     let _ = filter.apply(|e| {
         if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
             && field.data_type().is_numeric()
             && let Expr::Column(c) = expr.as_ref()
-            && resource
-                .column(&c.name)
-                .is_some_and(|col| col.data_type == DataType::Utf8)
+            && is_text(c)
         {
             bad = Some(c.name.clone());
             return Ok(TreeNodeRecursion::Stop);
@@ -164,6 +160,21 @@ pub fn check_comparison_types(resource: &Resource, filter: &Expr) -> Result<()> 
         ))),
         None => Ok(()),
     }
+}
+
+/// Whether an expression holds a subquery (IN, EXISTS, a scalar or a set comparison): its
+/// answer is not known before the statement runs.
+pub fn has_subquery(expr: &Expr) -> bool {
+    expr.exists(|e| {
+        Ok(matches!(
+            e,
+            Expr::Exists(_)
+                | Expr::InSubquery(_)
+                | Expr::ScalarSubquery(_)
+                | Expr::SetComparison(_)
+        ))
+    })
+    .unwrap_or(true)
 }
 
 /// Builds the request plan of a SELECT from the filters DataFusion pushed, checking every value
