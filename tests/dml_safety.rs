@@ -732,6 +732,13 @@ fn an_unpinned_where_is_refused_as_unpinned_not_as_missing() {
     );
     refused_without_any_call(&sb, &out, &["does not pin identifiers", "--allow-bulk"]);
     assert!(!out.stderr.contains("has no WHERE"), "{}", out.stderr);
+    // A region predicate other than `=`/`IN` chooses the regions to read, but pins nothing.
+    let out = exec(
+        &sb,
+        &[ALL_DEMO],
+        &format!("DELETE FROM {POLICY} WHERE region LIKE '%'"),
+    );
+    refused_without_any_call(&sb, &out, &["does not pin region", "--allow-bulk"]);
 }
 
 #[test]

@@ -138,6 +138,8 @@ pub fn dml_request(
         check_comparison_types(resource, f)?;
     }
     let mut request = plan_request(resource, filters, None, known)?;
+    // Only `=`/`IN` pin: a policy chosen by `region LIKE '%'` is still a bulk statement.
+    let regions_pinned = request.regions.is_some();
     narrow_regions(resource, &mut request, filters, &context.region_scope);
     // Contradictory pins (`region = 'a' AND region = 'b'`, the same for the identifier) leave
     // nothing to read.
@@ -150,7 +152,7 @@ pub fn dml_request(
     let id = &resource.doc.identifier;
     let bulk = !never
         && if id == REGION_COLUMN {
-            request.regions.is_none()
+            !regions_pinned
         } else {
             request.identifiers.is_none()
         };
