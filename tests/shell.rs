@@ -322,3 +322,18 @@ fn a_bulk_delete_is_shown_then_applied_only_when_confirmed() {
     );
     shell.quit();
 }
+
+#[test]
+fn psqls_bare_exit_help_and_timing_toggle_work() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    shell.run("help", r"\\timing \[on\|off\]");
+    shell.run("\\timing", "Timing is on");
+    shell.run("\\timing", "Timing is off");
+    shell.enter("exit");
+    let status = shell.p.get_process().wait().expect("wait");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+}

@@ -19,6 +19,7 @@ use super::progress;
 use super::session_setup::{self, OpenSession};
 use super::shell_commands::{ShellCommand, help_text, parse_command};
 use super::shell_helper::ShellHelper;
+use super::statements::shell_word;
 use crate::aws::settings::parse_regions;
 use crate::error::{Error, Result};
 use crate::sandbox::Sandbox;
@@ -134,6 +135,9 @@ struct Shell {
 impl Shell {
     async fn input(&mut self, input: &str) -> Result<Flow> {
         let trimmed = input.trim();
+        if let Some(command) = shell_word(trimmed) {
+            return self.command(parse_command(command)?).await;
+        }
         if trimmed.starts_with('\\') {
             return self.command(parse_command(trimmed)?).await;
         }
@@ -293,7 +297,9 @@ impl Shell {
                 eprintln!("Output format is {}.", name.unwrap_or_default());
             }
             ShellCommand::Timing(on) => {
-                self.timing = on;
+                // Without on/off, `\timing` toggles, as in psql.
+                self.timing = on.unwrap_or(!self.timing);
+                let on = self.timing;
                 eprintln!("Timing is {}.", if on { "on" } else { "off" });
             }
             ShellCommand::Regions(list) => {

@@ -32,8 +32,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "\\timing",
-        args: "on|off",
-        help: "print `N rows in T s` after each result",
+        args: "[on|off]",
+        help: "print `N rows in T s` after each result (alone: toggle)",
     },
     CommandInfo {
         name: "\\regions",
@@ -64,8 +64,8 @@ pub enum ShellCommand {
     Describe(Option<String>),
     /// `\o FORMAT`
     Output(OutputFormat),
-    /// `\timing on|off`
-    Timing(bool),
+    /// `\timing [on|off]`; `None` toggles.
+    Timing(Option<bool>),
     /// `\regions LIST`
     Regions(String),
     /// `\profile NAME`
@@ -93,8 +93,13 @@ pub fn parse_command(line: &str) -> Result<ShellCommand> {
             .map(ShellCommand::Output)
             .map_err(|_| usage(1)),
         ("\\o", None) => Err(usage(1)),
-        ("\\timing", Some(v)) if v.eq_ignore_ascii_case("on") => Ok(ShellCommand::Timing(true)),
-        ("\\timing", Some(v)) if v.eq_ignore_ascii_case("off") => Ok(ShellCommand::Timing(false)),
+        ("\\timing", Some(v)) if v.eq_ignore_ascii_case("on") => {
+            Ok(ShellCommand::Timing(Some(true)))
+        }
+        ("\\timing", Some(v)) if v.eq_ignore_ascii_case("off") => {
+            Ok(ShellCommand::Timing(Some(false)))
+        }
+        ("\\timing", None) => Ok(ShellCommand::Timing(None)),
         ("\\timing", _) => Err(usage(2)),
         ("\\regions", Some(list)) => Ok(ShellCommand::Regions(list.to_string())),
         ("\\regions", None) => Err(usage(3)),
@@ -148,7 +153,11 @@ mod tests {
         );
         assert_eq!(
             parse_command("\\timing on").unwrap(),
-            ShellCommand::Timing(true)
+            ShellCommand::Timing(Some(true))
+        );
+        assert_eq!(
+            parse_command("\\timing").unwrap(),
+            ShellCommand::Timing(None)
         );
         assert_eq!(
             parse_command("\\regions all").unwrap(),

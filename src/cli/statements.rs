@@ -17,12 +17,28 @@ pub fn split_statements(text: &str) -> Vec<String> {
 /// last non-blank, non-comment character is a `;` outside quotes.
 pub fn is_complete(text: &str) -> bool {
     let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.starts_with('\\') {
+    if trimmed.is_empty() || trimmed.starts_with('\\') || shell_word(trimmed).is_some() {
         return true;
     }
     match terminators(text).last() {
         Some(&last) => strip_comments(&text[last + 1..]).trim().is_empty(),
         None => false,
+    }
+}
+
+/// psql 11+'s bare words, accepted on a line of their own (with or without `;`): `exit` and
+/// `quit` leave the shell, `help` shows the help. Answers the backslash command each stands for.
+pub fn shell_word(line: &str) -> Option<&'static str> {
+    match line
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "exit" | "quit" => Some("\\q"),
+        "help" => Some("\\?"),
+        _ => None,
     }
 }
 
@@ -69,6 +85,20 @@ fn strip_comments(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn psqls_bare_words_end_the_line() {
+        for (line, command) in [
+            ("exit", Some("\\q")),
+            ("quit;", Some("\\q")),
+            (" Help ", Some("\\?")),
+            ("exit now", None),
+        ] {
+            assert_eq!(shell_word(line), command, "{line}");
+        }
+        assert!(is_complete("quit"));
+        assert!(!is_complete("SELECT exit"));
+    }
 
     #[test]
     fn splits_outside_quotes() {
