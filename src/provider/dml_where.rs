@@ -8,8 +8,9 @@
 //! analyzed (type-coerced, not yet optimized) plan, whether the statement has a WHERE, what
 //! its conjuncts are, whether it is provably false, and refuses what it cannot honour exactly.
 
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
@@ -48,11 +49,11 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
             .filter_map(|e| match e {
                 // Columns left as they are appear bare; a SET column is an alias of its value.
                 Expr::Alias(a) if !matches!(a.expr.as_ref(), Expr::Column(c) if c.name == a.name) => {
-                    Some(unqualified((*a.expr).clone()).map(|v| (a.name.clone(), v)))
+                    Some((a.name.clone(), unnormalize_col((*a.expr).clone())))
                 }
                 _ => None,
             })
-            .collect::<Result<Vec<_>>>()?,
+            .collect(),
         _ => Vec::new(),
     };
     let mut node = dml.input.as_ref();
@@ -103,8 +104,8 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
     let never = is_false_or_null(&simplified);
     let filters = split_conjunction(&simplified)
         .into_iter()
-        .map(|e| unqualified(e.clone()))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|e| unnormalize_col(e.clone()))
+        .collect();
     Ok(Some(DmlWhere {
         present: true,
         filters,
@@ -133,18 +134,6 @@ fn is_false_or_null(expr: &Expr) -> bool {
         Expr::Literal(v, _) => v.is_null(),
         _ => false,
     }
-}
-
-/// Strips table qualifiers: the hooks compile filters against the table's own schema.
-fn unqualified(expr: Expr) -> Result<Expr> {
-    expr.transform(|e| match e {
-        Expr::Column(c) if c.relation.is_some() => Ok(Transformed::yes(Expr::Column(
-            Column::new_unqualified(c.name),
-        ))),
-        other => Ok(Transformed::no(other)),
-    })
-    .map(|t| t.data)
-    .map_err(|e| Error::from_datafusion(e, true))
 }
 
 #[cfg(test)]
