@@ -7,10 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array,
-};
-use datafusion::arrow::compute::{and, cast, concat_batches, filter_record_batch};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::DFSchema;
@@ -29,6 +27,7 @@ use json_patch::Patch;
 use super::pushdown::{
     REGION_COLUMN, ScanRequest, check_comparison_types, narrow_regions, plan_request,
 };
+use super::scan_filter::all_true;
 use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
@@ -691,27 +690,6 @@ async fn read_matches(
         ));
     }
     Ok(found)
-}
-
-/// Which rows of `batch` every one of `filters` holds for (NULL counts as not).
-pub(crate) fn all_true<'a>(
-    filters: impl IntoIterator<Item = &'a Arc<dyn PhysicalExpr>>,
-    batch: &RecordBatch,
-) -> Result<BooleanArray> {
-    let mut keep = BooleanArray::from(vec![true; batch.num_rows()]);
-    for f in filters {
-        let v = f
-            .evaluate(batch)
-            .and_then(|v| v.into_array(batch.num_rows()))
-            .map_err(df)?;
-        let v = v
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .cloned()
-            .ok_or_else(|| Error::Runtime("a WHERE filter is not boolean".into()))?;
-        keep = and(&keep, &v).map_err(|e| Error::Runtime(e.to_string()))?;
-    }
-    Ok(keep)
 }
 
 /// The current state of the rules `request` names in one region (as listed: no extra call).

@@ -8,8 +8,8 @@
 //! analyzed (type-coerced, not yet optimized) plan, whether the statement has a WHERE, what
 //! its conjuncts are, whether it is provably false, and refuses what it cannot honour exactly.
 
+use datafusion::common::DFSchema;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::utils::split_conjunction;
@@ -17,7 +17,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use std::sync::Arc;
 
-use super::pushdown::has_subquery;
+use super::pushdown::{has_subquery, is_false_or_null};
 use crate::dml::DmlWhere;
 use crate::error::{Error, Result};
 
@@ -125,15 +125,6 @@ fn simplify(expr: Expr, schema: Arc<DFSchema>) -> Result<Expr> {
     ExprSimplifier::new(context)
         .simplify(expr)
         .map_err(|e| Error::from_datafusion(e, true))
-}
-
-/// Whether the predicate is a constant that no row satisfies.
-fn is_false_or_null(expr: &Expr) -> bool {
-    match expr {
-        Expr::Literal(ScalarValue::Boolean(Some(b)), _) => !b,
-        Expr::Literal(v, _) => v.is_null(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

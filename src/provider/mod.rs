@@ -14,6 +14,7 @@ pub mod policy_table;
 pub mod progress;
 pub mod pushdown;
 pub mod scan;
+pub mod scan_filter;
 pub mod table;
 
 pub use catalog::register_catalog;

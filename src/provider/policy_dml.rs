@@ -18,11 +18,11 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::dml::{
-    MatchRequest, all_true, constant_assignments, count_properties, count_stream, df, execute_plan,
-    utf8,
+    MatchRequest, constant_assignments, count_properties, count_stream, df, execute_plan, utf8,
 };
 use super::policy_scan::{PolicyView, policy_rows};
 use super::pushdown::{REGION_COLUMN, check_region};
+use super::scan_filter::all_true;
 use super::table::ProviderContext;
 use crate::dml::OnConflict;
 use crate::dml::desired::{region_or_default, report_problems};

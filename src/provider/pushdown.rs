@@ -177,6 +177,15 @@ pub fn has_subquery(expr: &Expr) -> bool {
     .unwrap_or(true)
 }
 
+/// Whether the predicate is a constant that no row satisfies.
+pub fn is_false_or_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Literal(ScalarValue::Boolean(Some(b)), _) => !b,
+        Expr::Literal(v, _) => v.is_null(),
+        _ => false,
+    }
+}
+
 /// Builds the request plan of a SELECT from the filters DataFusion pushed, checking every value
 /// first; the singular table must be given its identifier.
 pub fn plan(

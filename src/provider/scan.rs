@@ -18,7 +18,11 @@ use datafusion::physical_plan::{
 };
 
 use super::pushdown::ScanRequest;
+use super::scan_filter::RowFilter;
 use super::table::ProviderContext;
+use aws_sdk_ecr::types::PullThroughCacheRule;
+
+use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
 use crate::schema::{Column, FetchOperation, Resource};
 
@@ -29,6 +33,8 @@ pub struct ResourceScanExec {
     columns: Vec<&'static Column>,
     schema: SchemaRef,
     request: Arc<ScanRequest>,
+    /// The filters and LIMIT applied to the listed rows, before the extra calls.
+    rows: Arc<RowFilter>,
     /// The extra calls the projected columns need (none unless such a column is projected:
     /// selected, or read by a filter DataFusion evaluates after the scan).
     fetches: Arc<BTreeSet<FetchOperation>>,
@@ -43,6 +49,7 @@ impl ResourceScanExec {
         resource: &'static Resource,
         projection: Option<Vec<usize>>,
         request: ScanRequest,
+        rows: RowFilter,
         regions: Vec<String>,
         context: Arc<ProviderContext>,
     ) -> DfResult<Self> {
@@ -63,6 +70,7 @@ impl ResourceScanExec {
             columns,
             schema,
             request: Arc::new(request),
+            rows: Arc::new(rows),
             fetches: Arc::new(fetches),
             regions,
             context,
@@ -90,7 +98,10 @@ impl DisplayAs for ResourceScanExec {
         if let Some(n) = self.request.page_size {
             write!(f, ", max_results={n}")?;
         }
-        if let Some(n) = self.request.limit {
+        if !self.rows.dropping.is_empty() {
+            write!(f, ", filters=[{}]", self.rows.dropping.join(", "))?;
+        }
+        if let Some(n) = self.rows.limit {
             write!(f, ", limit={n}")?;
         }
         for fetch in self.fetches.iter() {
@@ -142,16 +153,18 @@ impl ExecutionPlan for ResourceScanExec {
         };
         let context = Arc::clone(&self.context);
         let request = Arc::clone(&self.request);
+        let rows = Arc::clone(&self.rows);
         let fetches = Arc::clone(&self.fetches);
         let columns = self.columns.clone();
+        let resource = self.resource;
         let out_schema = Arc::clone(&schema);
         let fetch = async move {
-            let read = context
-                .call_region(
-                    &region,
-                    context.clients.read_rules(&region, &request, &fetches),
-                )
-                .await?;
+            let read = async {
+                let listed = context.clients.describe_rules(&region, &request).await?;
+                let kept = kept_rules(resource, &region, listed, &rows)?;
+                context.clients.fetch_for(&region, kept, &fetches).await
+            };
+            let read = context.call_region(&region, read).await?;
             // A failed extra call fails the region like a failed listing: no row of a region is
             // shown with columns it could not fill.
             Ok(rules_batch(
@@ -166,6 +179,30 @@ impl ExecutionPlan for ResourceScanExec {
             futures::stream::once(fetch),
         )))
     }
+}
+
+/// The listed rules that pass the scan's filters and LIMIT, in listing order (lazy columns
+/// are NULL while the filters run: none of them reads one).
+fn kept_rules(
+    resource: &'static Resource,
+    region: &str,
+    listed: Vec<PullThroughCacheRule>,
+    rows: &RowFilter,
+) -> crate::error::Result<Vec<PullThroughCacheRule>> {
+    if rows.keeps_all() {
+        return Ok(listed);
+    }
+    let all: Vec<&Column> = resource.columns.iter().collect();
+    let read = RegionRules::listed(listed);
+    let batch = rules_batch(resource.arrow_schema(), &all, region, &read)?;
+    let mut keep = rows.keep(&batch)?.into_iter().peekable();
+    Ok(read
+        .rules
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.next_if_eq(i).is_some())
+        .map(|(_, rule)| rule)
+        .collect())
 }
 
 impl ResourceScanExec {

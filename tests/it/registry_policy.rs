@@ -2,7 +2,7 @@
 //! read-modify-write INSERT/UPDATE/DELETE (checked through the SDK, later SELECTs and the request
 //! log), and bad input refused before any PutRegistryPolicy/DeleteRegistryPolicy.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use common::cli::{

@@ -1,7 +1,7 @@
 //! `EXPLAIN PERMISSIONS <statement>` and `skyql permissions`: the IAM permissions a statement or
 //! script needs, derived from the plan against the sandbox without a single AWS call.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,7 +1,7 @@
 //! The interactive shell driven through a pseudo-terminal against an in-process sandbox, and
 //! meta statements through `skyql exec`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

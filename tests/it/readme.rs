@@ -1,11 +1,11 @@
 //! README's Permissions section is what skyql prints: the example script's policy and the
 //! EXPLAIN PERMISSIONS output are compared with real runs, and the script converges.
 
-mod common;
+use crate::common;
 
 use common::cli::{Skyql, demo_sandbox};
 
-const README: &str = include_str!("../README.md");
+const README: &str = include_str!("../../README.md");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ptc-setup.sql");
 
 /// The first fenced block of `lang` after the line containing `marker`.

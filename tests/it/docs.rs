@@ -1,7 +1,7 @@
 //! The generated resource pages: the checked-in files match the schemas, and every SQL example
 //! on them runs as written against the demo sandbox.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

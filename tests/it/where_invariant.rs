@@ -17,7 +17,7 @@
 //! The runs are bounded (64 cases per table, a fixed seed unless `PROPTEST_RNG_SEED` is set;
 //! `PROPTEST_CASES` raises the count for a local hunt).
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,6 @@
 //! INSERT into aws.ecr.pull_through_cache_rules against the sandbox: the Create calls it makes, ON CONFLICT and failures.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

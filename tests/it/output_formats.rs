@@ -1,6 +1,6 @@
 //! Output formats (table, csv, json, ndjson) of `skyql exec`, pinned by insta snapshots of demo data.
 
-mod common;
+use crate::common;
 
 use common::cli::{Skyql, json_rows};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! UPDATE and DELETE of pull-through cache rules against the sandbox: the calls made, counts in every format, refusals.
 
-mod common;
+use crate::common;
 
 use common::cli::{
     DELETE, DESCRIBE, Output, RULE, RULES, UPDATE, calls_of, csv_rows, demo_sandbox, exec,

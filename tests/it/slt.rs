@@ -1,6 +1,6 @@
 //! sqllogictest files (`tests/sql/*.slt`) run on a library session against the demo sandbox.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

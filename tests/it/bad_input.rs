@@ -1,6 +1,6 @@
 //! Bad input is refused with exit 2, a clear message on stderr, nothing on stdout and no AWS call.
 
-mod common;
+use crate::common;
 
 use common::cli::{Output, Skyql, demo_sandbox, write_file};
 use skyql::sandbox::Sandbox;

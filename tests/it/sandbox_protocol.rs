@@ -1,6 +1,6 @@
 //! The sandbox's awsJson1.1 framing and SigV4 checks, exercised with raw HTTP/1.1 requests.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -1,7 +1,7 @@
 //! MERGE against the sandbox: converging the source's regions, idempotent re-runs, bulk safety,
 //! dry runs, replacement refused, and bad ON clauses — counted from the request log.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! `skyql exec` end to end: scripts, files, stdin, outfile, COPY, pipes, regions, failures, retries.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};

@@ -1,6 +1,6 @@
 //! The sandbox driven by the real aws-sdk-ecr client over HTTP: every operation, error and fault.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::BufRead;

@@ -1,6 +1,6 @@
 //! DML safety against the sandbox: validation before any call, bulk UPDATE/DELETE refused without --allow-bulk, dry runs and EXPLAIN.
 
-mod common;
+use crate::common;
 
 use common::cli::{
     ALL_DEMO, CREATE, DELETE, DESCRIBE, MUTATING, Output, PlannedCall, RULE, RULES, Skyql, UPDATE,

@@ -1,7 +1,7 @@
 //! The lazy validation columns (is_valid, validation_failure): ValidatePullThroughCacheRule is
 //! called once per rule only when a statement reads them, counted from the sandbox's log.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -274,6 +274,87 @@ async fn a_pushed_limit_validates_only_the_rows_returned() {
     let got = column(&r, "ecr_repository_prefix");
     assert!(got == ["ghcr"] || got == ["gone"], "{got:?}");
     assert_eq!(validates(&sb), 4);
+}
+
+#[tokio::test]
+async fn select_star_validates_only_the_rows_the_other_filters_and_limit_keep() {
+    let sb = sandbox();
+    let s = session(&sb, &REGIONS).await;
+    // The two docker-hub rules of six: two Validate calls, not six.
+    let r = query(
+        &s,
+        &format!("SELECT * FROM {RULES} WHERE upstream_registry = 'docker-hub'"),
+    )
+    .await;
+    let found: Vec<(String, String)> = column(&r, "region")
+        .into_iter()
+        .zip(column(&r, "ecr_repository_prefix"))
+        .collect();
+    assert_eq!(found, pairs(&[("us-east-1", "gone"), ("us-east-1", "hub")]));
+    assert_eq!(
+        prefixes_called(&sb, VALIDATE),
+        pairs(&[("us-east-1", "gone"), ("us-east-1", "hub")])
+    );
+
+    // The LIMIT applies after that filter, before the calls: one row, one call.
+    sb.log().clear();
+    let r = query(
+        &s,
+        &format!("SELECT * FROM {RULES} WHERE upstream_registry = 'docker-hub' LIMIT 1"),
+    )
+    .await;
+    assert_eq!(r.num_rows(), 1);
+    assert_eq!(validates(&sb), 1);
+
+    // A LIMIT over several regions is shared by them: three rows, three calls (not 3 a region).
+    sb.log().clear();
+    let r = query(&s, &format!("SELECT * FROM {RULES} LIMIT 3")).await;
+    assert_eq!(r.num_rows(), 3);
+    assert_eq!(validates(&sb), 3);
+    assert_eq!(calls_of(&sb, DESCRIBE).len(), 2, "one listing per region");
+
+    // A filter on a lazy column is applied after the calls, the others before them.
+    sb.log().clear();
+    let r = query(
+        &s,
+        &format!(
+            "SELECT region, ecr_repository_prefix FROM {RULES} \
+             WHERE upstream_registry = 'docker-hub' AND NOT is_valid"
+        ),
+    )
+    .await;
+    assert_eq!(rule_rows(&r), pairs(&[("us-east-1", "gone")]));
+    assert_eq!(validates(&sb), 2);
+}
+
+#[tokio::test]
+async fn filters_that_drop_rows_let_the_listing_run_past_the_limit() {
+    // The rule that matches is the listing's last: a listing stopped at LIMIT rows would
+    // not find it.
+    let mut rules = common::cli::numbered_rules(6);
+    rules.push(rule_body("zz-k8s", "registry.k8s.io"));
+    let sb = common::start(config_with(&[("us-east-1", rules)]));
+    let s = session(&sb, &["us-east-1"]).await;
+    let r = query(
+        &s,
+        &format!(
+            "SELECT ecr_repository_prefix FROM {RULES} WHERE upstream_registry = 'k8s' LIMIT 1"
+        ),
+    )
+    .await;
+    assert_eq!(column(&r, "ecr_repository_prefix"), ["zz-k8s"]);
+    let r = query(
+        &s,
+        &format!(
+            "EXPLAIN SELECT ecr_repository_prefix FROM {RULES} WHERE upstream_registry = 'k8s' LIMIT 1"
+        ),
+    )
+    .await;
+    let plan = text(&r);
+    assert!(
+        plan.contains("filters=[upstream_registry = Utf8(\"k8s\")], limit=1"),
+        "{plan}"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! SELECT through the library against the sandbox: pushdown seen in the request log, results, schema.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,0 +1,24 @@
+//! skyql's integration tests, one module per area, in one binary: each test binary links
+//! DataFusion and the AWS SDK, so one binary builds and links once.
+
+mod common;
+
+mod awscli;
+mod bad_input;
+mod cli_exec;
+mod dml_insert;
+mod dml_merge;
+mod dml_safety;
+mod dml_update_delete;
+mod docs;
+mod output_formats;
+mod permissions;
+mod readme;
+mod registry_policy;
+mod sandbox_protocol;
+mod sandbox_sdk;
+mod select;
+mod shell;
+mod slt;
+mod validation;
+mod where_invariant;
