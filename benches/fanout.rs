@@ -70,19 +70,19 @@ async fn main() {
         Scenario {
             name: "all regions, full listing",
             // The listing columns: `*` would add one ValidatePullThroughCacheRule per rule.
-            sql: "SELECT * EXCLUDE (is_valid, validation_failure) FROM aws.ecr.pull_through_cache_rules",
+            sql: "SELECT * FROM aws.ecr.pull_through_cache_rules",
             expected_rows: REGIONS * RULES_PER_REGION,
             ideal_round_trips: 1,
         },
         Scenario {
             name: "all regions, pushed identifier",
-            sql: "SELECT * EXCLUDE (is_valid, validation_failure) FROM aws.ecr.pull_through_cache_rules WHERE ecr_repository_prefix = 'rule-007'",
+            sql: "SELECT * FROM aws.ecr.pull_through_cache_rules WHERE ecr_repository_prefix = 'rule-007'",
             expected_rows: REGIONS,
             ideal_round_trips: 1,
         },
         Scenario {
             name: "one region, pushed identifier",
-            sql: "SELECT * EXCLUDE (is_valid, validation_failure) FROM aws.ecr.pull_through_cache_rule WHERE region = 'us-east-1' AND data__Identifier = 'rule-007'",
+            sql: "SELECT * FROM aws.ecr.pull_through_cache_rule WHERE region = 'us-east-1' AND data__Identifier = 'rule-007'",
             expected_rows: 1,
             ideal_round_trips: 1,
         },

@@ -59,13 +59,19 @@ pub fn render_resource(resource: &Resource, provider: &ProviderSchemas) -> Strin
     for c in &resource.columns {
         let mut marks = Vec::new();
         if c.name == doc.identifier {
-            marks.push("identifier");
+            marks.push("identifier".to_string());
         }
         if c.updatable {
-            marks.push("updatable");
+            marks.push("updatable".to_string());
         }
         if c.read_only {
-            marks.push("read-only");
+            marks.push("read-only".to_string());
+        }
+        if let Some(op) = c.fetched_by {
+            marks.push(format!(
+                "lazy: one {} call per row, not in `SELECT *`",
+                op.as_str()
+            ));
         }
         let marks = if marks.is_empty() {
             String::new()

@@ -94,6 +94,19 @@ pub fn complete(line: &str, pos: usize) -> (usize, Vec<String>) {
         }
         return (pos, Vec::new());
     }
+    // The first argument of a backslash command that takes words: `\x o` → off, on.
+    if let Some((command, arg)) = before.trim_start().split_once(char::is_whitespace)
+        && let Some(info) = COMMANDS
+            .iter()
+            .find(|c| c.name == command && !c.choices.is_empty())
+    {
+        let arg = arg.trim_start();
+        if arg.contains(char::is_whitespace) {
+            return (pos, Vec::new());
+        }
+        let choices = info.choices.iter().filter(|c| starts_with_ci(c, arg));
+        return (pos - arg.len(), sorted(choices.map(|c| c.to_string())));
+    }
     let start = before
         .char_indices()
         .rev()
@@ -268,5 +281,14 @@ mod tests {
     fn backslash_commands() {
         let (start, names) = at_end("\\ti");
         assert_eq!((start, names), (0, vec!["\\timing".to_string()]));
+        assert_eq!(at_end("\\p").1, ["\\profile", "\\pset"]);
+        assert_eq!(
+            at_end("\\x o"),
+            (3, vec!["off".to_string(), "on".to_string()])
+        );
+        assert_eq!(at_end("\\pset pa"), (6, vec!["pager".to_string()]));
+        assert!(at_end("\\pset pager o").1.is_empty());
+        // `\d` completes table names as a statement does.
+        assert_eq!(at_end("\\d aws.").1, ["ecr"]);
     }
 }

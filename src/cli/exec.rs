@@ -5,6 +5,7 @@ use std::io::{BufWriter, ErrorKind, Read};
 use std::path::Path;
 
 use super::args::{ExecArgs, GlobalArgs};
+use super::headers::Headers;
 use super::meta::{self, MetaAnswer};
 use super::outfile::{OutFile, Output};
 use super::print::{OutputFormat, write_batches, write_batches_continued};
@@ -97,7 +98,8 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
         steps.push(match item {
             Item::Meta(answer) => Step::Meta(answer),
             Item::Sql(statement) if self_contained => {
-                Step::Planned(session.plan(*statement).await?)
+                let headers = Headers::of(&statement);
+                Step::Planned(session.plan(*statement).await?, headers)
             }
             Item::Sql(statement) => Step::Unplanned(statement),
         });
@@ -107,7 +109,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     for step in &steps {
         let schema = match step {
             Step::Meta(answer) => answer.schema.clone(),
-            Step::Planned(p) => p.schema(),
+            Step::Planned(p, headers) => headers.schema(&p.schema()),
             Step::Unplanned(_) => continue,
         };
         if !schema.fields().is_empty() {
@@ -121,7 +123,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     // the script before the first one changes anything.
     if steps.len() > 1 {
         for step in &steps {
-            if let Step::Planned(p) = step {
+            if let Step::Planned(p, _) = step {
                 session.check(p).await?;
             }
         }
@@ -136,7 +138,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     let run_steps = async {
         let mut failed_regions = 0;
         for (i, step) in steps.into_iter().enumerate() {
-            let planned = match step {
+            let (planned, headers) = match step {
                 Step::Meta(answer) => {
                     match write_result(&mut out, &mut table, &answer.schema, &answer.batches) {
                         Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
@@ -146,17 +148,20 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
                     }
                     continue;
                 }
-                Step::Planned(p) => p,
-                Step::Unplanned(statement) => match session.plan(*statement).await {
-                    Ok(p) => p,
-                    Err(e) if i > 0 && e.exit_code() == 2 => {
-                        return Err(Error::Runtime(format!(
-                            "statement {}: {e}\n  (statements 1 to {i} had already run)",
-                            i + 1
-                        )));
+                Step::Planned(p, headers) => (p, headers),
+                Step::Unplanned(statement) => {
+                    let headers = Headers::of(&statement);
+                    match session.plan(*statement).await {
+                        Ok(p) => (p, headers),
+                        Err(e) if i > 0 && e.exit_code() == 2 => {
+                            return Err(Error::Runtime(format!(
+                                "statement {}: {e}\n  (statements 1 to {i} had already run)",
+                                i + 1
+                            )));
+                        }
+                        Err(e) => return Err(e),
                     }
-                    Err(e) => return Err(e),
-                },
+                }
             };
             let line = progress::start(session.progress());
             let result = session.run(planned).await;
@@ -168,7 +173,11 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             if result.schema.fields().is_empty() {
                 continue;
             }
-            match write_result(&mut out, &mut table, &result.schema, &result.batches) {
+            // psql's headers (`?column?`, `count`), in every format.
+            let (schema, batches) = headers
+                .rename(&result.schema, result.batches)
+                .map_err(|e| Error::Runtime(format!("cannot name the columns: {e}")))?;
+            match write_result(&mut out, &mut table, &schema, &batches) {
                 Err(Error::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
                     return Ok(Ran::ReaderGone);
                 }
@@ -315,6 +324,7 @@ pub fn parse_items(script: &str) -> Result<Vec<Item>> {
 /// A statement of a script, planned ahead or not.
 enum Step {
     Meta(MetaAnswer),
-    Planned(PlannedStatement),
+    /// Planned, with the headers its statement gives its result.
+    Planned(PlannedStatement, Headers),
     Unplanned(Box<ParsedStatement>),
 }

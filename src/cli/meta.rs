@@ -219,6 +219,14 @@ fn describe(r: &Resource, extended: bool) -> Result<MetaAnswer> {
                 .map(|c| Some(c.read_only))
                 .collect::<BooleanArray>(),
         ));
+        // A lazy column names the call that fills it, once per row; `SELECT *` leaves it out.
+        fields.push(Field::new("lazy_call", DataType::Utf8, true));
+        columns.push(Arc::new(
+            r.columns
+                .iter()
+                .map(|c| c.fetched_by.map(|op| op.as_str()))
+                .collect::<StringArray>(),
+        ));
     }
     batch(Arc::new(Schema::new(fields)), columns)
 }

@@ -11,9 +11,12 @@ use datafusion::arrow::json::writer::{
     JsonArray, LineDelimited, WriterBuilder as JsonWriterBuilder,
 };
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::FormatOptions;
-use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use comfy_table::{Cell, ContentArrangement, Table};
+use console::measure_text_width;
+
+use super::expanded::{Expanded, expanded_text};
 use crate::error::{Error, Result};
 
 /// Timestamps as RFC 3339 in UTC (every timestamp column is UTC).
@@ -99,6 +102,19 @@ fn nested_as_json(batch: &RecordBatch) -> std::result::Result<RecordBatch, Arrow
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
+/// How tables are laid out: psql's `\pset null` and `\x`, and the terminal's width. exec's
+/// tables use the default: NULL as an empty cell, aligned, never wrapped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layout<'a> {
+    /// The text of NULL (empty, as psql shows it, so NULL differs from the string 'NULL').
+    pub null: &'a str,
+    /// The terminal's width: a wider table is expanded (`\x auto`) or its cells wrapped to fit.
+    /// `None` (not a terminal) leaves tables as wide as their values.
+    pub width: Option<usize>,
+    /// psql's expanded display.
+    pub expanded: Expanded,
+}
+
 /// Writes `batches` to `out` in `format`. An empty result still has its header (csv) or `[]` (json).
 pub fn write_batches(
     out: &mut dyn Write,
@@ -106,7 +122,7 @@ pub fn write_batches(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
-    write_batches_fitted(out, format, schema, batches, None)
+    write_batches_with(out, format, schema, batches, &Layout::default(), true)
 }
 
 /// Like [`write_batches`], for the rows of a result that continues the previous one's table
@@ -117,19 +133,19 @@ pub fn write_batches_continued(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
-    write_batches_with(out, format, schema, batches, None, false)
+    write_batches_with(out, format, schema, batches, &Layout::default(), false)
 }
 
-/// Like [`write_batches`]; with `width`, a table is made to fit that many columns by shortening
-/// long values with an ellipsis (the shell's terminal). Other formats are never shortened.
-pub fn write_batches_fitted(
+/// Like [`write_batches`], with tables laid out as `layout` says (the shell). Other formats are
+/// never changed by it.
+pub fn write_batches_laid_out(
     out: &mut dyn Write,
     format: OutputFormat,
     schema: &SchemaRef,
     batches: &[RecordBatch],
-    width: Option<usize>,
+    layout: &Layout<'_>,
 ) -> Result<()> {
-    write_batches_with(out, format, schema, batches, width, true)
+    write_batches_with(out, format, schema, batches, layout, true)
 }
 
 fn write_batches_with(
@@ -137,7 +153,7 @@ fn write_batches_with(
     format: OutputFormat,
     schema: &SchemaRef,
     batches: &[RecordBatch],
-    width: Option<usize>,
+    layout: &Layout<'_>,
     header: bool,
 ) -> Result<()> {
     let empty;
@@ -156,18 +172,10 @@ fn write_batches_with(
     match format {
         OutputFormat::Table => {
             let options = FormatOptions::default()
-                .with_null("NULL")
+                .with_null(layout.null)
                 .with_timestamp_tz_format(Some(RFC3339_UTC));
-            let fitted;
-            let batches = match width {
-                Some(width) => {
-                    fitted = [fit_table(schema, batches, &options, width).map_err(fail)?];
-                    &fitted[..]
-                }
-                None => batches,
-            };
-            let table = pretty_format_batches_with_options(batches, &options).map_err(fail)?;
-            writeln!(out, "{table}").map_err(|e| Error::io("cannot write the results", e))?;
+            let text = table_text(schema, batches, &options, layout).map_err(fail)?;
+            write!(out, "{text}").map_err(|e| Error::io("cannot write the results", e))?;
         }
         OutputFormat::Csv => {
             let mut writer = CsvWriterBuilder::new()
@@ -206,84 +214,52 @@ fn write_batches_with(
         .map_err(|e| Error::io("cannot write the results", e))
 }
 
-/// The narrowest a shortened column gets (its values then end in `…`).
-const MIN_COLUMN: usize = 6;
-
-/// The rows as text, each column shortened so the table is at most `width` wide: the widest
-/// column gives way first, and no column goes below [`MIN_COLUMN`] (a very narrow terminal
-/// still gets a wider table rather than an unreadable one).
-fn fit_table(
+/// The table format's text, ending in a newline: aligned (the look of arrow's pretty printer,
+/// whose comfy-table this is), expanded when `layout` says so, or with cells wrapped to the
+/// terminal's width when the aligned table is wider.
+fn table_text(
     schema: &SchemaRef,
     batches: &[RecordBatch],
     options: &FormatOptions,
-    width: usize,
-) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-    use datafusion::arrow::array::{ArrayRef, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use datafusion::arrow::util::display::ArrayFormatter;
-    use std::sync::Arc;
-
-    let n = schema.fields().len();
-    let mut cells: Vec<Vec<String>> = vec![Vec::new(); n];
+    layout: &Layout<'_>,
+) -> std::result::Result<String, ArrowError> {
+    let mut table = Table::new();
+    // arrow's preset: `+---+` rules, `|` columns, a rule under the header.
+    table.load_preset("||--+-++|    ++++++");
+    table.set_header(schema.fields().iter().map(|f| Cell::new(f.name())));
     for batch in batches {
-        for (i, column) in batch.columns().iter().enumerate() {
-            let formatter = ArrayFormatter::try_new(column.as_ref(), options)?;
-            for row in 0..batch.num_rows() {
-                cells[i].push(formatter.value(row).try_to_string()?);
-            }
-        }
-    }
-    let chars = |s: &str| s.chars().count();
-    let mut widths: Vec<usize> = schema
-        .fields()
-        .iter()
-        .zip(&cells)
-        .map(|(f, c)| {
-            c.iter()
-                .map(|v| chars(v))
-                .max()
-                .unwrap_or(0)
-                .max(chars(f.name()))
-        })
-        .collect();
-    // Borders: "| " before each column, " " after it, and a final "|".
-    let total = |w: &[usize]| w.iter().sum::<usize>() + 3 * w.len() + 1;
-    while total(&widths) > width {
-        let (widest, &w) = widths
+        let formatters = batch
+            .columns()
             .iter()
-            .enumerate()
-            .max_by_key(|(_, w)| **w)
-            .expect("a column");
-        if w <= MIN_COLUMN {
-            break;
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            let cells = formatters
+                .iter()
+                .map(|f| f.value(row).try_to_string().map(Cell::new))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            table.add_row(cells);
         }
-        widths[widest] = w - 1;
     }
-    let shorten = |s: &str, max: usize| -> String {
-        if chars(s) <= max {
-            s.to_string()
-        } else {
-            let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-            t.push('…');
-            t
+    let aligned = table.to_string();
+    let widest = aligned.lines().map(measure_text_width).max().unwrap_or(0);
+    if layout
+        .expanded
+        .applies(schema.fields().len(), widest, layout.width)
+    {
+        return expanded_text(schema, batches, options, layout.width);
+    }
+    match layout.width {
+        // Dynamic arrangement wraps the widest cells (at spaces where it can) until the table
+        // fits; nothing is cut off. A table too wide even so stays wider (the pager scrolls it).
+        Some(width) if widest > width => {
+            table
+                .set_width(u16::try_from(width).unwrap_or(u16::MAX))
+                .set_content_arrangement(ContentArrangement::Dynamic);
+            Ok(format!("{table}\n"))
         }
-    };
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .zip(&widths)
-        .map(|(f, w)| Field::new(shorten(f.name(), *w), DataType::Utf8, false))
-        .collect();
-    let columns: Vec<ArrayRef> = cells
-        .iter()
-        .zip(&widths)
-        .map(|(c, w)| {
-            Arc::new(StringArray::from_iter_values(
-                c.iter().map(|v| shorten(v, *w)),
-            )) as ArrayRef
-        })
-        .collect();
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        _ => Ok(format!("{aligned}\n")),
+    }
 }
 
 #[cfg(test)]
@@ -302,35 +278,96 @@ mod tests {
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
-                Arc::new(StringArray::from(vec![Some("a"), None])),
-                Arc::new(StringArray::from(vec![Some(long.as_str()), Some("short")])),
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("NULL")])),
+                Arc::new(StringArray::from(vec![
+                    Some(long.as_str()),
+                    Some("short"),
+                    Some("s"),
+                ])),
             ],
         )
         .unwrap();
         (schema, vec![batch])
     }
 
-    fn render(format: OutputFormat, width: Option<usize>) -> String {
+    fn render(format: OutputFormat, layout: &Layout<'_>) -> String {
         let (schema, batches) = sample();
         let mut out = Vec::new();
-        write_batches_fitted(&mut out, format, &schema, &batches, width).unwrap();
+        write_batches_laid_out(&mut out, format, &schema, &batches, layout).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn tables_fit_the_width_with_an_ellipsis() {
-        let table = render(OutputFormat::Table, Some(40));
-        assert!(table.lines().all(|l| l.chars().count() <= 40), "{table}");
-        assert!(table.contains('…') && table.contains("NULL"), "{table}");
-        assert!(!render(OutputFormat::Table, None).contains('…'));
+    fn tables_are_arrows_aligned_tables_with_null_empty() {
+        let table = render(OutputFormat::Table, &Layout::default());
+        let long = "x".repeat(100);
+        assert_eq!(
+            table,
+            format!(
+                "+------+{dashes}+\n\
+                 | name | url{pad} |\n\
+                 +------+{dashes}+\n\
+                 | a    | {long} |\n\
+                 |      | short{pad2} |\n\
+                 | NULL | s{pad3} |\n\
+                 +------+{dashes}+\n",
+                dashes = "-".repeat(102),
+                pad = " ".repeat(97),
+                pad2 = " ".repeat(95),
+                pad3 = " ".repeat(99),
+            )
+        );
+        // psql's \pset null.
+        let null = Layout {
+            null: "(null)",
+            ..Layout::default()
+        };
+        assert!(render(OutputFormat::Table, &null).contains("| (null) | short"));
     }
 
     #[test]
-    fn other_formats_are_never_shortened() {
+    fn tables_wrap_to_the_width_without_cutting_values() {
+        let layout = Layout {
+            width: Some(40),
+            ..Layout::default()
+        };
+        let table = render(OutputFormat::Table, &layout);
+        assert!(table.lines().all(|l| l.chars().count() <= 40), "{table}");
+        assert!(!table.contains('…'), "{table}");
+        // Every x is still there, over several lines of the cell.
+        assert_eq!(table.matches('x').count(), 100, "{table}");
+    }
+
+    #[test]
+    fn auto_expands_a_table_wider_than_the_terminal() {
+        let auto = |width| Layout {
+            width: Some(width),
+            expanded: Expanded::Auto,
+            ..Layout::default()
+        };
+        let narrow = render(OutputFormat::Table, &auto(40));
+        assert!(narrow.starts_with("-[ RECORD 1 ]"), "{narrow}");
+        assert!(
+            narrow.contains(&format!("url  | {}", "x".repeat(100))),
+            "{narrow}"
+        );
+        let wide = render(OutputFormat::Table, &auto(200));
+        assert!(wide.starts_with("+------+"), "{wide}");
+    }
+
+    #[test]
+    fn other_formats_are_never_changed_by_the_layout() {
+        let layout = Layout {
+            null: "(null)",
+            width: Some(40),
+            expanded: Expanded::On,
+        };
         for format in [OutputFormat::Csv, OutputFormat::Json, OutputFormat::Ndjson] {
-            let text = render(format, Some(40));
+            let text = render(format, &layout);
             assert!(
-                text.contains(&"x".repeat(100)) && !text.contains('…'),
+                text.contains(&"x".repeat(100))
+                    && !text.contains("RECORD")
+                    && !text.contains("(null)"),
                 "{text}"
             );
         }

@@ -1,25 +1,30 @@
 //! `skyql shell`: the interactive loop. Reads statements with rustyline (history, completion,
-//! multi-line until `;`), runs them with Ctrl-C cancelling, and never exits on an error.
+//! multi-line until `;` with psql's continuation prompt), runs them with Ctrl-C cancelling, and
+//! never exits on an error.
 
-use std::fs::OpenOptions;
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::ValueEnum;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
 
 use super::args::{GlobalArgs, ShellArgs};
 use super::exec::{Item, parse_items, report};
+use super::headers::Headers;
 use super::meta::{MetaStatement, answer, parse_meta};
-use super::print::{OutputFormat, write_batches_fitted};
+use super::pager::Screen;
+use super::print::write_batches_laid_out;
 use super::progress;
+use super::pset::Settings;
 use super::session_setup::{self, OpenSession};
 use super::shell_commands::{ShellCommand, help_text, parse_command};
-use super::shell_helper::ShellHelper;
-use super::statements::shell_word;
+use super::shell_helper::{PROMPT, ShellHelper};
+use super::shell_input::QueryBuffer;
+use super::shell_output::ResultsTo;
+use super::statements::{shell_word, split_statements};
 use crate::aws::settings::parse_regions;
 use crate::error::{Error, Result};
 use crate::sandbox::Sandbox;
@@ -27,19 +32,28 @@ use crate::schema::schemas;
 use crate::session::{QueryResult, Session};
 use crate::sql::parse::ParsedStatement;
 use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
 
-/// The prompt.
-pub const PROMPT: &str = "skyql> ";
+/// How deep `\i` files may include one another (a file that includes itself stops here).
+const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Runs the shell until `\q` or Ctrl-D; answers the exit code (0).
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
     let OpenSession { session, sandbox } = session_setup::open(global).await?;
+    // `--outfile` is where results go from the start, as psql's `-o FILE` is its `\o FILE`.
+    let results_to = match &global.outfile {
+        Some(path) => ResultsTo::file(path)?,
+        None => ResultsTo::Stdout,
+    };
     let mut shell = Shell {
         global: global.clone(),
         session,
         sandbox,
-        format: global.output,
+        settings: Settings::new(global.output),
+        results_to,
         timing: false,
+        depth: 0,
     };
     let config = Config::builder()
         .auto_add_history(false)
@@ -48,7 +62,8 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
         .build();
     let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::with_config(config)
         .map_err(|e| Error::Runtime(format!("cannot start the line editor: {e}")))?;
-    editor.set_helper(Some(ShellHelper));
+    editor.set_helper(Some(ShellHelper::default()));
+    ShellHelper::bind_enter(&mut editor);
     let history = history_path(args);
     if let Some(path) = &history {
         // A missing file is the first run; anything else is worth a word but not fatal.
@@ -63,14 +78,16 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
     }
     eprintln!("skyql shell: end statements with `;`, \\? for help, \\q or Ctrl-D to quit.");
     loop {
+        // One statement, however many lines: the editor continues it at Enter until its `;`.
         let input = match editor.readline(PROMPT) {
             Ok(input) => input,
-            // Ctrl-C at the prompt clears the line.
+            // Ctrl-C at the prompt clears the statement typed so far.
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(Error::Runtime(format!("cannot read input: {e}"))),
         };
-        if input.trim().is_empty() {
+        // Blanks and comments alone run nothing.
+        if split_statements(&input).is_empty() {
             continue;
         }
         // History is best effort: the shell goes on without it.
@@ -81,7 +98,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
             eprintln!("skyql: warning: {e}");
         }
         match shell.input(&input).await {
-            Ok(Flow::Continue) => {}
+            Ok(Flow::Continue | Flow::Cancelled) => {}
             Ok(Flow::Quit) => break,
             // The same message as exec mode, and the shell goes on.
             Err(e) => eprintln!("skyql: error: {}", e.bounded()),
@@ -119,7 +136,20 @@ fn save_history(editor: &mut Editor<ShellHelper, DefaultHistory>, path: &PathBuf
 /// What the loop does after an input.
 enum Flow {
     Continue,
+    /// Ctrl-C stopped a statement: a `\i` file stops there too.
+    Cancelled,
     Quit,
+}
+
+/// The size of the terminal stdout is, as rows and columns; `None` when it is not one.
+fn screen() -> Screen {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    console::Term::stdout()
+        .size_checked()
+        .map(|(rows, columns)| (usize::from(rows), usize::from(columns)))
+        .filter(|(rows, columns)| *rows > 0 && *columns > 0)
 }
 
 /// The shell's state between inputs.
@@ -128,11 +158,17 @@ struct Shell {
     session: Session,
     /// The `--sandbox` endpoint, kept across `\regions` and `\profile`.
     sandbox: Option<Sandbox>,
-    format: OutputFormat,
+    /// psql's display settings (`\pset`, `\x`).
+    settings: Settings,
+    /// `\o`: where results go.
+    results_to: ResultsTo,
     timing: bool,
+    /// How many `\i` files are being read, one inside the other.
+    depth: usize,
 }
 
 impl Shell {
+    /// Runs one input: a backslash command, or statements.
     async fn input(&mut self, input: &str) -> Result<Flow> {
         let trimmed = input.trim();
         if let Some(command) = shell_word(trimmed) {
@@ -156,20 +192,21 @@ impl Shell {
                 for line in applied.interruption_report() {
                     eprintln!("skyql: {line}");
                 }
-                Ok(Flow::Continue)
+                Ok(Flow::Cancelled)
             }
         }
     }
 
-    async fn statements(&self, input: &str) -> Result<()> {
-        let session = &self.session;
+    async fn statements(&mut self, input: &str) -> Result<()> {
         for (i, item) in parse_items(input)?.into_iter().enumerate() {
             let started = Instant::now();
             let (schema, batches) = match item {
                 Item::Meta(answer) => (answer.schema, answer.batches),
                 Item::Sql(statement) => {
-                    let line = progress::start(session.progress());
-                    let result = session.execute((*statement).clone()).await;
+                    // psql's headers (`?column?`, `count`) are read from the statement itself.
+                    let headers = Headers::of(&statement);
+                    let line = progress::start(self.session.progress());
+                    let result = self.session.execute((*statement).clone()).await;
                     drop(line);
                     let result = match result {
                         // In the shell, a bulk statement is shown and confirmed instead of refused.
@@ -180,7 +217,9 @@ impl Shell {
                         other => other?,
                     };
                     report(&result, i + 1)?;
-                    (result.schema, result.batches)
+                    headers
+                        .rename(&result.schema, result.batches)
+                        .map_err(|e| Error::Runtime(format!("cannot name the columns: {e}")))?
                 }
             };
             if !schema.fields().is_empty() {
@@ -239,32 +278,23 @@ impl Shell {
         Ok(Some(applied))
     }
 
-    fn print(
-        &self,
-        schema: &datafusion::arrow::datatypes::SchemaRef,
-        batches: &[datafusion::arrow::record_batch::RecordBatch],
-    ) -> Result<()> {
-        if let Some(path) = &self.global.outfile {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-            return write_batches_fitted(&mut file, self.format, schema, batches, None);
+    /// Shows a result as the settings say: to the `\o` file, or on stdout (through the pager
+    /// when it does not fit the terminal).
+    fn print(&mut self, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+        let screen = match self.results_to {
+            ResultsTo::Stdout => screen(),
+            // A file gets tables as wide as their values, as exec writes them.
+            ResultsTo::File { .. } => None,
+        };
+        let mut text = Vec::new();
+        let layout = self.settings.layout(screen.map(|(_, columns)| columns));
+        write_batches_laid_out(&mut text, self.settings.format, schema, batches, &layout)?;
+        if self.results_to.write_to_file(&text)? {
+            return Ok(());
         }
-        let stdout = std::io::stdout();
-        let width = stdout
-            .is_terminal()
-            .then(|| {
-                console::Term::stdout()
-                    .size_checked()
-                    .map(|(_, w)| w as usize)
-            })
-            .flatten()
-            .filter(|w| *w >= 20);
-        let mut out = stdout.lock();
-        write_batches_fitted(&mut out, self.format, schema, batches, width)?;
-        out.flush()
+        self.settings
+            .pager
+            .show(&text, screen)
             .map_err(|e| Error::io("cannot write the results", e))
     }
 
@@ -291,11 +321,15 @@ impl Shell {
                     None => self.statements(&format!("{statement};")).await?,
                 }
             }
-            ShellCommand::Output(format) => {
-                self.format = format;
-                let name = format.to_possible_value().map(|v| v.get_name().to_string());
-                eprintln!("Output format is {}.", name.unwrap_or_default());
+            ShellCommand::Pset(pset) => eprintln!("{}", self.settings.apply(pset)),
+            ShellCommand::Output(path) => {
+                self.results_to = match path {
+                    Some(path) => ResultsTo::file(&path)?,
+                    None => ResultsTo::Stdout,
+                };
+                eprintln!("Results go to {}.", self.results_to.describe());
             }
+            ShellCommand::Include(path) => return self.include(&path).await,
             ShellCommand::Timing(on) => {
                 // Without on/off, `\timing` toggles, as in psql.
                 self.timing = on.unwrap_or(!self.timing);
@@ -313,10 +347,63 @@ impl Shell {
                 global.profile = Some(profile);
                 self.reopen(global).await?;
             }
-            ShellCommand::Help => print!("{}", help_text()),
+            // Help is no result: the terminal (and its pager), never the `\o` file.
+            ShellCommand::Help => self
+                .settings
+                .pager
+                .show(help_text().as_bytes(), screen())
+                .map_err(|e| Error::io("cannot write the help", e))?,
             ShellCommand::Quit => return Ok(Flow::Quit),
         }
         Ok(Flow::Continue)
+    }
+
+    /// `\i FILE`: its lines as if typed, statement by statement. An error is reported with the
+    /// file and line and the next statement runs; Ctrl-C stops the file, `\q` the shell.
+    async fn include(&mut self, path: &Path) -> Result<Flow> {
+        if self.depth >= MAX_INCLUDE_DEPTH {
+            return Err(Error::Usage(format!(
+                "\\i {}: files include one another more than {MAX_INCLUDE_DEPTH} deep",
+                path.display()
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        self.depth += 1;
+        let mut buffer = QueryBuffer::default();
+        let mut first_line = 1;
+        let mut flow = Flow::Continue;
+        for (i, line) in text.lines().enumerate() {
+            if buffer.is_empty() {
+                first_line = i + 1;
+            }
+            if let Some(input) = buffer.push(line) {
+                flow = self.included(path, first_line, &input).await;
+                if !matches!(flow, Flow::Continue) {
+                    break;
+                }
+            }
+        }
+        if matches!(flow, Flow::Continue)
+            && let Some(input) = buffer.finish()
+        {
+            flow = self.included(path, first_line, &input).await;
+        }
+        self.depth -= 1;
+        Ok(flow)
+    }
+
+    /// Runs one input of a `\i` file; an error is reported, naming where it is, and the file
+    /// goes on.
+    async fn included(&mut self, path: &Path, line: usize, input: &str) -> Flow {
+        // Boxed: an input may itself be `\i`.
+        match Box::pin(self.input(input)).await {
+            Ok(flow) => flow,
+            Err(e) => {
+                eprintln!("skyql: error: {}:{line}: {}", path.display(), e.bounded());
+                Flow::Continue
+            }
+        }
     }
 
     /// Opens a session with new flags; on failure the old one stays.

@@ -1,10 +1,11 @@
 //! The shell's psql-style backslash commands: their one definition (for help and completion)
 //! and parsing.
 
-use clap::ValueEnum;
+use std::path::PathBuf;
 
+use super::expanded::Expanded;
 use super::meta::META_SYNTAX;
-use super::print::OutputFormat;
+use super::pset::{Pset, parse_format, unquote};
 use crate::error::{Error, Result};
 
 /// A backslash command as documented.
@@ -16,6 +17,8 @@ pub struct CommandInfo {
     pub args: &'static str,
     /// What it does.
     pub help: &'static str,
+    /// The words its first argument takes, for completion (`\x o<Tab>`).
+    pub choices: &'static [&'static str],
 }
 
 /// Every backslash command (help, completion and the unknown-command error read this).
@@ -24,36 +27,68 @@ pub const COMMANDS: &[CommandInfo] = &[
         name: "\\d",
         args: "[TABLE]",
         help: "list the tables, or describe TABLE",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\x",
+        args: "[on|off|auto]",
+        help: "expanded display, a block per row; alone:\n\
+               toggle (default auto: when a table is wider\n\
+               than the terminal)",
+        choices: &["auto", "off", "on"],
+    },
+    CommandInfo {
+        name: "\\pset",
+        args: "[NAME [VALUE]]",
+        help: "display settings (alone: show them):\n\
+               format table|csv|json|ndjson;\n\
+               null TEXT shown for NULL (default empty);\n\
+               pager on|off|always (on: when it does not fit)",
+        choices: &["expanded", "format", "null", "pager"],
     },
     CommandInfo {
         name: "\\o",
-        args: "table|csv|json|ndjson",
-        help: "set the output format",
+        args: "[FILE]",
+        help: "send results to FILE (emptied, then appended\n\
+               to); alone: back to stdout; a format name\n\
+               (`\\o csv`) sets the format as \\pset format",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\i",
+        args: "FILE",
+        help: "run the statements and commands of FILE as if typed",
+        choices: &[],
     },
     CommandInfo {
         name: "\\timing",
         args: "[on|off]",
-        help: "print `N rows in T s` after each result (alone: toggle)",
+        help: "print `N rows in T s` after results (alone: toggle)",
+        choices: &["off", "on"],
     },
     CommandInfo {
         name: "\\regions",
         args: "r1,r2|all",
         help: "set the session's regions (reopens the session)",
+        choices: &[],
     },
     CommandInfo {
         name: "\\profile",
         args: "NAME",
         help: "switch the AWS profile (reopens the session)",
+        choices: &[],
     },
     CommandInfo {
         name: "\\?",
         args: "",
         help: "this help",
+        choices: &[],
     },
     CommandInfo {
         name: "\\q",
         args: "",
         help: "quit (Ctrl-D also quits)",
+        choices: &[],
     },
 ];
 
@@ -62,8 +97,12 @@ pub const COMMANDS: &[CommandInfo] = &[
 pub enum ShellCommand {
     /// `\d [TABLE]`
     Describe(Option<String>),
-    /// `\o FORMAT`
-    Output(OutputFormat),
+    /// A display setting: `\pset …`, `\x …`, and `\o FORMAT` (the format, as before `\pset`).
+    Pset(Pset),
+    /// `\o FILE`, or `\o` alone (`None`): where results go.
+    Output(Option<PathBuf>),
+    /// `\i FILE`
+    Include(PathBuf),
     /// `\timing [on|off]`; `None` toggles.
     Timing(Option<bool>),
     /// `\regions LIST`
@@ -83,16 +122,36 @@ pub fn parse_command(line: &str) -> Result<ShellCommand> {
         Some((n, a)) => (n, Some(a.trim()).filter(|a| !a.is_empty())),
         None => (line, None),
     };
-    let usage = |i: usize| {
-        let c = COMMANDS[i];
-        Error::Usage(format!("usage: {} {} ({})", c.name, c.args, c.help))
+    let usage = |name: &str| {
+        let c = COMMANDS
+            .iter()
+            .find(|c| c.name == name)
+            .expect("a documented command");
+        let help: Vec<&str> = c.help.lines().map(str::trim).collect();
+        Error::Usage(format!("usage: {} {} ({})", c.name, c.args, help.join(" ")))
     };
     match (name, arg) {
         ("\\d", table) => Ok(ShellCommand::Describe(table.map(str::to_string))),
-        ("\\o", Some(format)) => OutputFormat::from_str(format, true)
-            .map(ShellCommand::Output)
-            .map_err(|_| usage(1)),
-        ("\\o", None) => Err(usage(1)),
+        ("\\x", None) => Ok(ShellCommand::Pset(Pset::Expanded(None))),
+        ("\\x", Some(v)) => Expanded::parse(v)
+            .map(|e| ShellCommand::Pset(Pset::Expanded(Some(e))))
+            .ok_or_else(|| usage("\\x")),
+        ("\\pset", args) => Pset::parse(args)
+            .map(ShellCommand::Pset)
+            .ok_or_else(|| usage("\\pset")),
+        ("\\o", None) => Ok(ShellCommand::Output(None)),
+        // A bare format name keeps its meaning from before `\pset` (`\o csv`); a file of that
+        // name is `\o ./csv`.
+        ("\\o", Some(arg)) => match parse_format(arg) {
+            Some(format) => Ok(ShellCommand::Pset(Pset::Format(Some(format)))),
+            None if arg.starts_with('|') => Err(Error::Usage(format!(
+                "\\o {arg}: piping results to a command is not supported; {}",
+                usage("\\o")
+            ))),
+            None => Ok(ShellCommand::Output(Some(PathBuf::from(unquote(arg))))),
+        },
+        ("\\i", Some(file)) => Ok(ShellCommand::Include(PathBuf::from(unquote(file)))),
+        ("\\i", None) => Err(usage("\\i")),
         ("\\timing", Some(v)) if v.eq_ignore_ascii_case("on") => {
             Ok(ShellCommand::Timing(Some(true)))
         }
@@ -100,11 +159,11 @@ pub fn parse_command(line: &str) -> Result<ShellCommand> {
             Ok(ShellCommand::Timing(Some(false)))
         }
         ("\\timing", None) => Ok(ShellCommand::Timing(None)),
-        ("\\timing", _) => Err(usage(2)),
+        ("\\timing", _) => Err(usage("\\timing")),
         ("\\regions", Some(list)) => Ok(ShellCommand::Regions(list.to_string())),
-        ("\\regions", None) => Err(usage(3)),
+        ("\\regions", None) => Err(usage("\\regions")),
         ("\\profile", Some(p)) => Ok(ShellCommand::Profile(p.to_string())),
-        ("\\profile", None) => Err(usage(4)),
+        ("\\profile", None) => Err(usage("\\profile")),
         ("\\?" | "\\h" | "\\help", _) => Ok(ShellCommand::Help),
         ("\\q" | "\\quit", _) => Ok(ShellCommand::Quit),
         _ => Err(Error::Usage(format!(
@@ -123,15 +182,18 @@ pub fn help_text() -> String {
     let mut text = String::from("Commands:\n");
     for c in COMMANDS {
         let left = format!("{} {}", c.name, c.args);
-        text.push_str(&format!("  {left:<32} {}\n", c.help));
+        for (i, line) in c.help.lines().enumerate() {
+            let left = if i == 0 { left.as_str() } else { "" };
+            text.push_str(&format!("  {left:<24} {line}\n"));
+        }
     }
     text.push_str("Meta statements (also in `skyql exec`):\n");
     for m in META_SYNTAX {
         text.push_str(&format!("  {m}\n"));
     }
     text.push_str(
-        "SQL statements end with `;` and may span lines. Tab completes; Ctrl-C cancels a running\n\
-         query or clears the line; Ctrl-D quits.\n",
+        "SQL statements end with `;` and may span lines. Tab completes; Ctrl-C cancels a\n\
+         running query or clears the statement; Ctrl-D quits.\n",
     );
     text
 }
@@ -139,6 +201,8 @@ pub fn help_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::pager::PagerMode;
+    use crate::cli::print::OutputFormat;
 
     #[test]
     fn parses_commands() {
@@ -146,10 +210,6 @@ mod tests {
         assert_eq!(
             parse_command("\\d aws.ecr.pull_through_cache_rules").unwrap(),
             ShellCommand::Describe(Some("aws.ecr.pull_through_cache_rules".into()))
-        );
-        assert_eq!(
-            parse_command("\\o CSV").unwrap(),
-            ShellCommand::Output(OutputFormat::Csv)
         );
         assert_eq!(
             parse_command("\\timing on").unwrap(),
@@ -172,12 +232,60 @@ mod tests {
     }
 
     #[test]
+    fn parses_psqls_display_and_file_commands() {
+        assert_eq!(
+            parse_command("\\x").unwrap(),
+            ShellCommand::Pset(Pset::Expanded(None))
+        );
+        assert_eq!(
+            parse_command("\\x auto").unwrap(),
+            ShellCommand::Pset(Pset::Expanded(Some(Expanded::Auto)))
+        );
+        assert_eq!(
+            parse_command("\\pset null '(null)'").unwrap(),
+            ShellCommand::Pset(Pset::Null(Some("(null)".into())))
+        );
+        assert_eq!(
+            parse_command("\\pset pager off").unwrap(),
+            ShellCommand::Pset(Pset::Pager(Some(PagerMode::Off)))
+        );
+        assert_eq!(
+            parse_command("\\pset format csv").unwrap(),
+            ShellCommand::Pset(Pset::Format(Some(OutputFormat::Csv)))
+        );
+        // `\o FORMAT` sets the format, as it did before `\pset`; anything else is a file.
+        assert_eq!(
+            parse_command("\\o CSV").unwrap(),
+            ShellCommand::Pset(Pset::Format(Some(OutputFormat::Csv)))
+        );
+        assert_eq!(
+            parse_command("\\o out.txt").unwrap(),
+            ShellCommand::Output(Some("out.txt".into()))
+        );
+        assert_eq!(
+            parse_command("\\o './csv'").unwrap(),
+            ShellCommand::Output(Some("./csv".into()))
+        );
+        assert_eq!(parse_command("\\o").unwrap(), ShellCommand::Output(None));
+        assert_eq!(
+            parse_command("\\i setup.sql").unwrap(),
+            ShellCommand::Include("setup.sql".into())
+        );
+    }
+
+    #[test]
     fn errors_say_what_is_accepted() {
         assert!(
-            parse_command("\\o xml")
+            parse_command("\\pset format xml")
                 .unwrap_err()
                 .to_string()
-                .contains("table|csv|json|ndjson")
+                .contains("format table|csv|json|ndjson")
+        );
+        assert!(
+            parse_command("\\x maybe")
+                .unwrap_err()
+                .to_string()
+                .contains("on|off|auto")
         );
         assert!(
             parse_command("\\timing maybe")
@@ -185,7 +293,19 @@ mod tests {
                 .to_string()
                 .contains("on|off")
         );
-        let unknown = parse_command("\\x").unwrap_err().to_string();
+        assert!(
+            parse_command("\\i")
+                .unwrap_err()
+                .to_string()
+                .contains("FILE")
+        );
+        assert!(
+            parse_command("\\o |less")
+                .unwrap_err()
+                .to_string()
+                .contains("not supported")
+        );
+        let unknown = parse_command("\\zz").unwrap_err().to_string();
         for c in COMMANDS {
             assert!(unknown.contains(c.name), "{unknown}");
         }
@@ -197,6 +317,11 @@ mod tests {
         for c in COMMANDS {
             assert!(help.contains(c.name), "{help}");
         }
+        for new in ["\\x [on|off|auto]", "\\pset", "\\o [FILE]", "\\i FILE"] {
+            assert!(help.contains(new), "{help}");
+        }
         assert!(help.contains("SHOW METHODS IN"));
+        // It fits an 80-column terminal.
+        assert!(help.lines().all(|l| l.chars().count() <= 80), "{help}");
     }
 }

@@ -13,15 +13,18 @@ use super::pushdown::{self, has_subquery};
 use crate::error::{Error, Result};
 use crate::schema::Resource;
 
-/// Whether the scan can evaluate `filter` on the listed rows: it reads no lazy column (filled
-/// by a per-row call after the filter), holds no subquery and is not volatile.
+/// Whether the scan can evaluate `filter` on the listed rows: it reads a column but no lazy
+/// one (filled by a per-row call after the filter), holds no subquery and is not volatile. (A
+/// constant stays with DataFusion; a `false` one, as contradictory pins simplify to, reaches
+/// the scan only pushed down with others and then reads no region.)
 pub fn evaluated_in_scan(resource: &Resource, filter: &Expr) -> bool {
-    let reads_lazy = filter.column_refs().iter().any(|c| {
+    let columns = filter.column_refs();
+    let reads_lazy = columns.iter().any(|c| {
         resource
             .column(&c.name)
             .is_some_and(|c| c.fetched_by.is_some())
     });
-    !reads_lazy && !has_subquery(filter) && !filter.is_volatile()
+    !columns.is_empty() && !reads_lazy && !has_subquery(filter) && !filter.is_volatile()
 }
 
 /// How a filter is pushed to a scan that evaluates what it can: exactly (DataFusion need not

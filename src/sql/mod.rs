@@ -1,5 +1,6 @@
-//! The sqlparser front: parsing scripts and stackql-compatibility rewrites.
+//! The sqlparser front: parsing scripts, stackql-compatibility rewrites, and `*` without lazy columns.
 
 pub mod parse;
 pub mod rewrite;
+pub mod star;
 pub mod suggest;

@@ -89,6 +89,13 @@ fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> 
             *ident = Ident::new(c.name.clone());
         }
     }
+    if insert.columns.is_empty() && !super::star::lazy_columns(resource).is_empty() {
+        // Without a column list, INSERT takes the columns `SELECT *` shows (a lazy column is
+        // read-only), so an export of `SELECT *` inserts back as it is.
+        insert.columns = super::star::star_columns(resource)
+            .map(|c| ObjectName::from(vec![Ident::new(c)]))
+            .collect();
+    }
     name_select_items(insert);
     directive.on_conflict = match insert.on.take() {
         None => None,
@@ -246,6 +253,7 @@ fn rewrite_update(update: &mut Update, directive: &mut Directive) -> Result<()> 
 }
 
 fn rewrite<V: VisitMut>(node: &mut V) {
+    super::star::exclude_lazy_columns(node);
     let _ = visit_expressions_mut(node, |expr| {
         match expr {
             Expr::Identifier(ident) => replace(ident),

@@ -270,9 +270,9 @@ fn the_root_prefix_is_a_valid_identifier() {
 // From a file: export with -o csv, edit, insert
 // ---------------------------------------------------------------------------------------------
 
-/// Exports the demo's us-east-1 rules with `skyql exec -o csv "SELECT * …"` and blanks the
-/// columns AWS sets (registry_id, created_at, updated_at, is_valid, validation_failure): the
-/// desired state of a region.
+/// Exports the demo's us-east-1 rules with `skyql exec -o csv "SELECT * …"` (which leaves out
+/// the lazy validation columns) and blanks the columns AWS sets (registry_id, created_at,
+/// updated_at): the desired state of a region.
 fn desired_csv(dir: &Path) -> PathBuf {
     let demo = demo_sandbox();
     let out = exec(
@@ -286,20 +286,18 @@ fn desired_csv(dir: &Path) -> PathBuf {
         lines.next(),
         Some(
             "region,registry_id,ecr_repository_prefix,upstream_registry_url,upstream_registry,\
-             upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at,\
-             is_valid,validation_failure"
+             upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at"
         )
     );
     let mut text = String::from(
         "region,registry_id,ecr_repository_prefix,upstream_registry_url,upstream_registry,\
-         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at,\
-         is_valid,validation_failure\n",
+         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at\n",
     );
     let mut rows = 0;
     for line in lines {
         let mut fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields.len(), 12, "{line}");
-        for read_only in [1, 8, 9, 10, 11] {
+        assert_eq!(fields.len(), 10, "{line}");
+        for read_only in [1, 8, 9] {
             fields[read_only] = "";
         }
         text.push_str(&fields.join(","));
@@ -667,7 +665,7 @@ fn an_export_can_be_edited_and_imported_back() {
         .unwrap();
     let old = lines[dh].split(',').nth(6).unwrap().to_string();
     lines[dh] = lines[dh].replace(&old, &rotated);
-    lines.push("us-east-1,,q-new,quay.io,,,,,,,,".into());
+    lines.push("us-east-1,,q-new,quay.io,,,,,,".into());
     let path = write_file(dir.path(), "rules.csv", &(lines.join("\n") + "\n"));
     let import = format!(
         "INSERT INTO {RULES} SELECT * FROM '{}' ON CONFLICT DO UPDATE SET credential_arn = EXCLUDED.credential_arn",
@@ -689,7 +687,7 @@ fn an_export_can_be_edited_and_imported_back() {
     out.expect_code(0);
     assert_eq!(out.stdout, "count\n0\n");
     // A read-only value that is not the current state is refused, and nothing is changed.
-    lines.push("us-east-1,123456789012,q-other,quay.io,,,,,,,,".into());
+    lines.push("us-east-1,123456789012,q-other,quay.io,,,,,,".into());
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     sb.log().clear();
     let out = Skyql::new(&sb).args(["exec", &import]).run();

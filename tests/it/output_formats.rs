@@ -68,10 +68,28 @@ fn table() {
         13 + 4,
         "13 rows, a header and three borders"
     );
-    assert!(text.contains("| NULL "), "NULL is spelled out");
+    // NULL is an empty cell, as psql shows it (`\pset null` in the shell changes that).
+    assert!(!text.contains("NULL"), "{text}");
     insta::assert_snapshot!("table_all_rules", text);
     let text = output(&sb, "table", &some_columns());
     insta::assert_snapshot!("table_some_columns", text);
+}
+
+#[test]
+fn table_shows_null_empty_and_the_string_null_as_written() {
+    let sb = sandbox();
+    assert_eq!(
+        output(
+            &sb,
+            "table",
+            "SELECT 'NULL' AS text, CAST(NULL AS VARCHAR) AS nothing"
+        ),
+        "+------+---------+\n\
+         | text | nothing |\n\
+         +------+---------+\n\
+         | NULL |         |\n\
+         +------+---------+\n"
+    );
 }
 
 #[test]
@@ -97,22 +115,21 @@ fn csv() {
     assert_eq!(
         lines[0],
         "region,registry_id,ecr_repository_prefix,upstream_registry_url,upstream_registry,\
-         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at,\
-         is_valid,validation_failure"
+         upstream_repository_prefix,credential_arn,custom_role_arn,created_at,updated_at"
     );
     assert_eq!(lines.len(), 14, "a header and 13 rows");
     // NULL is an empty field; timestamps are RFC 3339 in UTC; a comma is quoted (RFC 4180).
     assert!(
         lines.contains(
             &"us-east-1,123456789012,ecr-public,public.ecr.aws,ecr-public,ROOT,,,\
-              2025-06-01T12:00:00Z,2025-06-01T12:00:00Z,true,"
+              2025-06-01T12:00:00Z,2025-06-01T12:00:00Z"
         ),
         "{text}"
     );
     assert!(
         lines.contains(
             &"eu-west-1,123456789012,team-mirror,444455556666.dkr.ecr.eu-west-1.amazonaws.com,ecr,team,,\
-              \"arn:aws:iam::123456789012:role/ecr,ptc@mirror\",2025-06-01T12:00:00Z,2025-06-01T12:00:00Z,true,"
+              \"arn:aws:iam::123456789012:role/ecr,ptc@mirror\",2025-06-01T12:00:00Z,2025-06-01T12:00:00Z"
         ),
         "{text}"
     );
@@ -244,6 +261,39 @@ fn every_format_carries_the_same_values() {
             assert_eq!(field, want, "{name} in {line}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unaliased_expressions_are_named_as_psql_names_them() {
+    let sb = sandbox();
+    // A constant is `?column?`, a function call its function; aliases and columns stay.
+    assert_eq!(
+        output(
+            &sb,
+            "csv",
+            &format!("SELECT 1, 'a' AS x, count(*) FROM {RULES} WHERE region = 'eu-west-1'")
+        ),
+        "?column?,x,count\n1,a,5\n"
+    );
+    let grouped = output(
+        &sb,
+        "csv",
+        &format!("SELECT region, count(*) FROM {RULES} GROUP BY region ORDER BY region"),
+    );
+    assert_eq!(
+        grouped,
+        "region,count\nap-southeast-2,3\neu-west-1,5\nus-east-1,5\n"
+    );
+    // The same names in json keys and table headers.
+    assert_eq!(
+        output(&sb, "json", "SELECT upper('a'), 40 + 2"),
+        "[{\"upper\":\"A\",\"?column?\":42}]\n"
+    );
+    assert!(output(&sb, "table", "SELECT upper('a'), 40 + 2").contains("| upper | ?column? |"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ fn selecting_or_filtering_validation_adds_validate() {
     for sql in [
         format!("SELECT ecr_repository_prefix, is_valid FROM {RULES}"),
         format!("SELECT ecr_repository_prefix FROM {RULES} WHERE validation_failure IS NOT NULL"),
-        format!("SELECT * FROM {RULES}"),
+        format!("SELECT *, is_valid FROM {RULES}"),
     ] {
         let rows = explain(&sb, &sql);
         assert_eq!(
@@ -156,6 +156,9 @@ fn selecting_or_filtering_validation_adds_validate() {
             "{validate:?}"
         );
     }
+    // `*` leaves the lazy columns out, and with them their call.
+    let rows = explain(&sb, &format!("SELECT * FROM {RULES}"));
+    assert_eq!(actions(&rows), ["ecr:DescribePullThroughCacheRules"]);
     no_call(&sb);
 }
 

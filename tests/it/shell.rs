@@ -16,12 +16,18 @@ use tempfile::TempDir;
 /// A running `skyql shell` on a pseudo-terminal.
 struct Shell {
     p: OsSession,
-    _home: TempDir,
+    home_dir: TempDir,
 }
 
 impl Shell {
-    /// Starts the shell against `sb` (regions us-east-1 and eu-west-1) with `args`.
+    /// Starts the shell against `sb` (regions us-east-1 and eu-west-1) with `args`, on a
+    /// 200 × 50 terminal and without a pager.
     fn start(sb: &Sandbox, args: &[&str]) -> Self {
+        Self::start_with(sb, args, &[], (200, 50))
+    }
+
+    /// Starts the shell with `env` added and a terminal of `size` (columns, rows).
+    fn start_with(sb: &Sandbox, args: &[&str], env: &[(&str, &str)], size: (u16, u16)) -> Self {
         let home = tempfile::tempdir().expect("temp dir");
         let mut command = Command::new(env!("CARGO_BIN_EXE_skyql"));
         command
@@ -38,15 +44,18 @@ impl Shell {
             .env("AWS_ACCESS_KEY_ID", &sb.keys().access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", &sb.keys().secret_access_key)
             .env("AWS_REGION", "us-east-1")
+            // No pager unless a test names one: a real `less` would wait for a key.
+            .env("PAGER", "")
+            .envs(env.iter().copied())
             .current_dir(home.path())
             .args(["shell", "--regions", "us-east-1,eu-west-1"])
             .args(args);
         let mut p = Session::spawn(command).expect("the shell starts on a pty");
         p.get_process_mut()
-            .set_window_size(200, 50)
+            .set_window_size(size.0, size.1)
             .expect("window size");
         p.set_expect_timeout(Some(Duration::from_secs(60)));
-        let mut shell = Self { p, _home: home };
+        let mut shell = Self { p, home_dir: home };
         shell.expect("skyql> ");
         shell
     }
@@ -58,6 +67,19 @@ impl Shell {
             Ok(found) => String::from_utf8_lossy(found.before()).into_owned(),
             Err(e) => panic!("waiting for {needle:?}: {e}"),
         }
+    }
+
+    /// The shell's home and current directory.
+    fn home(&self) -> &Path {
+        self.home_dir.path()
+    }
+
+    /// Resizes the terminal to `columns` × `rows`.
+    fn resize(&mut self, columns: u16, rows: u16) {
+        self.p
+            .get_process_mut()
+            .set_window_size(columns, rows)
+            .expect("window size");
     }
 
     /// Types `keys` and Enter.
@@ -108,6 +130,8 @@ fn tab_completes_tables_and_columns() {
         "SELECT ecr_repository_prefix FROM aws.e\t.pull_thr\ts WHERE regio\t = 'eu-west-1' AND upstream_registry_u\t = 'registry.gitlab.com';",
         r"\| gitlab +\|",
     );
+    // Commands and their words complete too: \ps<Tab> → \pset, nu<Tab> → null.
+    shell.run("\\ps\t nu\t '(x)'", r#"Null display is "\(x\)"\."#);
     shell.quit();
 }
 
@@ -115,25 +139,34 @@ fn tab_completes_tables_and_columns() {
 fn meta_commands_and_statements() {
     let sb = demo_sandbox();
     let mut shell = Shell::start(&sb, &["--no-history"]);
-    shell.run("\\?", r"\\regions r1,r2\|all");
+    // Help lists every command, the new psql ones too.
+    shell.run(
+        "\\?",
+        r"\\x \[on\|off\|auto\][\s\S]*\\pset \[NAME \[VALUE\]\][\s\S]*\\o \[FILE\][\s\S]*\\i FILE[\s\S]*\\regions r1,r2\|all",
+    );
+    // The resources' long descriptions make their tables wider than the terminal's 200
+    // columns: expanded (`\x auto`), each description whole.
     shell.run(
         "\\d",
-        r"\| pull_through_cache_rules +\| aws\.ecr\.pull_through_cache_rules",
+        r"name +\| pull_through_cache_rules\r?\nid +\| aws\.ecr\.pull_through_cache_rules\r?\n",
     );
     shell.run(
         "\\d aws.ecr.pull_through_cache_rule",
-        r"\| credential_arn +\| Utf8",
+        r"name +\| credential_arn\r?\ntype +\| Utf8\r?\n",
     );
     shell.run("SHOW PROVIDERS;", r"\| aws +\|");
-    // The long descriptions are shortened to the terminal's 200 columns.
-    shell.run("SHOW RESOURCES IN aws.ecr;", "…");
+    let resources = shell.run(
+        "SHOW RESOURCES IN aws.ecr;",
+        r"-\[ RECORD 4 \]-+\r?\nname +\| registry_policy_statements",
+    );
+    assert!(!resources.contains('…'), "nothing is cut: {resources}");
     shell.run(
         "SHOW SERVICES IN aws;",
         r"\| ecr +\| Amazon Elastic Container Registry",
     );
     shell.run(
         "SHOW RESOURCES IN aws.ecr LIKE '%rules';",
-        r"\| pull_through_cache_rules +\|",
+        r"name +\| pull_through_cache_rules\r?\n",
     );
     shell.run(
         "SHOW METHODS IN aws.ecr.pull_through_cache_rules;",
@@ -141,7 +174,7 @@ fn meta_commands_and_statements() {
     );
     shell.run(
         "DESCRIBE EXTENDED aws.ecr.pull_through_cache_rules;",
-        r"\| updatable +\| read_only",
+        r"updatable +\| (true|false)\r?\nread_only +\| ",
     );
     shell.run("\\timing on", "Timing is on");
     shell.run("SELECT 40 + 2 AS answer;", r"1 row in [0-9.]+ s");
@@ -336,4 +369,251 @@ fn psqls_bare_exit_help_and_timing_toggle_work() {
         matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}"
     );
+}
+
+const EU_DOCKER_HUB_ARN: &str =
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-Zx56Cv";
+
+/// The lines of a table (or expanded record) in pty output, without the echoed input.
+fn table_lines(output: &str) -> Vec<&str> {
+    output
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with('|') || l.starts_with('+'))
+        .collect()
+}
+
+#[test]
+fn continuation_lines_have_psqls_prompt_and_history_keeps_the_statement_once() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("history");
+    let path = file.to_str().expect("utf-8 path");
+    let mut shell = Shell::start(&sb, &["--history-file", path]);
+    shell.enter("SELECT 40 + 2");
+    // As wide as `skyql> `, ending in `-> `, as psql's `dbname-> `.
+    shell.expect("    -> ");
+    shell.enter("AS answer");
+    shell.expect(r"    -> AS answer\r?\n    -> ");
+    shell.run(";", r"\| 42 +\|");
+    shell.quit();
+    let history = read(&file);
+    let entries: Vec<&str> = history
+        .lines()
+        .filter(|l| l.contains("SELECT 40 + 2"))
+        .collect();
+    assert_eq!(entries.len(), 1, "one entry for the statement: {history}");
+    assert!(
+        entries[0].contains("AS answer") && entries[0].contains(';'),
+        "{history}"
+    );
+    // Recalled, the statement runs whole.
+    let mut again = Shell::start(&sb, &["--history-file", path]);
+    again.run("\x1b[A\x1b[A", r"\| 42 +\|");
+    again.quit();
+}
+
+#[test]
+fn expanded_display_on_off_and_auto_at_the_terminals_width() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start_with(&sb, &["--no-history"], &[], (80, 50));
+    let all = "SELECT * FROM aws.ecr.pull_through_cache_rules \
+               WHERE region = 'eu-west-1' AND data__Identifier = 'docker-hub';";
+    let two = "SELECT region, ecr_repository_prefix FROM aws.ecr.pull_through_cache_rules \
+               WHERE region = 'eu-west-1' AND data__Identifier = 'gitlab';";
+    // Auto by default: twelve columns do not fit 80, so one block per row, values whole.
+    shell.enter(all);
+    shell.expect(r"-\[ RECORD 1 \]-+\+-+\r?\nregion +\| eu-west-1\r?\n");
+    let record = shell.expect("skyql> ");
+    let arn_line = format!("{:<26} | {EU_DOCKER_HUB_ARN}", "credential_arn");
+    assert!(record.contains(&arn_line), "{record}");
+    // A table that fits stays aligned.
+    shell.run(two, r"\| eu-west-1 \| gitlab +\|");
+    shell.run("\\x on", "Expanded display is on.");
+    // psql's layout: the label, dashes to the end of the names, `-+-`, dashes over the values.
+    shell.run(
+        two,
+        r"-\[ RECORD 1 \]---------\+----------\r?\nregion                \| eu-west-1\r?\necr_repository_prefix \| gitlab\r?\n",
+    );
+    shell.run("\\x", "Expanded display is off.");
+    shell.run(two, r"\| region +\| ecr_repository_prefix \|");
+    shell.run("\\x auto", "Expanded display is used automatically.");
+    shell.run(two, r"\| region +\| ecr_repository_prefix \|");
+    // At 30 columns the two-column table is too wide.
+    shell.resize(30, 50);
+    shell.run(two, r"-\[ RECORD 1 \]");
+    shell.resize(80, 50);
+    shell.quit();
+}
+
+#[test]
+fn tables_wrap_to_80_columns_without_cutting_values() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start_with(&sb, &["--no-history"], &[], (80, 50));
+    shell.run("\\x off", "Expanded display is off.");
+    shell.run("\\timing on", "Timing is on.");
+    shell.enter(
+        "SELECT region, ecr_repository_prefix, credential_arn FROM aws.ecr.pull_through_cache_rules \
+         WHERE region = 'eu-west-1' AND data__Identifier = 'docker-hub';",
+    );
+    // The table comes before the timing line.
+    let output = shell.expect("1 row in");
+    shell.expect("skyql> ");
+    let lines = table_lines(&output);
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        lines.join("\n")
+    );
+    assert!(!output.contains('…'), "nothing is cut: {output}");
+    // The ARN's cell wraps over several lines (between the rule under the header and the last
+    // one); read together they are the whole ARN.
+    let rules: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].starts_with('+'))
+        .collect();
+    assert_eq!(rules.len(), 3, "{}", lines.join("\n"));
+    let arn: String = lines[rules[1] + 1..rules[2]]
+        .iter()
+        .map(|l| l.split('|').nth(3).unwrap_or_default().trim())
+        .collect();
+    assert_eq!(arn, EU_DOCKER_HUB_ARN, "{}", lines.join("\n"));
+    shell.quit();
+}
+
+#[test]
+fn pset_null_sets_the_text_of_null() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    let sql = "SELECT CAST(NULL AS VARCHAR) AS nothing, 'NULL' AS text;";
+    // psql's default: NULL is an empty cell, the string 'NULL' is itself.
+    shell.run(sql, r"\|         \| NULL \|");
+    shell.run("\\pset null '(null)'", r#"Null display is "\(null\)"\."#);
+    shell.run(sql, r"\| \(null\)  \| NULL \|");
+    shell.run("\\pset null", r#"Null display is "\(null\)"\."#);
+    shell.run("\\pset null ''", r#"Null display is ""\."#);
+    shell.run(sql, r"\|         \| NULL \|");
+    shell.quit();
+}
+
+#[test]
+fn the_pager_shows_results_that_do_not_fit() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pager = dir.path().join("pager.sh");
+    std::fs::write(&pager, "#!/bin/sh\necho PAGER-MARKER\ncat\n").expect("pager script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pager, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let pager = pager.to_str().expect("utf-8 path");
+    let mut shell = Shell::start_with(&sb, &["--no-history"], &[("PAGER", pager)], (200, 50));
+    // On (the default): a short result is printed as it is.
+    let before = shell.run("SELECT 1 AS n;", r"\| 1 \|");
+    assert!(!before.contains("PAGER-MARKER"), "{before}");
+    // A result longer than the terminal goes through the pager.
+    shell.resize(200, 10);
+    shell.enter("SELECT region, ecr_repository_prefix FROM aws.ecr.pull_through_cache_rules;");
+    shell.expect("PAGER-MARKER");
+    shell.expect(r"\| us-east-1 +\| quay +\|");
+    shell.expect("skyql> ");
+    shell.resize(200, 50);
+    shell.run("\\pset pager always", "Pager is always used.");
+    shell.enter("SELECT 2 AS n;");
+    shell.expect("PAGER-MARKER");
+    shell.expect(r"\| 2 \|");
+    shell.expect("skyql> ");
+    shell.run("\\pset pager off", "Pager usage is off.");
+    shell.resize(200, 10);
+    let before = shell.run(
+        "SELECT region, ecr_repository_prefix FROM aws.ecr.pull_through_cache_rules;",
+        r"\| us-east-1 +\| quay +\|",
+    );
+    assert!(!before.contains("PAGER-MARKER"), "{before}");
+    shell.quit();
+
+    // A pager that cannot be started is said once, and results are printed without it.
+    let mut shell = Shell::start_with(
+        &sb,
+        &["--no-history"],
+        &[("PAGER", "/no/such/pager")],
+        (200, 50),
+    );
+    shell.run("\\pset pager always", "Pager is always used.");
+    shell.enter("SELECT 3 AS n;");
+    shell.expect("cannot start the pager `/no/such/pager`");
+    shell.expect(r"\| 3 \|");
+    shell.expect("skyql> ");
+    let before = shell.run("SELECT 4 AS n;", r"\| 4 \|");
+    assert!(!before.contains("cannot start the pager"), "{before}");
+    shell.quit();
+}
+
+#[test]
+fn backslash_i_runs_a_file_as_if_typed() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    std::fs::write(
+        shell.home().join("script.sql"),
+        "-- set up\n\
+         \\x off\n\
+         SELECT 40 + 2 AS answer;\n\
+         SELECT * FROM aws.ecr.nope;\n\
+         SELECT upper('multi')\n  AS line;\n\
+         SELECT upper('last') AS line\n",
+    )
+    .expect("script");
+    // Relative to the current directory; an error names its line and the file goes on; the
+    // last statement runs without its `;`, as psql's \i does.
+    shell.enter("\\i script.sql");
+    shell.expect("Expanded display is off.");
+    shell.expect(r"\| 42 +\|");
+    shell.expect(r"skyql: error: script\.sql:4: .*not found");
+    shell.expect(r"\| MULTI \|");
+    shell.expect(r"\| LAST \|");
+    shell.expect("skyql> ");
+    shell.run("\\i missing.sql", "cannot read missing.sql");
+    // The shell goes on.
+    shell.run("SELECT 40 + 2 AS answer;", r"\| 42 +\|");
+    shell.quit();
+}
+
+#[test]
+fn backslash_o_sends_results_to_a_file_until_o_alone() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    let out = shell.home().join("out.txt");
+    std::fs::write(&out, "left from before\n").expect("old file");
+    shell.run("\\timing on", "Timing is on.");
+    shell.run("\\o out.txt", r"Results go to out\.txt\.");
+    // Nothing on the terminal but the timing (on stderr).
+    let shown = shell.run("SELECT upper('filed') AS dest;", "1 row in");
+    assert!(!shown.contains("FILED"), "{shown}");
+    shell.run("SELECT 2 AS n;", "1 row in");
+    shell.run("\\o", r"Results go to stdout\.");
+    shell.run("SELECT upper('shown') AS dest;", r"\| SHOWN \|");
+    // Emptied when chosen, then each result appended.
+    assert_eq!(
+        read(&out),
+        "+-------+\n| dest  |\n+-------+\n| FILED |\n+-------+\n\
+         +---+\n| n |\n+---+\n| 2 |\n+---+\n"
+    );
+    // `\o FORMAT` still sets the format, as `\pset format` does.
+    shell.run("\\o csv", "Output format is csv.");
+    shell.run("SELECT 1 AS n;", "n\r?\n1\r?\n");
+    shell.run("\\pset format json", "Output format is json.");
+    shell.run("SELECT 1 AS n;", r#"\[\{"n":1\}\]"#);
+    shell.quit();
+}
+
+#[test]
+fn unaliased_columns_have_psqls_headers() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    shell.run(
+        "SELECT 1, count(*), region FROM aws.ecr.pull_through_cache_rules \
+         WHERE region = 'eu-west-1' GROUP BY region;",
+        r"\| \?column\? \| count \| region +\|",
+    );
+    shell.quit();
 }

@@ -277,13 +277,13 @@ async fn a_pushed_limit_validates_only_the_rows_returned() {
 }
 
 #[tokio::test]
-async fn select_star_validates_only_the_rows_the_other_filters_and_limit_keep() {
+async fn lazy_columns_are_fetched_only_for_the_rows_the_other_filters_and_limit_keep() {
     let sb = sandbox();
     let s = session(&sb, &REGIONS).await;
     // The two docker-hub rules of six: two Validate calls, not six.
     let r = query(
         &s,
-        &format!("SELECT * FROM {RULES} WHERE upstream_registry = 'docker-hub'"),
+        &format!("SELECT *, is_valid FROM {RULES} WHERE upstream_registry = 'docker-hub'"),
     )
     .await;
     let found: Vec<(String, String)> = column(&r, "region")
@@ -300,7 +300,7 @@ async fn select_star_validates_only_the_rows_the_other_filters_and_limit_keep() 
     sb.log().clear();
     let r = query(
         &s,
-        &format!("SELECT * FROM {RULES} WHERE upstream_registry = 'docker-hub' LIMIT 1"),
+        &format!("SELECT *, is_valid FROM {RULES} WHERE upstream_registry = 'docker-hub' LIMIT 1"),
     )
     .await;
     assert_eq!(r.num_rows(), 1);
@@ -308,7 +308,7 @@ async fn select_star_validates_only_the_rows_the_other_filters_and_limit_keep() 
 
     // A LIMIT over several regions is shared by them: three rows, three calls (not 3 a region).
     sb.log().clear();
-    let r = query(&s, &format!("SELECT * FROM {RULES} LIMIT 3")).await;
+    let r = query(&s, &format!("SELECT *, is_valid FROM {RULES} LIMIT 3")).await;
     assert_eq!(r.num_rows(), 3);
     assert_eq!(validates(&sb), 3);
     assert_eq!(calls_of(&sb, DESCRIBE).len(), 2, "one listing per region");
@@ -325,6 +325,24 @@ async fn select_star_validates_only_the_rows_the_other_filters_and_limit_keep() 
     .await;
     assert_eq!(rule_rows(&r), pairs(&[("us-east-1", "gone")]));
     assert_eq!(validates(&sb), 2);
+}
+
+#[tokio::test]
+async fn an_inventory_export_of_star_makes_one_listing_per_region() {
+    // 16 regions of 50 rules: `SELECT *` is 16 listings, not 16 + 800 Validate calls.
+    let regions: Vec<String> = skyql::schema::schemas().provider.regions[..16].to_vec();
+    let seeds: Vec<(&str, Vec<serde_json::Value>)> = regions
+        .iter()
+        .map(|r| (r.as_str(), common::cli::numbered_rules(50)))
+        .collect();
+    let sb = common::start(config_with(&seeds));
+    let names: Vec<&str> = regions.iter().map(String::as_str).collect();
+    let s = session(&sb, &names).await;
+    let r = query(&s, &format!("SELECT * FROM {RULES}")).await;
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    assert_eq!(r.num_rows(), 800);
+    assert_eq!(sb.log().len(), 16, "one call per region");
+    assert_eq!(calls_of(&sb, DESCRIBE).len(), 16);
 }
 
 #[tokio::test]
