@@ -268,19 +268,28 @@ impl EcrClients {
         region: &str,
         rules: Vec<PullThroughCacheRule>,
     ) -> Result<RegionRules> {
-        // Owned prefixes: a stream over borrowed rules makes the future's Send bound
-        // higher-ranked, which the plan's boxed stream cannot prove.
         let prefixes: Vec<String> = rules
             .iter()
             .map(|r| r.ecr_repository_prefix().unwrap_or_default().to_string())
             .collect();
-        let answers: Vec<Option<ValidatePullThroughCacheRuleOutput>> =
-            futures::stream::iter(prefixes)
-                .map(|prefix| async move { self.validate_rule(region, &prefix).await })
-                .buffered(VALIDATE_IN_FLIGHT)
-                .try_collect()
-                .await?;
+        let answers = self.validate_prefixes(region, prefixes).await?;
         Ok(RegionRules::validated(rules, answers))
+    }
+
+    /// ValidatePullThroughCacheRule for each of `prefixes` ([`VALIDATE_IN_FLIGHT`] calls at a
+    /// time), answers in their order; `None` for a rule that no longer exists.
+    pub async fn validate_prefixes(
+        &self,
+        region: &str,
+        prefixes: Vec<String>,
+    ) -> Result<Vec<Option<ValidatePullThroughCacheRuleOutput>>> {
+        // Owned prefixes: a stream over borrowed rules makes the future's Send bound
+        // higher-ranked, which the plan's boxed stream cannot prove.
+        futures::stream::iter(prefixes)
+            .map(|prefix| async move { self.validate_rule(region, &prefix).await })
+            .buffered(VALIDATE_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 }
 

@@ -12,7 +12,7 @@ use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use super::clients::RegionRules;
 use crate::ecr::constraints::canonical_prefix;
 use crate::error::{Error, Result};
-use crate::schema::{Column, FetchOperation, Source};
+use crate::schema::{Column, FetchOperation, Resource, Source};
 
 /// One API member's values for a set of rules.
 enum Values {
@@ -119,26 +119,47 @@ pub fn rules_batch(
 ) -> Result<RecordBatch> {
     let arrays = columns
         .iter()
-        .map(|c| {
-            let array: ArrayRef = match (values(c, region, read)?, &c.data_type) {
-                (Values::Text(v), DataType::Utf8) => Arc::new(StringArray::from(v)),
-                (Values::Flag(v), DataType::Boolean) => Arc::new(BooleanArray::from(v)),
-                (Values::Time(v), DataType::Timestamp(_, tz)) => {
-                    Arc::new(TimestampMicrosecondArray::from(v).with_timezone_opt(tz.clone()))
-                }
-                (_, other) => {
-                    return Err(Error::Runtime(format!(
-                        "column {} is declared {other}, which its source cannot fill",
-                        c.name
-                    )));
-                }
-            };
-            Ok(array)
-        })
+        .map(|c| array(c, values(c, region, read)?))
         .collect::<Result<Vec<_>>>()?;
     let options = RecordBatchOptions::new().with_row_count(Some(read.rules.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// `rows` (every column of `resource`, one row per rule) with the columns that
+/// ValidatePullThroughCacheRule fills set from `answers`, one per row in order.
+pub fn with_validations(
+    resource: &Resource,
+    rows: RecordBatch,
+    answers: &[Validation],
+) -> Result<RecordBatch> {
+    let mut arrays = rows.columns().to_vec();
+    for (i, c) in resource.columns.iter().enumerate() {
+        if c.fetched_by == Some(FetchOperation::ValidatePullThroughCacheRule) {
+            arrays[i] = array(
+                c,
+                validated_values(&c.source, rows.num_rows(), Some(answers))?,
+            )?;
+        }
+    }
+    RecordBatch::try_new(rows.schema(), arrays).map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// The Arrow array of `column` holding `values`.
+fn array(column: &Column, values: Values) -> Result<ArrayRef> {
+    Ok(match (values, &column.data_type) {
+        (Values::Text(v), DataType::Utf8) => Arc::new(StringArray::from(v)),
+        (Values::Flag(v), DataType::Boolean) => Arc::new(BooleanArray::from(v)),
+        (Values::Time(v), DataType::Timestamp(_, tz)) => {
+            Arc::new(TimestampMicrosecondArray::from(v).with_timezone_opt(tz.clone()))
+        }
+        (_, other) => {
+            return Err(Error::Runtime(format!(
+                "column {} is declared {other}, which its source cannot fill",
+                column.name
+            )));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ use datafusion::physical_plan::ExecutionPlan;
 use super::dml::{DmlExec, utf8};
 use super::merge::MergeExec;
 use super::policy_dml::PolicyDmlExec;
-use super::policy_scan::PolicyScanExec;
 use super::pushdown::REGION_COLUMN;
 use super::scan::ResourceScanExec;
 use crate::dml::OnConflict;
@@ -132,8 +131,6 @@ pub async fn scopes(
 fn touches(node: &Arc<dyn ExecutionPlan>) -> Vec<Touch> {
     let any: &dyn std::any::Any = node.as_ref();
     if let Some(scan) = any.downcast_ref::<ResourceScanExec>() {
-        vec![scan.touch()]
-    } else if let Some(scan) = any.downcast_ref::<PolicyScanExec>() {
         vec![scan.touch()]
     } else if let Some(dml) = any.downcast_ref::<DmlExec>() {
         vec![dml.touch()]

@@ -17,17 +17,20 @@ use datafusion::physical_plan::ExecutionPlan;
 use super::dml::is_null_literal;
 use super::dml::{dml_request, statement_where};
 use super::policy_dml::{PolicyDmlExec, check_constant_assignments};
-use super::policy_scan::{PolicyScanExec, PolicyView};
-use super::pushdown;
+use super::policy_scan::PolicyView;
+use super::reader::{Reader, reader_for};
+use super::scan::plan_scan;
+use super::scan_filter;
 use super::table::ProviderContext;
 use crate::error::Error;
-use crate::schema::{Resource, schemas};
+use crate::schema::Resource;
 
 /// A registry policy table.
 #[derive(Debug)]
 pub struct PolicyTable {
     resource: &'static Resource,
     view: PolicyView,
+    reader: Arc<dyn Reader>,
     schema: SchemaRef,
     context: Arc<ProviderContext>,
 }
@@ -42,6 +45,7 @@ impl PolicyTable {
         Self {
             resource,
             view,
+            reader: reader_for(resource),
             schema: resource.arrow_schema(),
             context,
         }
@@ -62,41 +66,25 @@ impl TableProvider for PolicyTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        for f in filters {
-            pushdown::check_comparison_types(self.resource, f)?;
-        }
-        Ok(filters
-            .iter()
-            .map(|f| pushdown::classify(self.resource, f))
-            .collect())
+        scan_filter::pushdown_of(self.resource, filters)
     }
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
-        _limit: Option<usize>,
+        limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let mut request =
-            pushdown::plan_request(self.resource, filters, None, &schemas().provider.regions)?;
-        pushdown::narrow_regions(
+        plan_scan(
             self.resource,
-            &mut request,
+            &self.reader,
+            state,
+            projection,
             filters,
-            &self.context.region_scope,
-        );
-        let regions: Vec<String> = match &request.regions {
-            Some(pinned) => pinned.iter().cloned().collect(),
-            None => self.context.default_regions.clone().map_err(Error::Usage)?,
-        };
-        Ok(Arc::new(PolicyScanExec::new(
-            self.resource,
-            self.view,
-            projection.cloned(),
-            regions,
-            Arc::clone(&self.context),
-        )?))
+            limit,
+            &self.context,
+        )
     }
 
     async fn insert_into(

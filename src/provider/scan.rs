@@ -1,6 +1,7 @@
-//! The scan of a resource: one partition per region; the API is called only when a partition
-//! executes (never while planning, so EXPLAIN and DML planning make no call). Columns filled by
-//! an extra call per rule (`fetched_by`) cost those calls only when the projection holds them.
+//! The one scan of every resource: one partition per region; the API is called only when a
+//! partition executes (never while planning, so EXPLAIN and DML planning make no call). The
+//! resource's [`Reader`] lists a region; the scan keeps the rows its filters and LIMIT allow,
+//! and only then has the reader fill the lazy columns the projection holds.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -17,19 +18,27 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 
-use super::pushdown::ScanRequest;
-use super::scan_filter::RowFilter;
+use super::pushdown::{self, ScanRequest};
+use super::scan_filter::{self, RowFilter};
 use super::table::ProviderContext;
-use aws_sdk_ecr::types::PullThroughCacheRule;
+use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
 
-use crate::aws::clients::RegionRules;
-use crate::aws::convert::rules_batch;
-use crate::schema::{Column, FetchOperation, Resource};
+use super::reader::Reader;
+use datafusion::catalog::Session;
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::Expr;
+
+use crate::error::Error;
+use crate::schema::{Column, FetchOperation, Resource, schemas};
 
 /// Reads one resource from a set of regions.
 #[derive(Debug)]
 pub struct ResourceScanExec {
     resource: &'static Resource,
+    reader: Arc<dyn Reader>,
+    /// The resource's columns produced, by index.
+    projection: Vec<usize>,
     columns: Vec<&'static Column>,
     schema: SchemaRef,
     request: Arc<ScanRequest>,
@@ -47,6 +56,7 @@ impl ResourceScanExec {
     /// A scan of `regions` for `request`, producing the `projection` of the resource's columns.
     pub fn new(
         resource: &'static Resource,
+        reader: Arc<dyn Reader>,
         projection: Option<Vec<usize>>,
         request: ScanRequest,
         rows: RowFilter,
@@ -67,6 +77,8 @@ impl ResourceScanExec {
         );
         Ok(Self {
             resource,
+            reader,
+            projection: indices,
             columns,
             schema,
             request: Arc::new(request),
@@ -91,7 +103,12 @@ impl DisplayAs for ResourceScanExec {
                 .map_or("?", |m| m.operation.as_str()),
             self.regions.join(", ")
         )?;
-        if let Some(ids) = &self.request.identifiers {
+        if let Some(ids) = self
+            .request
+            .identifiers
+            .as_ref()
+            .filter(|_| self.reader.sends_identifiers())
+        {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             write!(f, ", {}=[{}]", self.resource.doc.identifier, ids.join(", "))?;
         }
@@ -155,24 +172,24 @@ impl ExecutionPlan for ResourceScanExec {
         let request = Arc::clone(&self.request);
         let rows = Arc::clone(&self.rows);
         let fetches = Arc::clone(&self.fetches);
-        let columns = self.columns.clone();
-        let resource = self.resource;
+        let reader = Arc::clone(&self.reader);
+        let projection = self.projection.clone();
         let out_schema = Arc::clone(&schema);
         let fetch = async move {
             let read = async {
-                let listed = context.clients.describe_rules(&region, &request).await?;
-                let kept = kept_rules(resource, &region, listed, &rows)?;
-                context.clients.fetch_for(&region, kept, &fetches).await
+                let listed = reader.list(&context.clients, &region, &request).await?;
+                let kept = kept_rows(listed, &rows)?;
+                if fetches.is_empty() {
+                    return Ok(kept);
+                }
+                // A failed call fails the region like a failed listing: no row of a region is
+                // shown with columns it could not fill.
+                reader.fill(&context.clients, &region, kept, &fetches).await
             };
-            let read = context.call_region(&region, read).await?;
-            // A failed extra call fails the region like a failed listing: no row of a region is
-            // shown with columns it could not fill.
-            Ok(rules_batch(
-                out_schema,
-                &columns,
-                &region,
-                &read.unwrap_or_default(),
-            )?)
+            match context.call_region(&region, read).await? {
+                Some(batch) => Ok(batch.project(&projection)?),
+                None => Ok(RecordBatch::new_empty(out_schema)),
+            }
         };
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             schema,
@@ -181,28 +198,69 @@ impl ExecutionPlan for ResourceScanExec {
     }
 }
 
-/// The listed rules that pass the scan's filters and LIMIT, in listing order (lazy columns
+/// The listed rows that pass the scan's filters and LIMIT, in listing order (lazy columns
 /// are NULL while the filters run: none of them reads one).
-fn kept_rules(
-    resource: &'static Resource,
-    region: &str,
-    listed: Vec<PullThroughCacheRule>,
-    rows: &RowFilter,
-) -> crate::error::Result<Vec<PullThroughCacheRule>> {
+fn kept_rows(listed: RecordBatch, rows: &RowFilter) -> crate::error::Result<RecordBatch> {
     if rows.keeps_all() {
         return Ok(listed);
     }
-    let all: Vec<&Column> = resource.columns.iter().collect();
-    let read = RegionRules::listed(listed);
-    let batch = rules_batch(resource.arrow_schema(), &all, region, &read)?;
-    let mut keep = rows.keep(&batch)?.into_iter().peekable();
-    Ok(read
-        .rules
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep.next_if_eq(i).is_some())
-        .map(|(_, rule)| rule)
-        .collect())
+    let kept = UInt32Array::from_iter_values(rows.keep(&listed)?.into_iter().map(|i| i as u32));
+    take_record_batch(&listed, &kept).map_err(|e| crate::error::Error::Runtime(e.to_string()))
+}
+
+/// The scan of `resource` for a SELECT's projection, filters and LIMIT: the request's regions
+/// and identifiers, the filters it evaluates itself, and the LIMIT they leave (see
+/// `scan_filter`). Checks every value before any call.
+pub fn plan_scan(
+    resource: &'static Resource,
+    reader: &Arc<dyn Reader>,
+    state: &dyn Session,
+    projection: Option<&Vec<usize>>,
+    filters: &[Expr],
+    limit: Option<usize>,
+    context: &Arc<ProviderContext>,
+) -> DfResult<Arc<dyn ExecutionPlan>> {
+    let scan = |request, rows, regions| {
+        ResourceScanExec::new(
+            resource,
+            Arc::clone(reader),
+            projection.cloned(),
+            request,
+            rows,
+            regions,
+            Arc::clone(context),
+        )
+        .map(|s| Arc::new(s) as Arc<dyn ExecutionPlan>)
+    };
+    if filters.iter().any(pushdown::is_false_or_null) {
+        // A WHERE the optimizer proved false (contradictory pins, say) reads no region.
+        let nothing = RowFilter::new(Vec::new(), None, Vec::new());
+        return scan(ScanRequest::default(), nothing, Vec::new());
+    }
+    let mut request = pushdown::plan(resource, filters, limit, &schemas().provider.regions)?;
+    pushdown::narrow_regions(resource, &mut request, filters, &context.region_scope);
+    let regions: Vec<String> = match &request.regions {
+        Some(pinned) => pinned.iter().cloned().collect(),
+        None => context.default_regions.clone().map_err(Error::Usage)?,
+    };
+    // Every filter pushed here is exact (`scan_filter::classify`): the scan applies each, and
+    // the LIMIT after them, before any per-row call.
+    let unqualified = DFSchema::try_from(resource.arrow_schema().as_ref().clone())?;
+    let in_scan = filters
+        .iter()
+        .map(|f| state.create_physical_expr(f.clone(), &unqualified))
+        .collect::<DfResult<Vec<_>>>()?;
+    let dropping: Vec<String> = filters
+        .iter()
+        .filter(|f| !scan_filter::answered_by_request(resource, f))
+        .map(ToString::to_string)
+        .collect();
+    if !dropping.is_empty() {
+        // Listed rows are dropped, so the listing cannot stop at LIMIT rows.
+        request.page_size = None;
+        request.limit = None;
+    }
+    scan(request, RowFilter::new(in_scan, limit, dropping), regions)
 }
 
 impl ResourceScanExec {

@@ -38,6 +38,18 @@ pub fn classify(resource: &Resource, filter: &Expr) -> TableProviderFilterPushDo
     }
 }
 
+/// How each of `filters` is pushed to a scan, after refusing a text column compared with a
+/// number (before any call).
+pub fn pushdown_of(
+    resource: &Resource,
+    filters: &[&Expr],
+) -> datafusion::error::Result<Vec<TableProviderFilterPushDown>> {
+    for f in filters {
+        pushdown::check_comparison_types(resource, f)?;
+    }
+    Ok(filters.iter().map(|f| classify(resource, f)).collect())
+}
+
 /// Whether `filter` is already answered by the regions and identifiers the scan asks for (so a
 /// LIMIT may stop the listing early); any other filter drops listed rows.
 pub fn answered_by_request(resource: &Resource, filter: &Expr) -> bool {

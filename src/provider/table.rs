@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
-use datafusion::common::{DFSchema, DFSchemaRef};
+use datafusion::common::DFSchemaRef;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::dml::InsertOp;
@@ -21,9 +21,9 @@ use super::dml::{DmlExec, check_constant_values, dml_request, is_null_literal, s
 use super::failures::RegionFailures;
 use super::merge::MergeExec;
 use super::progress::RegionProgress;
-use super::pushdown::{self, ScanRequest};
-use super::scan::ResourceScanExec;
-use super::scan_filter::{self, RowFilter};
+use super::reader::{Reader, reader_for};
+use super::scan::plan_scan;
+use super::scan_filter;
 use crate::aws::EcrClients;
 use crate::dml::{Directive, patch};
 use crate::error::Error;
@@ -125,6 +125,7 @@ impl ProviderContext {
 #[derive(Debug)]
 pub struct ResourceTable {
     resource: &'static Resource,
+    reader: Arc<dyn Reader>,
     schema: SchemaRef,
     context: Arc<ProviderContext>,
 }
@@ -134,6 +135,7 @@ impl ResourceTable {
     pub fn new(resource: &'static Resource, context: Arc<ProviderContext>) -> Self {
         Self {
             resource,
+            reader: reader_for(resource),
             schema: resource.arrow_schema(),
             context,
         }
@@ -154,13 +156,7 @@ impl TableProvider for ResourceTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        for f in filters {
-            pushdown::check_comparison_types(self.resource, f)?;
-        }
-        Ok(filters
-            .iter()
-            .map(|f| scan_filter::classify(self.resource, f))
-            .collect())
+        scan_filter::pushdown_of(self.resource, filters)
     }
 
     async fn scan(
@@ -170,54 +166,15 @@ impl TableProvider for ResourceTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        if filters.iter().any(pushdown::is_false_or_null) {
-            // A WHERE the optimizer proved false (contradictory pins, say) reads no region.
-            return Ok(Arc::new(ResourceScanExec::new(
-                self.resource,
-                projection.cloned(),
-                ScanRequest::default(),
-                RowFilter::new(Vec::new(), None, Vec::new()),
-                Vec::new(),
-                Arc::clone(&self.context),
-            )?));
-        }
-        let mut request =
-            pushdown::plan(self.resource, filters, limit, &schemas().provider.regions)?;
-        pushdown::narrow_regions(
+        plan_scan(
             self.resource,
-            &mut request,
+            &self.reader,
+            state,
+            projection,
             filters,
-            &self.context.region_scope,
-        );
-        let regions: Vec<String> = match &request.regions {
-            Some(pinned) => pinned.iter().cloned().collect(),
-            None => self.context.default_regions.clone().map_err(Error::Usage)?,
-        };
-        // Every filter pushed here is exact (`scan_filter::classify`): the scan applies each, and
-        // the LIMIT after them, before any per-row call.
-        let unqualified = DFSchema::try_from(self.schema.as_ref().clone())?;
-        let in_scan = filters
-            .iter()
-            .map(|f| state.create_physical_expr(f.clone(), &unqualified))
-            .collect::<DfResult<Vec<_>>>()?;
-        let dropping: Vec<String> = filters
-            .iter()
-            .filter(|f| !scan_filter::answered_by_request(self.resource, f))
-            .map(ToString::to_string)
-            .collect();
-        if !dropping.is_empty() {
-            // Listed rows are dropped, so the listing cannot stop at LIMIT rows.
-            request.page_size = None;
-            request.limit = None;
-        }
-        Ok(Arc::new(ResourceScanExec::new(
-            self.resource,
-            projection.cloned(),
-            request,
-            RowFilter::new(in_scan, limit, dropping),
-            regions,
-            Arc::clone(&self.context),
-        )?))
+            limit,
+            &self.context,
+        )
     }
 
     async fn insert_into(

@@ -1,0 +1,56 @@
+//! What a resource implements to be read; the one scan (`scan.rs`) does the rest: regions,
+//! filters, LIMIT, lazy columns, projection, failed regions and EXPLAIN.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::policy_reader::PolicyReader;
+use super::pushdown::ScanRequest;
+use super::rule_reader::RuleReader;
+use crate::aws::EcrClients;
+use crate::error::Result;
+use crate::schema::{FetchOperation, Resource};
+
+/// How one resource is read from one region.
+#[async_trait]
+pub trait Reader: fmt::Debug + Send + Sync {
+    /// The rows `request` asks for in `region`, in the resource's full schema; lazy columns
+    /// (filled by a call per row) are NULL. `Ok` with no rows when there are none.
+    async fn list(
+        &self,
+        clients: &EcrClients,
+        region: &str,
+        request: &ScanRequest,
+    ) -> Result<RecordBatch>;
+
+    /// Whether the request's identifiers are sent to the API (shown by EXPLAIN); otherwise
+    /// they are only filters on the rows read.
+    fn sends_identifiers(&self) -> bool {
+        true
+    }
+
+    /// `rows` (some rows of [`Reader::list`]) with the lazy columns of `fetches` filled; a
+    /// row whose resource no longer exists is dropped. Only called with `fetches` non-empty.
+    async fn fill(
+        &self,
+        clients: &EcrClients,
+        region: &str,
+        rows: RecordBatch,
+        fetches: &BTreeSet<FetchOperation>,
+    ) -> Result<RecordBatch> {
+        let _ = (clients, region, fetches);
+        Ok(rows)
+    }
+}
+
+/// The reader of `resource`, chosen by its SELECT operation.
+pub fn reader_for(resource: &'static Resource) -> Arc<dyn Reader> {
+    match super::policy_scan::PolicyView::of(resource) {
+        Some(view) => Arc::new(PolicyReader { resource, view }),
+        None => Arc::new(RuleReader { resource }),
+    }
+}
