@@ -19,7 +19,8 @@ pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 /// Creation time of the demo rules (2025-06-01T12:00:00Z), fixed so demo output is stable.
 pub const DEMO_TIME: f64 = 1_748_779_200.0;
 
-/// Seed data: CreatePullThroughCacheRule request bodies per region.
+/// Seed data: request bodies of one Create operation (CreatePullThroughCacheRule for
+/// `seed`, CreateRepositoryCreationTemplate for `templates`) per region.
 pub type Seed = BTreeMap<String, Vec<Value>>;
 
 /// Everything a sandbox needs to start.
@@ -34,7 +35,10 @@ pub struct SandboxConfig {
     /// Rules created before the first call (exempt from the 50-rule quota and from
     /// `secrets`, so pagination and invalid rules can be set up; see `Registry::seed_rule`).
     pub seed: Seed,
-    /// Creation time of seeded rules (epoch seconds); `None` means the start time.
+    /// Repository creation templates created before the first call (exempt from the
+    /// per-region quota like `seed`; see `Registry::seed_template`).
+    pub templates: Seed,
+    /// Creation time of seeded rules and templates (epoch seconds); `None` means the start time.
     pub seed_time: Option<f64>,
     /// Added to every call before it is answered.
     pub latency: Duration,
@@ -72,6 +76,7 @@ impl Default for SandboxConfig {
             },
             account_id: DEFAULT_ACCOUNT_ID.into(),
             seed: Seed::new(),
+            templates: Seed::new(),
             seed_time: None,
             latency: Duration::ZERO,
             throttle_rate: 0.0,
@@ -92,6 +97,7 @@ impl SandboxConfig {
     pub fn demo() -> Self {
         let mut config = Self::default();
         config.add_seed(demo_seed());
+        config.templates = demo_templates();
         config.seed_time = Some(DEMO_TIME);
         // The pull-through cache registry policy of the ECR user guide (seed 004), in us-east-1.
         config.policies.insert(
@@ -111,15 +117,20 @@ impl SandboxConfig {
 
 /// Parses a seed document: `{"<region>": [<CreatePullThroughCacheRule request body>, …]}`.
 pub fn parse_seed(text: &str, origin: &str) -> Result<Seed> {
+    parse_bodies(text, origin, "CreatePullThroughCacheRule")
+}
+
+/// Parses `{"<region>": [<`operation` request body>, …]}`.
+fn parse_bodies(text: &str, origin: &str, operation: &str) -> Result<Seed> {
     let seed: Seed = serde_json::from_str(text).map_err(|e| {
         Error::Usage(format!(
-            "invalid seed {origin}: {e}\n  expected {{\"<region>\": [<CreatePullThroughCacheRule request body>, …]}}"
+            "invalid seed {origin}: {e}\n  expected {{\"<region>\": [<{operation} request body>, …]}}"
         ))
     })?;
-    for (region, rules) in &seed {
-        if let Some(i) = rules.iter().position(|r| !r.is_object()) {
+    for (region, bodies) in &seed {
+        if let Some(i) = bodies.iter().position(|r| !r.is_object()) {
             return Err(Error::Usage(format!(
-                "invalid seed {origin}: {region}[{i}] is not a JSON object (a CreatePullThroughCacheRule request body)"
+                "invalid seed {origin}: {region}[{i}] is not a JSON object (a {operation} request body)"
             )));
         }
     }
@@ -129,6 +140,18 @@ pub fn parse_seed(text: &str, origin: &str) -> Result<Seed> {
 /// The built-in demo rules: realistic rules in us-east-1, eu-west-1 and ap-southeast-2.
 pub fn demo_seed() -> Seed {
     parse_seed(include_str!("demo.json"), "demo.json").expect("the built-in demo seed is valid")
+}
+
+/// The built-in demo templates: a ROOT template for pull-through cache in us-east-1, and one
+/// for the `docker-hub` rule's repositories in eu-west-1 (regions the demo rules already use,
+/// so the demo's default region set stays the same).
+pub fn demo_templates() -> Seed {
+    parse_bodies(
+        include_str!("demo-templates.json"),
+        "demo-templates.json",
+        "CreateRepositoryCreationTemplate",
+    )
+    .expect("the built-in demo templates are valid")
 }
 
 /// Parses a secret fault given as `ARN=not-found|access-denied|undecryptable`.

@@ -6,10 +6,12 @@
 pub mod auth;
 pub mod config;
 pub mod log;
+pub mod paging;
 pub mod registry;
 pub mod rules;
 pub mod server;
 pub mod state_file;
+pub mod templates;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -21,9 +23,12 @@ pub use config::{SandboxConfig, Seed};
 pub use log::{LoggedRequest, RequestLog};
 pub use registry::Secret;
 
+use serde_json::Value;
+
 use crate::error::{Error, Result};
 use registry::Registry;
 use server::Shared;
+use wire::ApiError;
 
 /// The region the sandbox's printed environment selects.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -167,9 +172,10 @@ impl Drop for Sandbox {
     }
 }
 
-/// Creates the seed's rules through the same code path as CreatePullThroughCacheRule, so a
-/// seed is held to every constraint a real call is, except the 50-rule quota per region and
-/// the configured secret faults (see `Registry::seed_rule` for why).
+/// Creates the seed's rules and templates through the same code paths as
+/// CreatePullThroughCacheRule and CreateRepositoryCreationTemplate, so a seed is held to every
+/// constraint a real call is, except the quotas per region and the configured secret faults
+/// (see `Registry::seed_rule` for why).
 fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
     let mut registry = Registry::new(config.account_id.clone(), config.secrets.clone());
     let now = config.seed_time.unwrap_or_else(|| {
@@ -178,16 +184,12 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
             .map(|d| d.as_secs() as f64)
             .unwrap_or_default()
     });
-    for (region, rules) in &config.seed {
-        for (i, body) in rules.iter().enumerate() {
-            registry.seed_rule(region, body.clone(), now).map_err(|e| {
-                Error::Usage(format!(
-                    "seed rule {region}[{i}] was refused: {}: {}",
-                    e.code, e.message
-                ))
-            })?;
-        }
-    }
+    seed_each(&config.seed, "rule", |region, body| {
+        registry.seed_rule(region, body, now)
+    })?;
+    seed_each(&config.templates, "template", |region, body| {
+        registry.seed_template(region, body, now)
+    })?;
     for (region, text) in &config.policies {
         registry
             .put_policy(region, serde_json::json!({ "policyText": text }))
@@ -199,6 +201,25 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
             })?;
     }
     Ok(registry)
+}
+
+/// Creates every request body of `seed` with `create`, naming the first one refused.
+fn seed_each(
+    seed: &Seed,
+    what: &str,
+    mut create: impl FnMut(&str, Value) -> std::result::Result<Value, ApiError>,
+) -> Result<()> {
+    for (region, bodies) in seed {
+        for (i, body) in bodies.iter().enumerate() {
+            create(region, body.clone()).map_err(|e| {
+                Error::Usage(format!(
+                    "seed {what} {region}[{i}] was refused: {}: {}",
+                    e.code, e.message
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -227,6 +248,35 @@ mod tests {
                 "seed rule us-east-1[60] was refused: PullThroughCacheRuleAlreadyExistsException"
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_refused_seed_template_is_named() {
+        let mut config = SandboxConfig::default();
+        config.templates.insert(
+            "eu-west-1".into(),
+            vec![
+                json!({"prefix": "ROOT", "appliedFor": ["REPLICATION"]}),
+                json!({"prefix": "ROOT", "appliedFor": []}),
+            ],
+        );
+        let err = seeded_registry(&config).err().unwrap().to_string();
+        assert!(
+            err.contains("seed template eu-west-1[1] was refused: InvalidParameterException"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_demo_seeds_its_templates() {
+        let mut registry = seeded_registry(&SandboxConfig::demo()).unwrap();
+        assert!(registry.region("us-east-1").templates.contains_key("ROOT"));
+        let eu = registry.region("eu-west-1");
+        let (prefix, _) = eu.templates.iter().next().expect("a template in eu-west-1");
+        assert!(
+            eu.rules.contains_key(prefix),
+            "the eu-west-1 template is for a demo rule's prefix: {prefix}"
         );
     }
 }

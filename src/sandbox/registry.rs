@@ -1,4 +1,4 @@
-//! The sandbox's state: one private registry, per-region rules and registry policy.
+//! The sandbox's state: one private registry, per-region rules, templates and registry policy.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::rules::{Rule, parse};
+use super::templates::Template;
 use super::wire::{ApiError, Violations};
 use crate::ecr::constraints as c;
 
@@ -25,6 +26,8 @@ pub enum Secret {
 pub struct RegionState {
     /// Rules by prefix without its trailing `/`, in key order (the listing order).
     pub rules: BTreeMap<String, Rule>,
+    /// Repository creation templates by prefix without its trailing `/`, in key order.
+    pub templates: BTreeMap<String, Template>,
     /// The registry permissions policy, if set.
     pub policy: Option<String>,
 }
@@ -65,6 +68,21 @@ impl Registry {
         self.regions.entry(region.to_string()).or_default()
     }
 
+    /// Checks that `role` is an IAM role ARN in the registry's account: a custom role ECR assumes
+    /// (a rule's or a template's `customRoleArn`) must be the registry owner's.
+    pub fn check_role_account(&self, role: &str) -> Result<(), ApiError> {
+        match c::role_arn_account(role) {
+            Some(account) if account == self.account_id => Ok(()),
+            Some(account) => Err(ApiError::invalid_parameter(format!(
+                "Invalid parameter at 'customRoleArn': the role must be in the registry's account {}, not {account}",
+                self.account_id
+            ))),
+            None => Err(ApiError::invalid_parameter(format!(
+                "Invalid parameter at 'customRoleArn': '{role}' is not an IAM role ARN"
+            ))),
+        }
+    }
+
     /// GetRegistryPolicy.
     pub fn get_policy(&mut self, region: &str) -> Result<Value, ApiError> {
         let account = self.account_id.clone();
@@ -92,9 +110,10 @@ impl Registry {
         v.finish()?;
         let text = text.unwrap_or_default().to_string();
         check_policy(&text).map_err(|why| {
-            ApiError::invalid_parameter(format!(
-                "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided: {why}'"
-            ))
+            ApiError::invalid_constraint(
+                "PolicyText",
+                &format!("Invalid registry policy provided: {why}"),
+            )
         })?;
         let account = self.account_id.clone();
         self.region(region).policy = Some(text.clone());

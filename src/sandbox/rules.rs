@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::paging;
 use super::registry::{Registry, Secret};
 use super::wire::{ApiError, Violations};
 use crate::ecr::constraints::{self as c, ROOT_PREFIX};
@@ -106,13 +107,6 @@ struct UpdateInput {
 struct KeyInput {
     ecr_repository_prefix: Option<String>,
     registry_id: Option<String>,
-}
-
-/// The opaque pagination token: the region and the last key returned, base64-encoded.
-#[derive(Debug, serde::Serialize, Deserialize)]
-struct PageToken {
-    r: String,
-    after: String,
 }
 
 /// Parses an operation's input, answering SerializationException on a type mismatch as AWS does.
@@ -310,28 +304,9 @@ impl Registry {
                     ),
                 );
             }
-            for (i, p) in prefixes.iter().enumerate() {
-                v.check(
-                    &format!("ecrRepositoryPrefixes.{}.member", i + 1),
-                    Some(p),
-                    c::check_prefix,
-                );
-            }
+            v.check_each("ecrRepositoryPrefixes", prefixes, c::check_prefix);
         }
-        if let Some(n) = input.max_results
-            && !(c::MAX_RESULTS.0..=c::MAX_RESULTS.1).contains(&n)
-        {
-            let bound = if n < c::MAX_RESULTS.0 {
-                format!("greater than or equal to {}", c::MAX_RESULTS.0)
-            } else {
-                format!("less than or equal to {}", c::MAX_RESULTS.1)
-            };
-            v.add(
-                "maxResults",
-                Some(&n.to_string()),
-                &format!("Member must have value {bound}"),
-            );
-        }
+        paging::check_max_results(&mut v, input.max_results);
         v.finish()?;
         let account = self.own_registry(input.registry_id.as_deref())?;
         let state = self.region(region);
@@ -354,34 +329,20 @@ impl Registry {
             }
             None => state.rules.values().collect(),
         };
-        let after = match input.next_token.as_deref() {
-            Some(token) => Some(decode_token(token, region)?),
-            None => None,
-        };
-        let page_size = input
-            .max_results
-            .map_or(c::DEFAULT_PAGE_SIZE, |n| n as usize);
-        let remaining: Vec<&Rule> = selected
-            .into_iter()
-            .filter(|r| {
-                after
-                    .as_ref()
-                    .is_none_or(|a| key(&r.ecr_repository_prefix) > *a)
-            })
-            .collect();
-        let page = &remaining[..remaining.len().min(page_size)];
+        let (page, next_token) = paging::page(
+            selected,
+            |r| key(&r.ecr_repository_prefix),
+            region,
+            input.next_token.as_deref(),
+            input.max_results,
+        )?;
         let mut out = Map::new();
         out.insert(
             "pullThroughCacheRules".into(),
             Value::Array(page.iter().map(|r| r.to_json()).collect()),
         );
-        if remaining.len() > page.len()
-            && let Some(last) = page.last()
-        {
-            out.insert(
-                "nextToken".into(),
-                json!(encode_token(region, &key(&last.ecr_repository_prefix))),
-            );
+        if let Some(token) = next_token {
+            out.insert("nextToken".into(), json!(token));
         }
         Ok(Value::Object(out))
     }
@@ -531,16 +492,7 @@ impl Registry {
                  upstream registry, not {upstream}"
             )));
         }
-        match c::role_arn_account(role) {
-            Some(account) if account == self.account_id => Ok(()),
-            Some(account) => Err(ApiError::invalid_parameter(format!(
-                "Invalid parameter at 'customRoleArn': the role must be in the registry's account {}, not {account}",
-                self.account_id
-            ))),
-            None => Err(ApiError::invalid_parameter(format!(
-                "Invalid parameter at 'customRoleArn': '{role}' is not an IAM role ARN"
-            ))),
-        }
+        self.check_role_account(role)
     }
 
     /// Looks the secret up the way ECR would before storing or using a credential.
@@ -604,33 +556,6 @@ fn not_found(prefix: &str, registry_id: &str) -> ApiError {
             "The pull through cache rule with prefix '{prefix}' does not exist in the registry with id '{registry_id}'"
         ),
     )
-}
-
-fn encode_token(region: &str, after: &str) -> String {
-    use base64::Engine;
-    let raw = serde_json::to_vec(&PageToken {
-        r: region.into(),
-        after: after.into(),
-    })
-    .expect("serialisable");
-    base64::engine::general_purpose::STANDARD.encode(raw)
-}
-
-fn decode_token(token: &str, region: &str) -> Result<String, ApiError> {
-    use base64::Engine;
-    let invalid = || {
-        ApiError::invalid_parameter(
-            "Invalid parameter at 'nextToken': the pagination token is invalid",
-        )
-    };
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .map_err(|_| invalid())?;
-    let t: PageToken = serde_json::from_slice(&raw).map_err(|_| invalid())?;
-    if t.r != region {
-        return Err(invalid());
-    }
-    Ok(t.after)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921.";
 /// The content type of awsJson1.1 requests and responses.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The operations the sandbox implements.
-pub const OPERATIONS: [&str; 8] = [
+pub const OPERATIONS: [&str; 12] = [
     "CreatePullThroughCacheRule",
     "DescribePullThroughCacheRules",
     "UpdatePullThroughCacheRule",
@@ -28,14 +28,21 @@ pub const OPERATIONS: [&str; 8] = [
     "GetRegistryPolicy",
     "PutRegistryPolicy",
     "DeleteRegistryPolicy",
+    "CreateRepositoryCreationTemplate",
+    "DescribeRepositoryCreationTemplates",
+    "UpdateRepositoryCreationTemplate",
+    "DeleteRepositoryCreationTemplate",
 ];
 /// The operations that change the registry (and so its state file).
-const MUTATING: [&str; 5] = [
+const MUTATING: [&str; 8] = [
     "CreatePullThroughCacheRule",
     "UpdatePullThroughCacheRule",
     "DeletePullThroughCacheRule",
     "PutRegistryPolicy",
     "DeleteRegistryPolicy",
+    "CreateRepositoryCreationTemplate",
+    "UpdateRepositoryCreationTemplate",
+    "DeleteRepositoryCreationTemplate",
 ];
 /// Bodies larger than this are refused (ECR's largest input, a policy, is 10 KiB).
 const MAX_BODY: usize = 1 << 20;
@@ -175,6 +182,10 @@ pub fn dispatch(
         "GetRegistryPolicy" => registry.get_policy(region),
         "PutRegistryPolicy" => registry.put_policy(region, input),
         "DeleteRegistryPolicy" => registry.delete_policy(region),
+        "CreateRepositoryCreationTemplate" => registry.create_template(region, input, now),
+        "DescribeRepositoryCreationTemplates" => registry.describe_templates(region, input),
+        "UpdateRepositoryCreationTemplate" => registry.update_template(region, input, now),
+        "DeleteRepositoryCreationTemplate" => registry.delete_template(region, input),
         other => Err(ApiError::unknown_operation(format!(
             "Unknown operation: {other}"
         ))),

@@ -10,15 +10,19 @@ use serde_json::Value;
 
 use super::registry::{Registry, Secret};
 use super::rules::{Rule, key};
+use super::templates::Template;
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
 
-/// One region as kept in the file: its rules (in the DescribePullThroughCacheRules shape) and
-/// its registry policy.
+/// One region as kept in the file: its rules (in the DescribePullThroughCacheRules shape), its
+/// registry policy and its repository creation templates (in the
+/// DescribeRepositoryCreationTemplates shape; absent from files written before templates).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct RegionFile {
     rules: Vec<Value>,
     policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    templates: Vec<Template>,
 }
 
 /// Writes the registry to `path` (beside it first, then renamed over it: a reader never sees
@@ -30,6 +34,7 @@ pub fn save(registry: &Registry, path: &Path) -> Result<()> {
             let file = RegionFile {
                 rules: state.rules.values().map(Rule::to_json).collect(),
                 policy: state.policy.clone(),
+                templates: state.templates.values().cloned().collect(),
             };
             (name, file)
         })
@@ -66,6 +71,9 @@ pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> 
             let rule =
                 rule_of(value).ok_or_else(|| bad(format!("{region} rule {i} is not a rule")))?;
             state.rules.insert(key(&rule.ecr_repository_prefix), rule);
+        }
+        for template in file.templates {
+            state.templates.insert(key(&template.prefix), template);
         }
     }
     Ok(registry)
@@ -109,5 +117,17 @@ mod tests {
                 .unwrap()
                 .contains("docker-hub")
         );
+        let mut loaded = loaded;
+        let templates = &loaded.region("eu-west-1").templates;
+        assert_eq!(templates.len(), 1, "the demo template survives the file");
+    }
+
+    #[test]
+    fn a_file_without_templates_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        std::fs::write(&path, r#"{"us-east-1": {"rules": [], "policy": null}}"#).unwrap();
+        let mut registry = load(&path, "123456789012", HashMap::new()).unwrap();
+        assert!(registry.region("us-east-1").templates.is_empty());
     }
 }

@@ -28,6 +28,15 @@ impl ApiError {
         Self::client("InvalidParameterException", message)
     }
 
+    /// `InvalidParameterException` for a value that passes the service model's constraints but
+    /// not ECR's own checks, worded like ECR's:
+    /// `Invalid parameter at 'member' failed to satisfy constraint: 'why'`.
+    pub fn invalid_constraint(member: &str, why: &str) -> Self {
+        Self::invalid_parameter(format!(
+            "Invalid parameter at '{member}' failed to satisfy constraint: '{why}'"
+        ))
+    }
+
     /// `SerializationException` (the body is not the JSON the operation takes).
     pub fn serialization(message: impl Into<String>) -> Self {
         Self::client("SerializationException", message)
@@ -105,6 +114,34 @@ impl Violations {
         }
     }
 
+    /// Runs `check` on every member of a list, naming each as AWS does: `member.1.member`, ….
+    pub fn check_each(
+        &mut self,
+        member: &str,
+        values: &[String],
+        check: impl Fn(&str) -> Result<(), String>,
+    ) {
+        for (i, value) in values.iter().enumerate() {
+            self.check(&format!("{member}.{}.member", i + 1), Some(value), &check);
+        }
+    }
+
+    /// Checks a list of enum values, recording a violation that shows the whole list the way
+    /// AWS does: `Value '[A, B]' at 'member' failed to satisfy constraint: Member must satisfy
+    /// constraint: [Member must satisfy enum value set: […]]`.
+    pub fn check_enum_list(&mut self, member: &str, values: &[String], allowed: &[&str]) {
+        if values.iter().any(|v| !allowed.contains(&v.as_str())) {
+            self.add(
+                member,
+                Some(&format!("[{}]", values.join(", "))),
+                &format!(
+                    "Member must satisfy constraint: [{}]",
+                    crate::ecr::constraints::enum_violation(allowed)
+                ),
+            );
+        }
+    }
+
     /// `Ok` when nothing was recorded, else a `ValidationException`.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.0.len() {
@@ -142,5 +179,34 @@ mod tests {
              constraint: Member must have value greater than or equal to 1"
         );
         assert!(Violations::default().finish().is_ok());
+    }
+
+    #[test]
+    fn list_members_are_numbered_from_one() {
+        let mut v = Violations::default();
+        v.check_each("prefixes", &["ok".into(), "BAD".into()], |p| {
+            if p == "BAD" {
+                Err("Member must be lower case".into())
+            } else {
+                Ok(())
+            }
+        });
+        v.check_enum_list(
+            "appliedFor",
+            &["REPLICATION".into(), "X".into()],
+            &["REPLICATION"],
+        );
+        v.check_enum_list("appliedFor", &["REPLICATION".into()], &["REPLICATION"]);
+        assert_eq!(
+            v.finish().unwrap_err().message,
+            "2 validation errors detected: Value 'BAD' at 'prefixes.2.member' failed to satisfy \
+             constraint: Member must be lower case; Value '[REPLICATION, X]' at 'appliedFor' failed \
+             to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value \
+             set: [REPLICATION]]"
+        );
+        assert_eq!(
+            ApiError::invalid_constraint("lifecyclePolicy", "not JSON").message,
+            "Invalid parameter at 'lifecyclePolicy' failed to satisfy constraint: 'not JSON'"
+        );
     }
 }

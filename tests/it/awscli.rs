@@ -896,3 +896,279 @@ fn throttling_is_retried() {
             .all(|e| e["error_code"] == "ThrottlingException" && e["status"] == 400)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Repository creation templates
+// ---------------------------------------------------------------------------------------------
+
+fn template_prefixes(described: &Value) -> Vec<String> {
+    described["repositoryCreationTemplates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no repositoryCreationTemplates in {described}"))
+        .iter()
+        .map(|t| t["prefix"].as_str().expect("prefix").to_string())
+        .collect()
+}
+
+/// Describe the demo's templates, then create, describe, update and delete one, with the
+/// CLI's shorthand and JSON arguments for every member.
+#[test]
+fn template_lifecycle() {
+    let aws = cli_or_skip!();
+    let sandbox = Sandbox::start(aws, &["--demo"]);
+
+    // The environment's us-east-1 has the demo's ROOT template.
+    let demo = sandbox.ok(&["describe-repository-creation-templates"]);
+    assert_eq!(demo["registryId"], ACCOUNT);
+    assert_eq!(template_prefixes(&demo), ["ROOT"]);
+    let root = &demo["repositoryCreationTemplates"][0];
+    assert_eq!(
+        root["appliedFor"],
+        serde_json::json!(["PULL_THROUGH_CACHE"])
+    );
+    assert!(is_epoch_seconds(&root["createdAt"]), "{root}");
+    let hub = sandbox.ok(&[
+        "describe-repository-creation-templates",
+        "--region",
+        "eu-west-1",
+        "--prefixes",
+        "docker-hub",
+        "no-such-prefix",
+    ]);
+    assert_eq!(
+        template_prefixes(&hub),
+        ["docker-hub"],
+        "a missing prefix is left out"
+    );
+    let hub = &hub["repositoryCreationTemplates"][0];
+    assert_eq!(hub["imageTagMutability"], "IMMUTABLE_WITH_EXCLUSION");
+    assert_eq!(hub["encryptionConfiguration"]["encryptionType"], "KMS");
+
+    let region = "eu-central-1";
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/ecr-template");
+    let key = format!("arn:aws:kms:{region}:{ACCOUNT}:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+    let encryption = serde_json::json!({"encryptionType": "KMS", "kmsKey": key}).to_string();
+    let lifecycle = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":20},"action":{"type":"expire"}}]}"#;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"pull","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":["ecr:BatchGetImage"]}}]}}"#
+    );
+    let created = sandbox.ok(&[
+        "create-repository-creation-template",
+        "--region",
+        region,
+        "--prefix",
+        "team/app",
+        "--description",
+        "the app team",
+        "--encryption-configuration",
+        &encryption,
+        "--resource-tags",
+        "Key=team,Value=app",
+        "Key=env,Value=prod",
+        "--image-tag-mutability",
+        "IMMUTABLE_WITH_EXCLUSION",
+        "--image-tag-mutability-exclusion-filters",
+        "filterType=WILDCARD,filter=latest",
+        "--repository-policy",
+        &policy,
+        "--lifecycle-policy",
+        lifecycle,
+        "--applied-for",
+        "PULL_THROUGH_CACHE",
+        "REPLICATION",
+        "--custom-role-arn",
+        &role,
+    ]);
+    assert_eq!(created["registryId"], ACCOUNT);
+    let t = &created["repositoryCreationTemplate"];
+    assert_eq!(t["prefix"], "team/app");
+    assert_eq!(t["description"], "the app team");
+    assert_eq!(t["encryptionConfiguration"]["kmsKey"], key.as_str());
+    assert_eq!(
+        t["resourceTags"],
+        serde_json::json!([{"Key": "team", "Value": "app"}, {"Key": "env", "Value": "prod"}])
+    );
+    assert_eq!(
+        t["imageTagMutabilityExclusionFilters"],
+        serde_json::json!([{"filterType": "WILDCARD", "filter": "latest"}])
+    );
+    assert_eq!(t["repositoryPolicy"], policy.as_str());
+    assert_eq!(t["lifecyclePolicy"], lifecycle);
+    assert_eq!(
+        t["appliedFor"],
+        serde_json::json!(["PULL_THROUGH_CACHE", "REPLICATION"])
+    );
+    assert_eq!(t["customRoleArn"], role.as_str());
+    assert!(
+        is_epoch_seconds(&t["createdAt"]) && is_epoch_seconds(&t["updatedAt"]),
+        "{t}"
+    );
+
+    let described = sandbox.ok(&[
+        "describe-repository-creation-templates",
+        "--region",
+        region,
+        "--prefixes",
+        "team/app",
+    ]);
+    assert_eq!(described["repositoryCreationTemplates"][0], *t);
+
+    let updated = sandbox.ok(&[
+        "update-repository-creation-template",
+        "--region",
+        region,
+        "--prefix",
+        "team/app",
+        "--description",
+        "the app team, all tags mutable",
+        "--image-tag-mutability",
+        "MUTABLE",
+    ]);
+    let u = &updated["repositoryCreationTemplate"];
+    assert_eq!(u["description"], "the app team, all tags mutable");
+    assert_eq!(u["imageTagMutability"], "MUTABLE");
+    assert!(
+        u.get("imageTagMutabilityExclusionFilters").is_none(),
+        "the filters went with the mutability they qualified: {u}"
+    );
+    assert_eq!(u["resourceTags"], t["resourceTags"], "not named, so kept");
+    assert_eq!(u["createdAt"], t["createdAt"]);
+
+    let deleted = sandbox.ok(&[
+        "delete-repository-creation-template",
+        "--region",
+        region,
+        "--prefix",
+        "team/app",
+    ]);
+    assert_eq!(deleted["registryId"], ACCOUNT);
+    assert_eq!(deleted["repositoryCreationTemplate"]["prefix"], "team/app");
+    let empty = sandbox.ok(&["describe-repository-creation-templates", "--region", region]);
+    assert_eq!(template_prefixes(&empty), Vec::<String>::new());
+
+    let ops: Vec<String> = sandbox
+        .logged()
+        .iter()
+        .filter(|e| e["region"] == region)
+        .map(|e| e["operation"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "CreateRepositoryCreationTemplate",
+            "DescribeRepositoryCreationTemplates",
+            "UpdateRepositoryCreationTemplate",
+            "DeleteRepositoryCreationTemplate",
+            "DescribeRepositoryCreationTemplates",
+        ]
+    );
+}
+
+/// The CLI follows the templates' nextToken, and the service errors reach it as their codes.
+#[test]
+fn template_pages_and_errors() {
+    let aws = cli_or_skip!();
+    let sandbox = Sandbox::start(aws, &["--demo"]);
+    let region = "ap-northeast-1";
+    let created: Vec<String> = (1..=5).map(|i| format!("team-{i}")).collect();
+    for prefix in &created {
+        sandbox.ok(&[
+            "create-repository-creation-template",
+            "--region",
+            region,
+            "--prefix",
+            prefix,
+            "--applied-for",
+            "CREATE_ON_PUSH",
+        ]);
+    }
+    let before = sandbox.logged().len();
+    let all = sandbox.ok(&[
+        "describe-repository-creation-templates",
+        "--region",
+        region,
+        "--page-size",
+        "2",
+    ]);
+    assert_eq!(template_prefixes(&all), created);
+    let calls = sandbox.logged().split_off(before);
+    assert_eq!(calls.len(), 3, "5 templates in pages of 2: {calls:#?}");
+    assert!(calls.iter().all(|c| c["parameters"]["maxResults"] == 2));
+    let page = sandbox.ok(&[
+        "describe-repository-creation-templates",
+        "--region",
+        region,
+        "--max-results",
+        "4",
+    ]);
+    assert_eq!(template_prefixes(&page).len(), 4);
+    let token = page["nextToken"]
+        .as_str()
+        .expect("a partial page has a token");
+    let rest = sandbox.ok(&[
+        "describe-repository-creation-templates",
+        "--region",
+        region,
+        "--max-results",
+        "4",
+        "--next-token",
+        token,
+    ]);
+    assert_eq!(template_prefixes(&rest), ["team-5"]);
+
+    // The demo's us-east-1 already has ROOT.
+    sandbox.fails_with(
+        &[],
+        &[
+            "create-repository-creation-template",
+            "--prefix",
+            "ROOT",
+            "--applied-for",
+            "REPLICATION",
+        ],
+        "TemplateAlreadyExistsException",
+    );
+    for op in [
+        "update-repository-creation-template",
+        "delete-repository-creation-template",
+    ] {
+        sandbox.fails_with(
+            &[],
+            &[op, "--prefix", "no-such-prefix"],
+            "TemplateNotFoundException",
+        );
+    }
+    let stderr = sandbox.fails_with(
+        &[],
+        &[
+            "create-repository-creation-template",
+            "--prefix",
+            "team",
+            "--applied-for",
+            "PULL_THROUGH_CACHE",
+            "--lifecycle-policy",
+            "{not json",
+        ],
+        "InvalidParameterException",
+    );
+    assert!(stderr.contains("lifecyclePolicy"), "{stderr}");
+    // The CLI checks neither patterns nor enum values: the sandbox does.
+    let stderr = sandbox.fails_with(
+        &[],
+        &[
+            "create-repository-creation-template",
+            "--prefix",
+            "Team",
+            "--applied-for",
+            "ON_A_WHIM",
+        ],
+        "ValidationException",
+    );
+    assert!(stderr.contains("2 validation errors detected"), "{stderr}");
+    let missing = sandbox.ok(&[
+        "describe-repository-creation-templates",
+        "--prefixes",
+        "no-such-prefix",
+    ]);
+    assert_eq!(template_prefixes(&missing), Vec::<String>::new());
+}

@@ -17,6 +17,7 @@ mod readme;
 mod registry_policy;
 mod sandbox_protocol;
 mod sandbox_sdk;
+mod sandbox_templates;
 mod select;
 mod shell;
 mod slt;
