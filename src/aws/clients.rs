@@ -417,6 +417,44 @@ where
 mod tests {
     use super::*;
 
+    /// With the SDK's default features off, the loaded configuration still carries an HTTPS
+    /// client (hyper 1 and rustls, the system's roots): a local listener on an `https://`
+    /// endpoint receives a TLS ClientHello from an ECR call. No network: the listener is on
+    /// 127.0.0.1 and answers nothing.
+    #[tokio::test]
+    async fn an_https_endpoint_gets_a_tls_handshake() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("a connection");
+            let mut head = [0u8; 3];
+            socket.read_exact(&mut head).await.expect("a record header");
+            head
+        });
+        let settings = AwsSettings {
+            endpoint_url: Some(format!("https://127.0.0.1:{port}")),
+            static_keys: Some(("AKIDEXAMPLE".into(), "not-a-secret".into())),
+            max_attempts: 1,
+            ..AwsSettings::default()
+        };
+        let clients = EcrClients::load(&settings, Some("us-east-1")).await;
+        let call = clients
+            .client("us-east-1")
+            .describe_pull_through_cache_rules()
+            .send();
+        let answer = tokio::time::timeout(Duration::from_secs(30), call)
+            .await
+            .expect("the call ends");
+        assert!(answer.is_err(), "nothing speaks TLS on the other end");
+        let head = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the listener was reached")
+            .unwrap();
+        // A TLS handshake record (content type 22), TLS 1.x record version.
+        assert_eq!(head[..2], [0x16, 0x03], "got {head:?}");
+    }
+
     fn rule(prefix: &str) -> PullThroughCacheRule {
         PullThroughCacheRule::builder()
             .ecr_repository_prefix(prefix)
