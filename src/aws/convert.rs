@@ -105,7 +105,7 @@ fn listed_values(source: &Source, region: &str, rules: &[PullThroughCacheRule]) 
 /// number (`1796002379.948`), which the SDK reads through an f64 (`….947999954`), so truncating
 /// would turn the AWS CLI's `.948` into `.947999`. The f64 error is far below half a
 /// microsecond, so rounding gives back the decimal value ECR sent.
-fn micros(t: &DateTime) -> i64 {
+pub fn micros(t: &DateTime) -> i64 {
     t.secs() * 1_000_000 + i64::from((t.subsec_nanos() + 500) / 1_000)
 }
 
@@ -188,11 +188,11 @@ mod tests {
             .registry_id("123456789012")
             .created_at(DateTime::from_secs_f64(1_748_779_200.25))
             .build();
-        // The rule tables (the registry policy tables are not built from rules).
-        let rule_tables = schemas()
-            .resources
-            .iter()
-            .filter(|r| crate::provider::policy_scan::PolicyView::of(r).is_none());
+        // The rule tables (the others are not built from rules).
+        let rule_tables = schemas().resources.iter().filter(|r| {
+            r.method(crate::schema::Verb::Select)
+                .is_some_and(|m| m.operation == "DescribePullThroughCacheRules")
+        });
         for resource in rule_tables {
             let columns: Vec<&Column> = resource.columns.iter().collect();
             let batch = rules_batch(

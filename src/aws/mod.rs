@@ -8,6 +8,7 @@ pub mod mutate;
 pub mod policy;
 pub mod sent;
 pub mod settings;
+pub mod templates;
 
 pub use clients::EcrClients;
 pub use settings::{AwsSettings, RetryMode};

@@ -253,7 +253,7 @@ pub fn secret_arn_scope(value: &str) -> Option<(&str, &str)> {
 }
 
 /// The columns whose values ECR reads as ending in `/`: `team` and `team/` name one rule.
-pub const SLASH_INSENSITIVE_COLUMNS: [&str; 1] = ["ecr_repository_prefix"];
+pub const SLASH_INSENSITIVE_COLUMNS: [&str; 2] = ["ecr_repository_prefix", "prefix"];
 
 /// The one spelling skyql uses for a repository prefix: without its trailing `/`, since ECR
 /// treats the prefix as ending in one (`team/` and `team` are one rule).

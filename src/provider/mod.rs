@@ -19,6 +19,7 @@ pub mod rule_reader;
 pub mod scan;
 pub mod scan_filter;
 pub mod table;
+pub mod template_reader;
 
 pub use catalog::register_catalog;
 pub use failures::{RegionFailure, RegionFailures};

@@ -9,7 +9,9 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
-use crate::ecr::constraints::{DESCRIBE_PREFIXES_MAX, MAX_RESULTS, check_prefix};
+use crate::ecr::constraints::{
+    DESCRIBE_PREFIXES_MAX, MAX_RESULTS, check_prefix, check_template_prefix,
+};
 use crate::error::{Error, Result};
 use crate::iam::policy::check_sid;
 use crate::schema::Resource;
@@ -252,6 +254,12 @@ fn check_identifier(column: &str, id: &str) -> Result<()> {
             Error::Usage(format!(
                 "{column} '{id}' can never match a pull-through cache rule: {}",
                 why.replace("Member must", "a repository prefix must")
+            ))
+        }),
+        "prefix" => check_template_prefix(id).map_err(|why| {
+            Error::Usage(format!(
+                "{column} '{id}' can never match a repository creation template: {}",
+                why.replace("Member must", "a template prefix must")
             ))
         }),
         "sid" => check_sid(id).map_err(|why| {

@@ -11,9 +11,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::policy_reader::PolicyReader;
 use super::pushdown::ScanRequest;
 use super::rule_reader::RuleReader;
+use super::template_reader::TemplateReader;
 use crate::aws::EcrClients;
 use crate::error::Result;
-use crate::schema::{FetchOperation, Resource};
+use crate::schema::{FetchOperation, Resource, Verb};
 
 /// How one resource is read from one region.
 #[async_trait]
@@ -49,6 +50,10 @@ pub trait Reader: fmt::Debug + Send + Sync {
 
 /// The reader of `resource`, chosen by its SELECT operation.
 pub fn reader_for(resource: &'static Resource) -> Arc<dyn Reader> {
+    let select = resource.method(Verb::Select).map(|m| m.operation.as_str());
+    if select == Some("DescribeRepositoryCreationTemplates") {
+        return Arc::new(TemplateReader { resource });
+    }
     match super::policy_scan::PolicyView::of(resource) {
         Some(view) => Arc::new(PolicyReader { resource, view }),
         None => Arc::new(RuleReader { resource }),

@@ -309,25 +309,34 @@ impl TableProvider for ResourceTable {
 }
 
 impl ResourceTable {
-    /// Refuses a verb the resource's schema declares no method for, naming the tables that have one.
+    /// Refuses a verb the resource's schema declares no method for, naming the tables of the
+    /// same AWS resource type that have one, else the verbs this table supports.
     fn check_verb(&self, verb: Verb) -> DfResult<()> {
         if self.resource.method(verb).is_some() {
             return Ok(());
         }
         let others: Vec<String> = schemas()
             .resources_of(&self.resource.doc.service)
+            .filter(|r| r.doc.resource_type == self.resource.doc.resource_type)
             .filter(|r| r.method(verb).is_some())
             .map(|r| r.qualified_name("aws"))
             .collect();
+        let table = self.resource.qualified_name("aws");
+        let hint = if others.is_empty() {
+            let verbs: Vec<&str> = self
+                .resource
+                .doc
+                .methods
+                .iter()
+                .map(|m| m.verb.as_str())
+                .collect();
+            format!("it supports {}", verbs.join(", "))
+        } else {
+            format!("use {}", others.join(" or "))
+        };
         Err(Error::Usage(format!(
-            "{} does not support {}; use {}",
-            self.resource.qualified_name("aws"),
-            verb.as_str(),
-            if others.is_empty() {
-                "another statement".to_string()
-            } else {
-                others.join(" or ")
-            }
+            "{table} does not support {}; {hint}",
+            verb.as_str()
         ))
         .into())
     }

@@ -31,6 +31,10 @@ pub const RESOURCE_FILES: &[(&str, &str)] = &[
         "provider-schemas/aws/ecr/registry_policy_statements.yaml",
         include_str!("../../provider-schemas/aws/ecr/registry_policy_statements.yaml"),
     ),
+    (
+        "provider-schemas/aws/ecr/repository_creation_templates.yaml",
+        include_str!("../../provider-schemas/aws/ecr/repository_creation_templates.yaml"),
+    ),
 ];
 
 /// Column sources that are not API members.

@@ -90,7 +90,8 @@ async fn every_sql_example_runs_against_the_demo_sandbox() {
         }
     }
     assert_eq!(
-        ran, 14,
-        "4 examples for the plural rules resource, 2 for the singular, 4 for each registry policy table"
+        ran, 15,
+        "4 examples for the plural rules resource, 2 for the singular, 4 for each registry policy \
+         table, 1 for the (read-only) creation templates"
     );
 }

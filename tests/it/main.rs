@@ -21,5 +21,6 @@ mod sandbox_templates;
 mod select;
 mod shell;
 mod slt;
+mod templates;
 mod validation;
 mod where_invariant;
