@@ -9,6 +9,7 @@ use super::state::RuleState;
 use crate::ecr::constraints::{self as c, ROOT_PREFIX};
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
+use crate::schema::Resource;
 
 /// The calls of a statement and what they amount to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,15 +64,9 @@ pub fn rule_key(region: &str, prefix: &str) -> (String, String) {
     (region.to_string(), prefix.trim_end_matches('/').to_string())
 }
 
-/// Columns fixed at creation: a difference means the rule must be replaced.
-const CREATE_ONLY: [&str; 3] = [
-    "upstream_registry_url",
-    "upstream_registry",
-    "upstream_repository_prefix",
-];
-
 /// Plans an INSERT: a Create per row, except where `on_conflict` decides for existing rules.
 pub fn plan_insert(
+    resource: &Resource,
     rows: &[DesiredRule],
     regions: &[String],
     existing: &HashMap<(String, String), RuleState>,
@@ -93,7 +88,7 @@ pub fn plan_insert(
         match (current, on_conflict) {
             (Some(_), Some(OnConflict::DoNothing)) => plan.unchanged += 1,
             (Some(cur), Some(OnConflict::DoUpdate(columns))) => {
-                check_same_creation(row, cur, region)?;
+                check_same_creation(resource, row, cur, region)?;
                 let wanted: Vec<(String, Option<String>)> = columns
                     .iter()
                     .map(|c| (c.clone(), row.values.get(c).map(str::to_string)))
@@ -239,8 +234,13 @@ fn check_new_value(current: &RuleState, column: &str, value: &str) -> Result<()>
 }
 
 /// A conflicting row must describe the same upstream as the existing rule.
-fn check_same_creation(row: &DesiredRule, current: &RuleState, region: &str) -> Result<()> {
-    for column in CREATE_ONLY {
+fn check_same_creation(
+    resource: &Resource,
+    row: &DesiredRule,
+    current: &RuleState,
+    region: &str,
+) -> Result<()> {
+    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
         let want = row.values.get(column);
         let have = current.get(column);
         // An unset upstream_registry is inferred, and an unset upstream prefix means ROOT.
@@ -252,11 +252,12 @@ fn check_same_creation(row: &DesiredRule, current: &RuleState, region: &str) -> 
         if differs {
             return Err(Error::Usage(format!(
                 "row {}: rule '{}' in {region} exists with {column} '{}', the row asks for '{}': only \
-                 credential_arn and custom_role_arn change in place; DELETE the rule first to re-create it",
+                 {} change in place; DELETE the rule first to re-create it",
                 row.row,
                 current.prefix(),
                 have.unwrap_or("NULL"),
-                want.unwrap_or("NULL")
+                want.unwrap_or("NULL"),
+                resource.updatable_names()
             )));
         }
     }
@@ -266,6 +267,28 @@ fn check_same_creation(row: &DesiredRule, current: &RuleState, region: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rules() -> &'static Resource {
+        crate::schema::schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap()
+    }
+
+    #[test]
+    fn the_create_only_columns_come_from_the_schema() {
+        let names: Vec<&str> = rules()
+            .create_only_columns()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "upstream_registry_url",
+                "upstream_registry",
+                "upstream_repository_prefix"
+            ]
+        );
+    }
 
     fn state(pairs: &[(&str, &str)]) -> RuleState {
         RuleState(
@@ -318,10 +341,16 @@ mod tests {
             ),
         ];
         let regions = ["us-east-1".to_string(), "us-east-1".to_string()];
-        let plain = plan_insert(&rows, &regions, &HashMap::new(), None).unwrap();
+        let plain = plan_insert(rules(), &rows, &regions, &HashMap::new(), None).unwrap();
         assert_eq!((plain.created, plain.calls.len()), (2, 2));
-        let nothing =
-            plan_insert(&rows, &regions, &existing(), Some(&OnConflict::DoNothing)).unwrap();
+        let nothing = plan_insert(
+            rules(),
+            &rows,
+            &regions,
+            &existing(),
+            Some(&OnConflict::DoNothing),
+        )
+        .unwrap();
         assert_eq!(
             (
                 nothing.created,
@@ -331,6 +360,7 @@ mod tests {
             (1, 1, "created 1, unchanged 1")
         );
         let update = plan_insert(
+            rules(),
             &rows,
             &regions,
             &existing(),
@@ -360,6 +390,7 @@ mod tests {
             ],
         )];
         let p = plan_insert(
+            rules(),
             &rows,
             &["us-east-1".into()],
             &existing(),
@@ -386,6 +417,7 @@ mod tests {
             ],
         )];
         let e = plan_insert(
+            rules(),
             &rows,
             &["us-east-1".into()],
             &existing(),
@@ -402,6 +434,7 @@ mod tests {
             desired(2, &[("ecr_repository_prefix", "q1/")]),
         ];
         let e = plan_insert(
+            rules(),
             &rows,
             &["us-east-1".into(), "us-east-1".into()],
             &HashMap::new(),

@@ -585,7 +585,7 @@ async fn run_insert(
     if on_conflict.is_some() {
         report_problems(&read_only_problems(&rows, &regions, resource, &existing))?;
     }
-    let plan = plan_insert(&rows, &regions, &existing, on_conflict)?;
+    let plan = plan_insert(resource, &rows, &regions, &existing, on_conflict)?;
     execute_plan(resource, "INSERT", plan, context).await
 }
 

@@ -37,13 +37,6 @@ use crate::dml::{DesiredRule, RuleState};
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, schemas};
 
-/// Columns fixed at creation.
-const CREATE_ONLY: [&str; 3] = [
-    "upstream_registry_url",
-    "upstream_registry",
-    "upstream_repository_prefix",
-];
-
 /// Which rows a clause applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Category {
@@ -524,7 +517,12 @@ async fn run_merge(
                     let values = evaluate(assignments, &batch)?;
                     for &i in &rows {
                         let current = target_row(i).expect("UPDATE applies to matched rows");
-                        check_no_replacement(&current, source, s_idx.map(|s| s[i] as usize))?;
+                        check_no_replacement(
+                            resource,
+                            &current,
+                            source,
+                            s_idx.map(|s| s[i] as usize),
+                        )?;
                         updates.0.push(current);
                         updates.1.push(
                             values
@@ -566,7 +564,7 @@ async fn run_merge(
         &context.default_regions,
         ReadOnly::Refused,
     )?;
-    let insert_plan = plan_insert(&inserts, &insert_regions, &HashMap::new(), None)?;
+    let insert_plan = plan_insert(resource, &inserts, &insert_regions, &HashMap::new(), None)?;
     for part in [delete_plan, update_plan, insert_plan] {
         plan.calls.extend(part.calls);
         plan.created += part.created;
@@ -620,9 +618,14 @@ fn evaluate(
 
 /// A matched rule whose create-only columns differ from the source needs replacing, which an
 /// UPDATE cannot do.
-fn check_no_replacement(current: &RuleState, source: &RecordBatch, s: Option<usize>) -> Result<()> {
+fn check_no_replacement(
+    resource: &Resource,
+    current: &RuleState,
+    source: &RecordBatch,
+    s: Option<usize>,
+) -> Result<()> {
     let Some(s) = s else { return Ok(()) };
-    for column in CREATE_ONLY {
+    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
         let Some(array) = source.column_by_name(column) else {
             continue;
         };

@@ -321,6 +321,17 @@ impl Resource {
             .collect()
     }
 
+    /// The columns INSERT sets that UPDATE cannot change: neither updatable nor read-only, nor
+    /// the identifier or the region. A different value means the resource must be re-created.
+    pub fn create_only_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| {
+            !c.updatable
+                && !c.read_only
+                && c.name != self.doc.identifier
+                && c.source != Source::Region
+        })
+    }
+
     /// The columns UPDATE can change, comma-separated (for messages).
     pub fn updatable_names(&self) -> String {
         self.columns
