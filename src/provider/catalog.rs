@@ -9,8 +9,6 @@ use datafusion::prelude::SessionContext;
 
 use datafusion::datasource::TableProvider;
 
-use super::policy_scan::PolicyView;
-use super::policy_table::PolicyTable;
 use super::table::{ProviderContext, ResourceTable};
 use crate::error::{Error, Result};
 use crate::schema::schemas;
@@ -22,11 +20,8 @@ pub fn register_catalog(ctx: &SessionContext, context: Arc<ProviderContext>) -> 
     for service in &s.provider.services {
         let schema = MemorySchemaProvider::new();
         for resource in s.resources_of(&service.name) {
-            // The registry policy tables read GetRegistryPolicy; the others are rule tables.
-            let table: Arc<dyn TableProvider> = match PolicyView::of(resource) {
-                Some(view) => Arc::new(PolicyTable::new(resource, view, Arc::clone(&context))),
-                None => Arc::new(ResourceTable::new(resource, Arc::clone(&context))),
-            };
+            let table: Arc<dyn TableProvider> =
+                Arc::new(ResourceTable::new(resource, Arc::clone(&context)));
             schema
                 .register_table(resource.name().to_string(), table)
                 .map_err(|e| Error::Runtime(e.to_string()))?;

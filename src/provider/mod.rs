@@ -11,7 +11,6 @@ pub mod permissions;
 pub mod policy_dml;
 pub mod policy_reader;
 pub mod policy_scan;
-pub mod policy_table;
 pub mod progress;
 pub mod pushdown;
 pub mod reader;
@@ -20,6 +19,7 @@ pub mod scan;
 pub mod scan_filter;
 pub mod table;
 pub mod template_reader;
+pub mod writer;
 
 pub use catalog::register_catalog;
 pub use failures::{RegionFailure, RegionFailures};

@@ -17,13 +17,13 @@ use datafusion::logical_expr::{
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::applied::AppliedCalls;
-use super::dml::{DmlExec, check_constant_values, dml_request, is_null_literal, statement_where};
+use super::dml::{dml_request, statement_where};
 use super::failures::RegionFailures;
-use super::merge::MergeExec;
 use super::progress::RegionProgress;
 use super::reader::{Reader, reader_for};
 use super::scan::plan_scan;
 use super::scan_filter;
+use super::writer::{Writer, writer_for};
 use crate::aws::EcrClients;
 use crate::dml::{Directive, patch};
 use crate::error::Error;
@@ -126,6 +126,7 @@ impl ProviderContext {
 pub struct ResourceTable {
     resource: &'static Resource,
     reader: Arc<dyn Reader>,
+    writer: Arc<dyn Writer>,
     schema: SchemaRef,
     context: Arc<ProviderContext>,
 }
@@ -136,6 +137,7 @@ impl ResourceTable {
         Self {
             resource,
             reader: reader_for(resource),
+            writer: writer_for(resource),
             schema: resource.arrow_schema(),
             context,
         }
@@ -191,12 +193,8 @@ impl TableProvider for ResourceTable {
             ))
             .into());
         }
-        Ok(Arc::new(DmlExec::insert(
-            self.resource,
-            input,
-            directive.on_conflict,
-            Arc::clone(&self.context),
-        )))
+        self.writer
+            .insert(input, directive.on_conflict, &self.context)
     }
 
     async fn update(
@@ -210,30 +208,20 @@ impl TableProvider for ResourceTable {
         let clause = statement_where(&mut directive, "UPDATE")?;
         // The SET pairs as written: DataFusion's are lost with a WHERE the optimizer proved false.
         let assignments = clause.assignments.clone();
-        let patch = directive
-            .patch_document
-            .as_deref()
-            .map(|text| patch::parse(text, self.resource))
-            .transpose()?;
-        for (column, value) in &assignments {
-            match self.resource.column(column) {
-                Some(c) if c.updatable => {}
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "{column} cannot change in place: UPDATE can set only {} (UpdatePullThroughCacheRule); \
-                         delete and re-create the rule to change the others",
-                        self.resource.updatable_names()
-                    ))
-                    .into());
-                }
-            }
-            if is_null_literal(value) {
+        let patch = match directive.patch_document.as_deref() {
+            Some(text) if self.writer.takes_patch() => Some(patch::parse(text, self.resource)?),
+            Some(_) => {
                 return Err(Error::Usage(format!(
-                    "{column} cannot be set to NULL: UpdatePullThroughCacheRule replaces a value but cannot remove it \
-                     (delete and re-create the rule without it)"
+                    "data__PatchDocument is for the rule tables: SET the columns of {} directly ({})",
+                    self.resource.qualified_name("aws"),
+                    self.resource.updatable_names()
                 ))
                 .into());
             }
+            None => None,
+        };
+        for (column, value) in &assignments {
+            self.writer.check_set(column, value)?;
         }
         if assignments.is_empty() && patch.is_none() {
             return Err(Error::Usage(format!(
@@ -251,17 +239,7 @@ impl TableProvider for ResourceTable {
             .into_iter()
             .map(|(c, e)| Ok((c, read.physical(state, e)?)))
             .collect::<DfResult<Vec<_>>>()?;
-        // Constant values are checked now, so a bad one fails before any call (exit 2).
-        if !self.context.explaining() {
-            check_constant_values(read.schema(), &assignments)?;
-        }
-        Ok(Arc::new(DmlExec::update(
-            self.resource,
-            read,
-            assignments,
-            patch,
-            Arc::clone(&self.context),
-        )))
+        self.writer.update(read, assignments, patch, &self.context)
     }
 
     async fn merge_into(
@@ -281,15 +259,8 @@ impl TableProvider for ResourceTable {
             };
             self.check_verb(verb)?;
         }
-        Ok(Arc::new(MergeExec::try_new(
-            self.resource,
-            state,
-            source,
-            merge_schema,
-            on,
-            clauses,
-            Arc::clone(&self.context),
-        )?))
+        self.writer
+            .merge(state, source, merge_schema, on, clauses, &self.context)
     }
 
     async fn delete_from(
@@ -300,11 +271,7 @@ impl TableProvider for ResourceTable {
         self.check_verb(Verb::Delete)?;
         let clause = statement_where(&mut self.context.take_directive(), "DELETE")?;
         let read = dml_request(self.resource, state, &clause, &self.context, "DELETE")?;
-        Ok(Arc::new(DmlExec::delete(
-            self.resource,
-            read,
-            Arc::clone(&self.context),
-        )))
+        self.writer.delete(read, &self.context)
     }
 }
 
