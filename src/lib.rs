@@ -15,5 +15,6 @@ pub mod sandbox;
 pub mod schema;
 pub mod session;
 pub mod sql;
+pub mod suggest;
 
 pub use error::{Error, Result};

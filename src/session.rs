@@ -30,7 +30,7 @@ use crate::provider::{
 };
 use crate::schema::schemas;
 use crate::sql::parse::{ParsedStatement, parse_script};
-use crate::sql::suggest::closest;
+use crate::suggest::closest;
 
 /// How a session behaves.
 #[derive(Debug, Clone, Default)]

@@ -14,11 +14,11 @@ use aws_sdk_ecr::types::PullThroughCacheRule;
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
+use super::request::ScanRequest;
 use super::sent::SentRequests;
 use super::settings::{AwsSettings, RetryMode};
 use crate::ecr::constraints::same_prefix;
 use crate::error::{Error, Result};
-use crate::provider::pushdown::ScanRequest;
 use crate::schema::FetchOperation;
 
 const DESCRIBE: &str = "DescribePullThroughCacheRules";

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod fail_fast;
 pub mod mutate;
 pub mod policy;
+pub mod request;
 pub mod sent;
 pub mod settings;
 pub mod templates;

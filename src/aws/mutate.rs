@@ -11,9 +11,9 @@ use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryA
 use std::collections::BTreeSet;
 
 use super::clients::{EcrClients, api_error};
+use super::request::ScanRequest;
 use crate::dml::{ApiCall, Mutation};
 use crate::error::{Error, Result};
-use crate::provider::pushdown::ScanRequest;
 
 /// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule
 /// quota, which does not lift by waiting.

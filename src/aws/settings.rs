@@ -9,7 +9,7 @@ use aws_config::profile::ProfileFileRegionProvider;
 use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::error::{Error, Result};
-use crate::provider::pushdown::check_region;
+use crate::schema::check_region;
 use crate::schema::schemas;
 
 /// Default `--connect-timeout`: a reachable endpoint connects in well under a second.

@@ -4,8 +4,8 @@
 use aws_sdk_ecr::types::RepositoryCreationTemplate;
 
 use super::clients::{EcrClients, api_error};
+use super::request::ScanRequest;
 use crate::error::Result;
-use crate::provider::pushdown::ScanRequest;
 
 const DESCRIBE: &str = "DescribeRepositoryCreationTemplates";
 

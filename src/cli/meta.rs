@@ -10,7 +10,7 @@ use regex::Regex;
 
 use crate::error::{Error, Result};
 use crate::schema::{ProviderSchemas, Resource, schemas};
-use crate::sql::suggest::closest;
+use crate::suggest::closest;
 
 /// A meta statement, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]

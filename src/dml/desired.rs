@@ -8,8 +8,8 @@ use super::state::RuleState;
 use crate::ecr::constraints::{self as c, ROOT_PREFIX};
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
-use crate::provider::pushdown::check_region;
 use crate::schema::Resource;
+use crate::schema::check_region;
 
 /// At most this many problems are listed before "and N more".
 const MAX_LISTED: usize = 20;

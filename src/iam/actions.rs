@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use crate::sql::suggest::closest;
+use crate::suggest::closest;
 
 /// The action list file, as written.
 #[derive(Debug, Clone, Deserialize)]

@@ -9,7 +9,8 @@ use datafusion::prelude::SessionContext;
 
 use datafusion::datasource::TableProvider;
 
-use super::table::{ProviderContext, ResourceTable};
+use super::context::ProviderContext;
+use super::table::ResourceTable;
 use crate::error::{Error, Result};
 use crate::schema::schemas;
 

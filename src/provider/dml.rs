@@ -24,14 +24,13 @@ use datafusion::physical_plan::{
 };
 use json_patch::Patch;
 
-use super::pushdown::{
-    REGION_COLUMN, ScanRequest, check_comparison_types, narrow_regions, plan_request,
-};
+use super::context::ProviderContext;
+use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
 use super::scan_filter::all_true;
-use super::table::ProviderContext;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
 use crate::aws::mutate::Applied;
+use crate::aws::request::ScanRequest;
 use crate::dml::desired::{ReadOnly, read_only_problems, report_problems, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key, value_problem};
 use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};

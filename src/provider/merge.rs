@@ -27,14 +27,16 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
+use super::context::ProviderContext;
 use super::dml::{count_properties, count_stream, df, execute_plan, is_null_literal, utf8};
-use super::pushdown::{REGION_COLUMN, ScanRequest, check_region};
-use super::table::ProviderContext;
+use super::pushdown::REGION_COLUMN;
 use crate::aws::convert::rules_batch;
+use crate::aws::request::ScanRequest;
 use crate::dml::desired::{ReadOnly, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
 use crate::dml::{DesiredRule, RuleState};
 use crate::error::{Error, Result};
+use crate::schema::check_region;
 use crate::schema::{Column, FetchOperation, Resource, schemas};
 
 /// Which rows a clause applies to.

@@ -2,6 +2,7 @@
 
 pub mod applied;
 pub mod catalog;
+pub mod context;
 pub mod dml;
 pub mod dml_where;
 pub mod failures;
@@ -10,7 +11,7 @@ pub mod merge;
 pub mod permissions;
 pub mod policy_dml;
 pub mod policy_reader;
-pub mod policy_scan;
+pub mod policy_rows;
 pub mod progress;
 pub mod pushdown;
 pub mod reader;
@@ -22,6 +23,7 @@ pub mod template_reader;
 pub mod writer;
 
 pub use catalog::register_catalog;
+pub use context::ProviderContext;
 pub use failures::{RegionFailure, RegionFailures};
 pub use progress::RegionProgress;
-pub use table::{ProviderContext, ResourceTable};
+pub use table::ResourceTable;

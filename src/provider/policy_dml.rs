@@ -17,13 +17,13 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
+use super::context::ProviderContext;
 use super::dml::{
     MatchRequest, constant_assignments, count_properties, count_stream, df, execute_plan, utf8,
 };
-use super::policy_scan::{PolicyView, policy_rows};
-use super::pushdown::{REGION_COLUMN, check_region};
+use super::policy_rows::{PolicyView, policy_rows};
+use super::pushdown::REGION_COLUMN;
 use super::scan_filter::all_true;
-use super::table::ProviderContext;
 use crate::dml::OnConflict;
 use crate::dml::desired::{region_or_default, report_problems};
 use crate::dml::policy::{
@@ -35,6 +35,7 @@ use crate::iam::policy::{
     StatementRow, check_document, check_row, check_size, empty_document, statement_of,
     with_statements,
 };
+use crate::schema::check_region;
 use crate::schema::{Resource, Verb, schemas};
 
 enum Kind {

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::policy_scan::{PolicyView, policy_rows};
-use super::pushdown::ScanRequest;
+use super::policy_rows::{PolicyView, policy_rows};
 use super::reader::Reader;
 use crate::aws::EcrClients;
+use crate::aws::request::ScanRequest;
 use crate::error::Result;
 use crate::schema::Resource;
 

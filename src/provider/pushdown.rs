@@ -9,41 +9,14 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
-use crate::ecr::constraints::{
-    DESCRIBE_PREFIXES_MAX, MAX_RESULTS, check_prefix, check_template_prefix,
-};
+use crate::aws::request::ScanRequest;
+use crate::ecr::constraints::{MAX_RESULTS, check_prefix, check_template_prefix};
 use crate::error::{Error, Result};
 use crate::iam::policy::check_sid;
-use crate::schema::Resource;
-use crate::sql::suggest::closest;
+use crate::schema::{Resource, check_region};
 
 /// The column that chooses regions.
 pub const REGION_COLUMN: &str = "region";
-
-/// What a scan will ask the API for.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ScanRequest {
-    /// Regions pinned by WHERE; `None` means the session's regions.
-    pub regions: Option<BTreeSet<String>>,
-    /// Identifiers pinned by WHERE; `None` means list everything.
-    pub identifiers: Option<BTreeSet<String>>,
-    /// Page size hint (`maxResults`) from LIMIT, when no identifiers are pinned.
-    pub page_size: Option<i32>,
-    /// Rows wanted per region at most (LIMIT), so paging can stop early.
-    pub limit: Option<usize>,
-}
-
-impl ScanRequest {
-    /// The identifiers in API-sized chunks (at most 100 per DescribePullThroughCacheRules call).
-    pub fn identifier_chunks(&self) -> Option<Vec<Vec<String>>> {
-        self.identifiers.as_ref().map(|ids| {
-            let ids: Vec<String> = ids.iter().cloned().collect();
-            ids.chunks(DESCRIBE_PREFIXES_MAX)
-                .map(<[String]>::to_vec)
-                .collect()
-        })
-    }
-}
 
 /// How far a filter can be pushed: region sets are exact (the API answers per region);
 /// identifier sets are inexact because ECR treats `team` and `team/` as one rule, so
@@ -269,20 +242,6 @@ fn check_identifier(column: &str, id: &str) -> Result<()> {
         }),
         _ => Ok(()),
     }
-}
-
-/// Checks a region name against the provider's list, suggesting the closest.
-pub fn check_region(region: &str, known_regions: &[String]) -> Result<()> {
-    if known_regions.iter().any(|r| r == region) {
-        return Ok(());
-    }
-    let hint = closest(region, known_regions.iter().map(String::as_str))
-        .map(|c| format!(" Did you mean '{c}'?"))
-        .unwrap_or_default();
-    Err(Error::Usage(format!(
-        "unknown region '{region}'.{hint} Regions where ECR is offered: {}",
-        known_regions.join(", ")
-    )))
 }
 
 fn intersect(current: Option<BTreeSet<String>>, new: BTreeSet<String>) -> BTreeSet<String> {

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::policy_reader::PolicyReader;
-use super::pushdown::ScanRequest;
 use super::rule_reader::RuleReader;
 use super::template_reader::TemplateReader;
 use crate::aws::EcrClients;
+use crate::aws::request::ScanRequest;
 use crate::error::Result;
 use crate::schema::{FetchOperation, Resource, Verb};
 
@@ -54,7 +54,7 @@ pub fn reader_for(resource: &'static Resource) -> Arc<dyn Reader> {
     if select == Some("DescribeRepositoryCreationTemplates") {
         return Arc::new(TemplateReader { resource });
     }
-    match super::policy_scan::PolicyView::of(resource) {
+    match super::policy_rows::PolicyView::of(resource) {
         Some(view) => Arc::new(PolicyReader { resource, view }),
         None => Arc::new(RuleReader { resource }),
     }

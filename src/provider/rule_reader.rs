@@ -8,11 +8,11 @@ use datafusion::arrow::array::{Array, BooleanArray, StringArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::pushdown::ScanRequest;
 use super::reader::Reader;
 use crate::aws::EcrClients;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::{rules_batch, with_validations};
+use crate::aws::request::ScanRequest;
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource};
 

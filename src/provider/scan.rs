@@ -18,9 +18,10 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 
-use super::pushdown::{self, ScanRequest};
+use super::context::ProviderContext;
+use super::pushdown;
 use super::scan_filter::{self, RowFilter};
-use super::table::ProviderContext;
+use crate::aws::request::ScanRequest;
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 

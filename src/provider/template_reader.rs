@@ -11,10 +11,10 @@ use datafusion::arrow::array::{
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::{Value, json};
 
-use super::pushdown::ScanRequest;
 use super::reader::Reader;
 use crate::aws::EcrClients;
 use crate::aws::convert::micros;
+use crate::aws::request::ScanRequest;
 use crate::aws::templates::RegionTemplates;
 use crate::ecr::constraints::canonical_prefix;
 use crate::error::{Error, Result};

@@ -13,11 +13,11 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::ExecutionPlan;
 use json_patch::Patch;
 
+use super::context::ProviderContext;
 use super::dml::{DmlExec, MatchRequest, check_constant_values, is_null_literal};
 use super::merge::MergeExec;
 use super::policy_dml::{PolicyDmlExec, check_constant_assignments};
-use super::policy_scan::PolicyView;
-use super::table::ProviderContext;
+use super::policy_rows::PolicyView;
 use crate::dml::OnConflict;
 use crate::error::Error;
 use crate::schema::Resource;

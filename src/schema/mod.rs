@@ -4,9 +4,11 @@
 pub mod arrow_type;
 pub mod load;
 pub mod model;
+pub mod regions;
 
 pub use load::schemas;
 pub use model::{
     Column, Example, FetchOperation, Method, Permission, ProviderSchemas, Resource, ResourceKind,
     Source, Verb,
 };
+pub use regions::check_region;

@@ -3,4 +3,3 @@
 pub mod parse;
 pub mod rewrite;
 pub mod star;
-pub mod suggest;
