@@ -822,3 +822,21 @@ async fn a_rule_deleted_between_listing_and_validation_is_left_out() {
         sb.log().entries()
     );
 }
+
+#[test]
+fn describe_extended_names_the_call_of_each_lazy_column() {
+    let sb = sandbox();
+    let out = exec(&sb, &["-o", "csv"], &format!("DESCRIBE EXTENDED {RULES}"));
+    out.expect_code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].ends_with(",lazy_call"), "{}", lines[0]);
+    for line in &lines[1..] {
+        let lazy = line.starts_with("is_valid,") || line.starts_with("validation_failure,");
+        assert_eq!(
+            line.ends_with(",ValidatePullThroughCacheRule"),
+            lazy,
+            "{line}"
+        );
+    }
+    assert_eq!(sb.log().len(), 0);
+}
