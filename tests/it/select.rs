@@ -1026,3 +1026,29 @@ fn region_predicates_other_than_equality_choose_the_regions_to_call() {
         "{stderr}"
     );
 }
+
+/// Every table of provider-schemas reads every column its YAML declares, lazy ones included,
+/// from the demo sandbox: each reader's mapping knows each `source` the YAML names (an unknown
+/// one fails the region), and the types are the YAML's.
+#[tokio::test]
+async fn every_table_reads_every_column_its_schema_declares() {
+    let sb = demo_sandbox();
+    let s = session(&sb, &DEMO_REGIONS).await;
+    for resource in &skyql::schema::schemas().resources {
+        let table = resource.qualified_name("aws");
+        let columns: Vec<&str> = resource.columns.iter().map(|c| c.name.as_str()).collect();
+        let pin = if resource.requires_identifier() {
+            " WHERE data__Identifier = 'ecr-public'"
+        } else {
+            ""
+        };
+        let r = query(&s, &format!("SELECT {} FROM {table}{pin}", columns.join(", "))).await;
+        assert!(r.failures.is_empty(), "{table}: {:?}", r.failures);
+        assert!(r.num_rows() > 0, "{table}: the demo has rows");
+        assert_eq!(r.schema.fields().len(), columns.len(), "{table}");
+        for (field, column) in r.schema.fields().iter().zip(&resource.columns) {
+            assert_eq!(field.name(), &column.name, "{table}");
+            assert_eq!(field.data_type(), &column.data_type, "{table}.{}", column.name);
+        }
+    }
+}
