@@ -20,7 +20,7 @@ use super::policy_dml::{PolicyDmlExec, check_constant_assignments};
 use super::policy_rows::PolicyView;
 use crate::dml::OnConflict;
 use crate::error::Error;
-use crate::schema::Resource;
+use crate::schema::{Resource, Verb};
 
 /// SET pairs as physical expressions over the rows read.
 pub type Assignments = Vec<(String, Arc<dyn PhysicalExpr>)>;
@@ -88,9 +88,14 @@ struct RuleWriter {
 
 impl Writer for RuleWriter {
     fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
+        // The operation's name comes from the schema, as every message's does.
+        let update = self
+            .resource
+            .method(Verb::Update)
+            .map_or("the update call", |m| m.operation.as_str());
         if !self.resource.column(column).is_some_and(|c| c.updatable) {
             return Err(Error::Usage(format!(
-                "{column} cannot change in place: UPDATE can set only {} (UpdatePullThroughCacheRule); \
+                "{column} cannot change in place: UPDATE can set only {} ({update}); \
                  delete and re-create the rule to change the others",
                 self.resource.updatable_names()
             ))
@@ -98,7 +103,7 @@ impl Writer for RuleWriter {
         }
         if is_null_literal(value) {
             return Err(Error::Usage(format!(
-                "{column} cannot be set to NULL: UpdatePullThroughCacheRule replaces a value but cannot remove it \
+                "{column} cannot be set to NULL: {update} replaces a value but cannot remove it \
                  (delete and re-create the rule without it)"
             ))
             .into());
