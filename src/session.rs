@@ -23,7 +23,6 @@ use crate::provider::dml_where::dml_where;
 use crate::provider::insert_literals::check_insert_literals;
 use crate::provider::merge::MergeExec;
 use crate::provider::permissions::scopes as permission_scopes;
-use crate::provider::policy_dml::PolicyDmlExec;
 use crate::provider::pushdown::{check_text_casts, has_subquery};
 use crate::provider::{
     ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
@@ -299,7 +298,7 @@ impl Session {
             node = child;
         }
         let root: &dyn std::any::Any = node.as_ref();
-        if !(root.is::<DmlExec>() || root.is::<MergeExec>() || root.is::<PolicyDmlExec>()) {
+        if !(root.is::<DmlExec>() || root.is::<MergeExec>()) {
             return Ok(());
         }
         self.provider.validate_only.store(true, Ordering::SeqCst);

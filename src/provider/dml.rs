@@ -27,12 +27,13 @@ use json_patch::Patch;
 use super::context::ProviderContext;
 use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
 use super::scan_filter::all_true;
+use super::writer::Writer;
 use crate::aws::clients::RegionRules;
 use crate::aws::convert::rules_batch;
 use crate::aws::mutate::Applied;
 use crate::aws::request::ScanRequest;
 use crate::dml::desired::{ReadOnly, read_only_problems, report_problems, validate_all};
-use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key, value_problem};
+use crate::dml::plan::{CallPlan, plan_insert, plan_update, rule_key, value_problem};
 use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, schemas};
@@ -225,6 +226,7 @@ enum Kind {
 /// One DML statement on one resource; answers a single `count` row.
 pub struct DmlExec {
     resource: &'static Resource,
+    writer: Arc<dyn Writer>,
     kind: Arc<Kind>,
     context: Arc<ProviderContext>,
     properties: Arc<PlanProperties>,
@@ -266,9 +268,15 @@ pub(crate) fn utf8(array: &ArrayRef) -> Result<StringArray> {
 }
 
 impl DmlExec {
-    fn new(resource: &'static Resource, kind: Kind, context: Arc<ProviderContext>) -> Self {
+    fn new(
+        resource: &'static Resource,
+        writer: Arc<dyn Writer>,
+        kind: Kind,
+        context: Arc<ProviderContext>,
+    ) -> Self {
         Self {
             resource,
+            writer,
             kind: Arc::new(kind),
             context,
             properties: count_properties(),
@@ -278,16 +286,23 @@ impl DmlExec {
     /// INSERT of the rows `input` produces.
     pub fn insert(
         resource: &'static Resource,
+        writer: Arc<dyn Writer>,
         input: Arc<dyn ExecutionPlan>,
         on_conflict: Option<OnConflict>,
         context: Arc<ProviderContext>,
     ) -> Self {
-        Self::new(resource, Kind::Insert { input, on_conflict }, context)
+        Self::new(
+            resource,
+            writer,
+            Kind::Insert { input, on_conflict },
+            context,
+        )
     }
 
     /// UPDATE of the matched rules.
     pub fn update(
         resource: &'static Resource,
+        writer: Arc<dyn Writer>,
         matches: MatchRequest,
         assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
         patch: Option<Patch>,
@@ -295,6 +310,7 @@ impl DmlExec {
     ) -> Self {
         Self::new(
             resource,
+            writer,
             Kind::Update {
                 matches: Arc::new(matches),
                 assignments,
@@ -307,11 +323,13 @@ impl DmlExec {
     /// DELETE of the matched rules.
     pub fn delete(
         resource: &'static Resource,
+        writer: Arc<dyn Writer>,
         matches: MatchRequest,
         context: Arc<ProviderContext>,
     ) -> Self {
         Self::new(
             resource,
+            writer,
             Kind::Delete {
                 matches: Arc::new(matches),
             },
@@ -355,15 +373,13 @@ impl DisplayAs for DmlExec {
             },
             Kind::Update { matches, .. } | Kind::Delete { matches } => {
                 write!(f, ", regions=[{}]", matches.regions.join(", "))?;
-                match &matches.request.identifiers {
-                    Some(ids) => write!(
-                        f,
-                        ", {}=[{}]",
-                        self.resource.doc.identifier,
-                        ids.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                    None => write!(f, ", bulk"),
-                }?;
+                if let Some(ids) = &matches.request.identifiers {
+                    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    write!(f, ", {}=[{}]", self.resource.doc.identifier, ids.join(", "))?;
+                }
+                if matches.bulk {
+                    write!(f, ", bulk")?;
+                }
                 for fetch in &matches.fetches {
                     write!(f, ", {}=true", fetch.explain_key())?;
                 }
@@ -403,6 +419,7 @@ impl ExecutionPlan for DmlExec {
         match (&*self.kind, children.into_iter().next()) {
             (Kind::Insert { on_conflict, .. }, Some(input)) => Ok(Arc::new(Self::insert(
                 self.resource,
+                Arc::clone(&self.writer),
                 input,
                 on_conflict.clone(),
                 Arc::clone(&self.context),
@@ -416,60 +433,42 @@ impl ExecutionPlan for DmlExec {
         _partition: usize,
         task: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
-        let (resource, kind, context) = (
-            self.resource,
+        let (writer, kind, context) = (
+            Arc::clone(&self.writer),
             Arc::clone(&self.kind),
             Arc::clone(&self.context),
         );
-        let verb = self.verb();
         let run = async move {
             let validate_only = context.validate_only.load(Ordering::SeqCst);
-            let count = match &*kind {
-                Kind::Insert { input, on_conflict } if validate_only => {
+            match &*kind {
+                Kind::Insert { input, on_conflict } => {
                     let batches =
                         datafusion::physical_plan::collect(Arc::clone(input), task).await?;
-                    let rows = DesiredRule::from_batches(&batches);
-                    validate_all(
-                        &rows,
-                        resource,
-                        &schemas().provider.regions,
-                        &context.default_regions,
-                        read_only_rule(on_conflict.as_ref()),
-                    )?;
-                    0
+                    writer
+                        .run_insert(&batches, on_conflict.as_ref(), validate_only, &context)
+                        .await
                 }
                 Kind::Update {
                     matches,
                     assignments,
                     ..
                 } if validate_only => {
-                    check_constant_values(&matches.schema, assignments)?;
-                    0
+                    writer.check_constants(matches, assignments)?;
+                    Ok(0)
                 }
                 // DELETE checked everything that needs no read while planning.
-                _ if validate_only => 0,
-                Kind::Insert { input, on_conflict } => {
-                    let batches =
-                        datafusion::physical_plan::collect(Arc::clone(input), task).await?;
-                    run_insert(resource, &batches, on_conflict.as_ref(), &context).await?
-                }
+                _ if validate_only => Ok(0),
                 Kind::Update {
                     matches,
                     assignments,
                     patch,
-                } => run_update(resource, matches, assignments, patch.as_ref(), &context).await?,
-                Kind::Delete { matches } => {
-                    let found = read_matches(resource, matches, &context, verb).await?;
-                    execute_plan(
-                        resource,
-                        verb,
-                        plan_delete(&RuleState::from_batch(&found)),
-                        &context,
-                    )
-                    .await?
+                } => {
+                    writer
+                        .run_update(matches, assignments, patch.as_ref(), &context)
+                        .await
                 }
-            };
-            Ok(count)
+                Kind::Delete { matches } => writer.run_delete(matches, &context).await,
+            }
         };
         Ok(count_stream(run))
     }
@@ -540,7 +539,7 @@ pub(crate) fn count_stream(
 
 /// Read-only values in INSERT rows: refused, unless ON CONFLICT reads the rules they can be
 /// compared with (an export fed back repeats them).
-fn read_only_rule(on_conflict: Option<&OnConflict>) -> ReadOnly {
+pub(crate) fn read_only_rule(on_conflict: Option<&OnConflict>) -> ReadOnly {
     if on_conflict.is_some() {
         ReadOnly::MatchState
     } else {
@@ -548,7 +547,7 @@ fn read_only_rule(on_conflict: Option<&OnConflict>) -> ReadOnly {
     }
 }
 
-async fn run_insert(
+pub(crate) async fn run_insert(
     resource: &Resource,
     batches: &[RecordBatch],
     on_conflict: Option<&OnConflict>,
@@ -588,7 +587,7 @@ async fn run_insert(
     execute_plan(resource, "INSERT", plan, context).await
 }
 
-async fn run_update(
+pub(crate) async fn run_update(
     resource: &Resource,
     matches: &MatchRequest,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],
@@ -629,7 +628,7 @@ async fn run_update(
 /// Reads the rules a statement matches: the pushed request per region, then every filter.
 /// When a filter or SET value reads a column that costs a call per rule, the filters that do
 /// not read one run first, so only the rules they keep are fetched for.
-async fn read_matches(
+pub(crate) async fn read_matches(
     resource: &Resource,
     matches: &MatchRequest,
     context: &ProviderContext,

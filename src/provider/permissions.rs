@@ -14,7 +14,6 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::dml::{DmlExec, utf8};
 use super::merge::MergeExec;
-use super::policy_dml::PolicyDmlExec;
 use super::pushdown::REGION_COLUMN;
 use super::scan::ResourceScanExec;
 use crate::dml::OnConflict;
@@ -97,10 +96,13 @@ pub async fn scopes(
                 }
             }
             // ON CONFLICT reads the existing rows, and DO UPDATE updates them where they differ:
-            // the calls its dry run shows.
+            // the calls its dry run shows. Where INSERT's own call also replaces (a registry
+            // policy's PutRegistryPolicy), its permissions already cover both.
+            let own_call = |verb| scope.resource.method(verb).map(|m| &m.operation);
             let on_conflict = (node.as_ref() as &dyn std::any::Any)
                 .downcast_ref::<DmlExec>()
                 .and_then(DmlExec::on_conflict)
+                .filter(|_| own_call(Verb::Insert) != own_call(Verb::Update))
                 .cloned();
             if let Some(conflict) = on_conflict {
                 out.push(Scope {
@@ -133,8 +135,6 @@ fn touches(node: &Arc<dyn ExecutionPlan>) -> Vec<Touch> {
     if let Some(scan) = any.downcast_ref::<ResourceScanExec>() {
         vec![scan.touch()]
     } else if let Some(dml) = any.downcast_ref::<DmlExec>() {
-        vec![dml.touch()]
-    } else if let Some(dml) = any.downcast_ref::<PolicyDmlExec>() {
         vec![dml.touch()]
     } else if let Some(merge) = any.downcast_ref::<MergeExec>() {
         merge.touches()

@@ -1,26 +1,18 @@
-//! INSERT, UPDATE and DELETE on the registry policy tables as one ExecutionPlan each: check every
-//! row before any call, read the current policies, plan the PutRegistryPolicy /
-//! DeleteRegistryPolicy calls (pure, in `dml::policy`), then make them (or, with `--dry-run`,
-//! report them).
+//! INSERT, UPDATE and DELETE on the registry policy tables, run by the one DML exec through the
+//! policy writer: check every row before any call, read the current policies, plan the
+//! PutRegistryPolicy / DeleteRegistryPolicy calls (pure, in `dml::policy`), then make them (or,
+//! with `--dry-run`, report them).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::error::Result as DfResult;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::context::ProviderContext;
-use super::dml::{
-    MatchRequest, constant_assignments, count_properties, count_stream, df, execute_plan, utf8,
-};
+use super::dml::{MatchRequest, constant_assignments, df, execute_plan, utf8};
 use super::policy_rows::{PolicyView, policy_rows};
 use super::pushdown::REGION_COLUMN;
 use super::scan_filter::all_true;
@@ -36,253 +28,50 @@ use crate::iam::policy::{
     with_statements,
 };
 use crate::schema::check_region;
-use crate::schema::{Resource, Verb, schemas};
+use crate::schema::{Resource, schemas};
 
-enum Kind {
-    Insert {
-        input: Arc<dyn ExecutionPlan>,
-        on_conflict: Option<OnConflict>,
-    },
-    Update {
-        matches: Arc<MatchRequest>,
-        assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
-    },
-    Delete {
-        matches: Arc<MatchRequest>,
-    },
-}
-
-/// One DML statement on a registry policy table; answers a single `count` row.
-pub struct PolicyDmlExec {
+/// INSERT into a registry policy table: every row checked before any read, then the current
+/// policies read and the PutRegistryPolicy calls planned and made.
+pub(crate) async fn run_insert(
     resource: &'static Resource,
     view: PolicyView,
-    kind: Arc<Kind>,
-    context: Arc<ProviderContext>,
-    properties: Arc<PlanProperties>,
+    batches: &[RecordBatch],
+    on_conflict: Option<&OnConflict>,
+    validate_only: bool,
+    context: &ProviderContext,
+) -> Result<u64> {
+    let rows = InputRows::check(view, batches, context)?;
+    if validate_only {
+        return Ok(0);
+    }
+    let current = read_policies(&rows.regions(), context).await?;
+    let plan = match rows {
+        InputRows::Statements(rows) => plan_statement_insert(&rows, &current, on_conflict)?,
+        InputRows::Policies(rows) => plan_policy_put(&rows, &current, true, on_conflict)?,
+    };
+    execute_plan(resource, "INSERT", plan, context).await
 }
 
-impl fmt::Debug for PolicyDmlExec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PolicyDmlExec({})", self.verb().as_str())
-    }
-}
-
-impl PolicyDmlExec {
-    fn new(
-        resource: &'static Resource,
-        view: PolicyView,
-        kind: Kind,
-        context: Arc<ProviderContext>,
-    ) -> Self {
-        Self {
-            resource,
-            view,
-            kind: Arc::new(kind),
-            context,
-            properties: count_properties(),
-        }
-    }
-
-    /// INSERT of the rows `input` produces.
-    pub fn insert(
-        resource: &'static Resource,
-        view: PolicyView,
-        input: Arc<dyn ExecutionPlan>,
-        on_conflict: Option<OnConflict>,
-        context: Arc<ProviderContext>,
-    ) -> Self {
-        Self::new(resource, view, Kind::Insert { input, on_conflict }, context)
-    }
-
-    /// UPDATE of the matched policies or statements.
-    pub fn update(
-        resource: &'static Resource,
-        view: PolicyView,
-        matches: MatchRequest,
-        assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
-        context: Arc<ProviderContext>,
-    ) -> Self {
-        let matches = Arc::new(matches);
-        Self::new(
-            resource,
-            view,
-            Kind::Update {
-                matches,
-                assignments,
-            },
-            context,
-        )
-    }
-
-    /// DELETE of the matched policies or statements.
-    pub fn delete(
-        resource: &'static Resource,
-        view: PolicyView,
-        matches: MatchRequest,
-        context: Arc<ProviderContext>,
-    ) -> Self {
-        let matches = Arc::new(matches);
-        Self::new(resource, view, Kind::Delete { matches }, context)
-    }
-
-    /// The verb.
-    pub fn verb(&self) -> Verb {
-        match *self.kind {
-            Kind::Insert { .. } => Verb::Insert,
-            Kind::Update { .. } => Verb::Update,
-            Kind::Delete { .. } => Verb::Delete,
-        }
-    }
-
-    /// What the statement touches, for the permissions it needs (INSERT's regions and values
-    /// come from its input rows, which the caller reads).
-    pub fn touch(&self) -> super::permissions::Touch {
-        let (regions, columns) = match &*self.kind {
-            Kind::Insert { .. } => (None, Default::default()),
-            Kind::Update {
-                matches,
-                assignments,
-            } => (
-                Some(matches.regions().to_vec()),
-                assignments
-                    .iter()
-                    .map(|(c, e)| (c.clone(), super::permissions::literal_values(e)))
-                    .collect(),
-            ),
-            Kind::Delete { matches } => (Some(matches.regions().to_vec()), Default::default()),
-        };
-        super::permissions::Touch {
-            resource: self.resource,
-            verb: self.verb(),
-            regions,
-            columns,
-        }
-    }
-}
-
-impl DisplayAs for PolicyDmlExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "PolicyDmlExec: {} {}",
-            self.verb().as_str(),
-            self.resource.qualified_name("aws")
-        )?;
-        match &*self.kind {
-            Kind::Insert { .. } => Ok(()),
-            Kind::Update { matches, .. } | Kind::Delete { matches } => {
-                write!(f, ", regions=[{}]", matches.regions().join(", "))?;
-                if matches.is_bulk() {
-                    write!(f, ", bulk")?;
-                }
-                Ok(())
+/// DELETE from a registry policy table: the matched policies deleted, or the matched
+/// statements taken out of their policies.
+pub(crate) async fn run_delete(
+    resource: &'static Resource,
+    view: PolicyView,
+    matches: &MatchRequest,
+    context: &ProviderContext,
+) -> Result<u64> {
+    let read = read_matches(resource, view, matches, context, "DELETE").await?;
+    let plan = match view {
+        PolicyView::Document => plan_policy_delete(&read.regions()),
+        PolicyView::Statements => {
+            let mut remove: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+            for (region, at) in &read.positions {
+                remove.entry(region.clone()).or_default().insert(*at);
             }
+            plan_statement_delete(&read.texts(), &remove)?
         }
-    }
-}
-
-impl ExecutionPlan for PolicyDmlExec {
-    fn name(&self) -> &str {
-        "PolicyDmlExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        match &*self.kind {
-            Kind::Insert { input, .. } => vec![input],
-            _ => vec![],
-        }
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
-    ) -> DfResult<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        match (&*self.kind, children.into_iter().next()) {
-            (Kind::Insert { on_conflict, .. }, Some(input)) => Ok(Arc::new(Self::insert(
-                self.resource,
-                self.view,
-                input,
-                on_conflict.clone(),
-                Arc::clone(&self.context),
-            ))),
-            _ => Ok(self),
-        }
-    }
-
-    fn execute(
-        &self,
-        _partition: usize,
-        task: Arc<TaskContext>,
-    ) -> DfResult<SendableRecordBatchStream> {
-        let (resource, view, kind, context) = (
-            self.resource,
-            self.view,
-            Arc::clone(&self.kind),
-            Arc::clone(&self.context),
-        );
-        let run = async move {
-            let validate_only = context.validate_only.load(Ordering::SeqCst);
-            let count = match &*kind {
-                Kind::Insert { input, on_conflict } => {
-                    let batches =
-                        datafusion::physical_plan::collect(Arc::clone(input), task).await?;
-                    let rows = InputRows::check(view, &batches, &context)?;
-                    if validate_only {
-                        return Ok(0);
-                    }
-                    let current = read_policies(&rows.regions(), &context).await?;
-                    let plan = match rows {
-                        InputRows::Statements(rows) => {
-                            plan_statement_insert(&rows, &current, on_conflict.as_ref())?
-                        }
-                        InputRows::Policies(rows) => {
-                            plan_policy_put(&rows, &current, true, on_conflict.as_ref())?
-                        }
-                    };
-                    execute_plan(resource, "INSERT", plan, &context).await?
-                }
-                Kind::Update {
-                    matches,
-                    assignments,
-                } if validate_only => {
-                    check_constant_assignments(view, matches, assignments)?;
-                    0
-                }
-                _ if validate_only => 0,
-                Kind::Update {
-                    matches,
-                    assignments,
-                } => run_update(resource, view, matches, assignments, &context).await?,
-                Kind::Delete { matches } => {
-                    let read = read_matches(resource, view, matches, &context, "DELETE").await?;
-                    let plan = match view {
-                        PolicyView::Document => plan_policy_delete(&read.regions()),
-                        PolicyView::Statements => {
-                            let mut remove: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-                            for (region, at) in &read.positions {
-                                remove.entry(region.clone()).or_default().insert(*at);
-                            }
-                            plan_statement_delete(&read.texts(), &remove)?
-                        }
-                    };
-                    execute_plan(resource, "DELETE", plan, &context).await?
-                }
-            };
-            Ok(count)
-        };
-        Ok(count_stream(run))
-    }
+    };
+    execute_plan(resource, "DELETE", plan, context).await
 }
 
 /// The checked rows of an INSERT.
@@ -503,7 +292,7 @@ async fn read_matches(
     })
 }
 
-async fn run_update(
+pub(crate) async fn run_update(
     resource: &'static Resource,
     view: PolicyView,
     matches: &MatchRequest,

@@ -17,7 +17,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::context::ProviderContext;
-use super::dml::{dml_request, statement_where};
+use super::dml::{DmlExec, dml_request, statement_where};
 use super::reader::{Reader, reader_for};
 use super::scan::plan_scan;
 use super::scan_filter;
@@ -98,8 +98,13 @@ impl TableProvider for ResourceTable {
             ))
             .into());
         }
-        self.writer
-            .insert(input, directive.on_conflict, &self.context)
+        Ok(Arc::new(DmlExec::insert(
+            self.resource,
+            Arc::clone(&self.writer),
+            input,
+            directive.on_conflict,
+            Arc::clone(&self.context),
+        )))
     }
 
     async fn update(
@@ -144,7 +149,18 @@ impl TableProvider for ResourceTable {
             .into_iter()
             .map(|(c, e)| Ok((c, read.physical(state, e)?)))
             .collect::<DfResult<Vec<_>>>()?;
-        self.writer.update(read, assignments, patch, &self.context)
+        // Constant values are checked now, so a bad one fails before any call (exit 2).
+        if !self.context.explaining() {
+            self.writer.check_constants(&read, &assignments)?;
+        }
+        Ok(Arc::new(DmlExec::update(
+            self.resource,
+            Arc::clone(&self.writer),
+            read,
+            assignments,
+            patch,
+            Arc::clone(&self.context),
+        )))
     }
 
     async fn merge_into(
@@ -176,7 +192,12 @@ impl TableProvider for ResourceTable {
         self.check_verb(Verb::Delete)?;
         let clause = statement_where(&mut self.context.take_directive(), "DELETE")?;
         let read = dml_request(self.resource, state, &clause, &self.context, "DELETE")?;
-        self.writer.delete(read, &self.context)
+        Ok(Arc::new(DmlExec::delete(
+            self.resource,
+            Arc::clone(&self.writer),
+            read,
+            Arc::clone(&self.context),
+        )))
     }
 }
 

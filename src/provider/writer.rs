@@ -1,6 +1,6 @@
-//! What a resource implements to be written: the checks and execs specific to it. The one
-//! table (`table.rs`) reads the statement (directive, WHERE, SET pairs), checks what every
-//! resource shares and asks the resource's writer for the exec of INSERT, UPDATE, DELETE or MERGE.
+//! What a resource implements to be written: its checks and how INSERT, UPDATE and DELETE run.
+//! The one table (`table.rs`) reads the statement and checks what every resource shares; the
+//! one DML exec (`dml.rs`) runs the writer's INSERT, UPDATE or DELETE (MERGE has its own exec).
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,18 +14,24 @@ use datafusion::physical_plan::ExecutionPlan;
 use json_patch::Patch;
 
 use super::context::ProviderContext;
-use super::dml::{DmlExec, MatchRequest, check_constant_values, is_null_literal};
+use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::dml::{self, MatchRequest, check_constant_values, is_null_literal, read_only_rule};
 use super::merge::MergeExec;
-use super::policy_dml::{PolicyDmlExec, check_constant_assignments};
+use super::policy_dml::{self, check_constant_assignments};
 use super::policy_rows::PolicyView;
-use crate::dml::OnConflict;
+use crate::dml::desired::validate_all;
+use crate::dml::plan::plan_delete;
+use crate::dml::{DesiredRule, OnConflict, RuleState};
 use crate::error::Error;
-use crate::schema::{Resource, Verb};
+use crate::schema::{Resource, Verb, schemas};
 
 /// SET pairs as physical expressions over the rows read.
 pub type Assignments = Vec<(String, Arc<dyn PhysicalExpr>)>;
 
-/// How one resource is written.
+/// How one resource is written; the one DML exec (`dml.rs`) runs these.
+#[async_trait]
 pub trait Writer: fmt::Debug + Send + Sync {
     /// Checks one SET pair of an UPDATE (an updatable column) before anything is read.
     fn check_set(&self, column: &str, value: &Expr) -> DfResult<()>;
@@ -35,30 +41,30 @@ pub trait Writer: fmt::Debug + Send + Sync {
         false
     }
 
-    /// The exec of an INSERT of the rows `input` produces.
-    fn insert(
-        &self,
-        input: Arc<dyn ExecutionPlan>,
-        on_conflict: Option<OnConflict>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>>;
+    /// Checks the SET values that read no column (before any call, and in a script's check).
+    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()>;
 
-    /// The exec of an UPDATE of the rows `read` matches; constant values are checked here, so
-    /// a bad one fails before any call.
-    fn update(
+    /// INSERT of `batches`: every row checked before any call; with `validate_only`, nothing
+    /// more. Answers the rows changed.
+    async fn run_insert(
         &self,
-        read: MatchRequest,
-        assignments: Assignments,
-        patch: Option<Patch>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>>;
+        batches: &[RecordBatch],
+        on_conflict: Option<&OnConflict>,
+        validate_only: bool,
+        context: &ProviderContext,
+    ) -> DfResult<u64>;
 
-    /// The exec of a DELETE of the rows `read` matches.
-    fn delete(
+    /// UPDATE of the rows `read` matches.
+    async fn run_update(
         &self,
-        read: MatchRequest,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>>;
+        read: &MatchRequest,
+        assignments: &Assignments,
+        patch: Option<&Patch>,
+        context: &ProviderContext,
+    ) -> DfResult<u64>;
+
+    /// DELETE of the rows `read` matches.
+    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64>;
 
     /// The exec of a MERGE into the resource.
     fn merge(
@@ -86,6 +92,7 @@ struct RuleWriter {
     resource: &'static Resource,
 }
 
+#[async_trait]
 impl Writer for RuleWriter {
     fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
         // The operation's name comes from the schema, as every message's does.
@@ -115,40 +122,47 @@ impl Writer for RuleWriter {
         true
     }
 
-    fn insert(
-        &self,
-        input: Arc<dyn ExecutionPlan>,
-        on_conflict: Option<OnConflict>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let exec = DmlExec::insert(self.resource, input, on_conflict, Arc::clone(context));
-        Ok(Arc::new(exec))
+    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
+        Ok(check_constant_values(read.schema(), assignments)?)
     }
 
-    fn update(
+    async fn run_insert(
         &self,
-        read: MatchRequest,
-        assignments: Assignments,
-        patch: Option<Patch>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        if !context.explaining() {
-            check_constant_values(read.schema(), &assignments)?;
+        batches: &[RecordBatch],
+        on_conflict: Option<&OnConflict>,
+        validate_only: bool,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        if validate_only {
+            let rows = DesiredRule::from_batches(batches);
+            let known = &schemas().provider.regions;
+            let read_only = read_only_rule(on_conflict);
+            validate_all(
+                &rows,
+                self.resource,
+                known,
+                &context.default_regions,
+                read_only,
+            )?;
+            return Ok(0);
         }
-        let exec = DmlExec::update(self.resource, read, assignments, patch, Arc::clone(context));
-        Ok(Arc::new(exec))
+        Ok(dml::run_insert(self.resource, batches, on_conflict, context).await?)
     }
 
-    fn delete(
+    async fn run_update(
         &self,
-        read: MatchRequest,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(DmlExec::delete(
-            self.resource,
-            read,
-            Arc::clone(context),
-        )))
+        read: &MatchRequest,
+        assignments: &Assignments,
+        patch: Option<&Patch>,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        Ok(dml::run_update(self.resource, read, assignments, patch, context).await?)
+    }
+
+    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
+        let found = dml::read_matches(self.resource, read, context, "DELETE").await?;
+        let plan = plan_delete(&RuleState::from_batch(&found));
+        Ok(dml::execute_plan(self.resource, "DELETE", plan, context).await?)
     }
 
     fn merge(
@@ -180,6 +194,7 @@ struct PolicyWriter {
     view: PolicyView,
 }
 
+#[async_trait]
 impl Writer for PolicyWriter {
     fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
         if !self.resource.column(column).is_some_and(|c| c.updatable) {
@@ -205,49 +220,37 @@ impl Writer for PolicyWriter {
         Ok(())
     }
 
-    fn insert(
-        &self,
-        input: Arc<dyn ExecutionPlan>,
-        on_conflict: Option<OnConflict>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let exec = PolicyDmlExec::insert(
-            self.resource,
-            self.view,
-            input,
-            on_conflict,
-            Arc::clone(context),
-        );
-        Ok(Arc::new(exec))
+    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
+        Ok(check_constant_assignments(self.view, read, assignments)?)
     }
 
-    fn update(
+    async fn run_insert(
         &self,
-        read: MatchRequest,
-        assignments: Assignments,
-        _patch: Option<Patch>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        if !context.explaining() {
-            check_constant_assignments(self.view, &read, &assignments)?;
-        }
-        let exec = PolicyDmlExec::update(
-            self.resource,
-            self.view,
-            read,
-            assignments,
-            Arc::clone(context),
-        );
-        Ok(Arc::new(exec))
+        batches: &[RecordBatch],
+        on_conflict: Option<&OnConflict>,
+        validate_only: bool,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let (resource, view) = (self.resource, self.view);
+        Ok(
+            policy_dml::run_insert(resource, view, batches, on_conflict, validate_only, context)
+                .await?,
+        )
     }
 
-    fn delete(
+    async fn run_update(
         &self,
-        read: MatchRequest,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let exec = PolicyDmlExec::delete(self.resource, self.view, read, Arc::clone(context));
-        Ok(Arc::new(exec))
+        read: &MatchRequest,
+        assignments: &Assignments,
+        _patch: Option<&Patch>,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let (resource, view) = (self.resource, self.view);
+        Ok(policy_dml::run_update(resource, view, read, assignments, context).await?)
+    }
+
+    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
+        Ok(policy_dml::run_delete(self.resource, self.view, read, context).await?)
     }
 
     fn merge(
