@@ -5,6 +5,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::DFSchemaRef;
 use datafusion::error::Result as DfResult;
@@ -14,18 +16,12 @@ use datafusion::physical_plan::ExecutionPlan;
 use json_patch::Patch;
 
 use super::context::ProviderContext;
-use async_trait::async_trait;
-use datafusion::arrow::record_batch::RecordBatch;
-
-use super::dml::{self, MatchRequest, check_constant_values, is_null_literal, read_only_rule};
-use super::merge::MergeExec;
-use super::policy_dml::{self, check_constant_assignments};
+use super::dml::MatchRequest;
 use super::policy_rows::PolicyView;
-use crate::dml::desired::validate_all;
-use crate::dml::plan::plan_delete;
-use crate::dml::{DesiredRule, OnConflict, RuleState};
-use crate::error::Error;
-use crate::schema::{Resource, Verb, schemas};
+use super::policy_writer::PolicyWriter;
+use super::rule_writer::RuleWriter;
+use crate::dml::OnConflict;
+use crate::schema::Resource;
 
 /// SET pairs as physical expressions over the rows read.
 pub type Assignments = Vec<(String, Arc<dyn PhysicalExpr>)>;
@@ -78,194 +74,11 @@ pub trait Writer: fmt::Debug + Send + Sync {
     ) -> DfResult<Arc<dyn ExecutionPlan>>;
 }
 
-/// The writer of `resource`: the rule tables' or the registry policy tables'.
+/// The writer of `resource`: the rule tables' or the registry policy tables'. (A table
+/// without a method for a verb never reaches its writer: `ResourceTable` refuses the verb first.)
 pub fn writer_for(resource: &'static Resource) -> Arc<dyn Writer> {
     match PolicyView::of(resource) {
         Some(view) => Arc::new(PolicyWriter { resource, view }),
         None => Arc::new(RuleWriter { resource }),
-    }
-}
-
-/// Writes pull-through cache rules: Create, Update and Delete calls per rule.
-#[derive(Debug)]
-struct RuleWriter {
-    resource: &'static Resource,
-}
-
-#[async_trait]
-impl Writer for RuleWriter {
-    fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
-        // The operation's name comes from the schema, as every message's does.
-        let update = self
-            .resource
-            .method(Verb::Update)
-            .map_or("the update call", |m| m.operation.as_str());
-        if !self.resource.column(column).is_some_and(|c| c.updatable) {
-            return Err(Error::Usage(format!(
-                "{column} cannot change in place: UPDATE can set only {} ({update}); \
-                 delete and re-create the rule to change the others",
-                self.resource.updatable_names()
-            ))
-            .into());
-        }
-        if is_null_literal(value) {
-            return Err(Error::Usage(format!(
-                "{column} cannot be set to NULL: {update} replaces a value but cannot remove it \
-                 (delete and re-create the rule without it)"
-            ))
-            .into());
-        }
-        Ok(())
-    }
-
-    fn takes_patch(&self) -> bool {
-        true
-    }
-
-    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
-        Ok(check_constant_values(read.schema(), assignments)?)
-    }
-
-    async fn run_insert(
-        &self,
-        batches: &[RecordBatch],
-        on_conflict: Option<&OnConflict>,
-        validate_only: bool,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
-        if validate_only {
-            let rows = DesiredRule::from_batches(batches);
-            let known = &schemas().provider.regions;
-            let read_only = read_only_rule(on_conflict);
-            validate_all(
-                &rows,
-                self.resource,
-                known,
-                &context.default_regions,
-                read_only,
-            )?;
-            return Ok(0);
-        }
-        Ok(dml::run_insert(self.resource, batches, on_conflict, context).await?)
-    }
-
-    async fn run_update(
-        &self,
-        read: &MatchRequest,
-        assignments: &Assignments,
-        patch: Option<&Patch>,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
-        Ok(dml::run_update(self.resource, read, assignments, patch, context).await?)
-    }
-
-    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
-        let found = dml::read_matches(self.resource, read, context, "DELETE").await?;
-        let plan = plan_delete(&RuleState::from_batch(&found));
-        Ok(dml::execute_plan(self.resource, "DELETE", plan, context).await?)
-    }
-
-    fn merge(
-        &self,
-        state: &dyn Session,
-        source: Arc<dyn ExecutionPlan>,
-        merge_schema: DFSchemaRef,
-        on: Expr,
-        clauses: Vec<MergeIntoClause>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let exec = MergeExec::try_new(
-            self.resource,
-            state,
-            source,
-            merge_schema,
-            on,
-            clauses,
-            Arc::clone(context),
-        )?;
-        Ok(Arc::new(exec))
-    }
-}
-
-/// Writes a registry policy table: a read-modify-write of one policy per region.
-#[derive(Debug)]
-struct PolicyWriter {
-    resource: &'static Resource,
-    view: PolicyView,
-}
-
-#[async_trait]
-impl Writer for PolicyWriter {
-    fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
-        if !self.resource.column(column).is_some_and(|c| c.updatable) {
-            return Err(Error::Usage(format!(
-                "{column} cannot be set: UPDATE {} can set {}",
-                self.resource.qualified_name("aws"),
-                self.resource.updatable_names()
-            ))
-            .into());
-        }
-        let required = matches!(column, "policy_text" | "principals" | "actions");
-        if required && is_null_literal(value) {
-            return Err(Error::Usage(format!(
-                "{column} cannot be NULL: {}",
-                if column == "policy_text" {
-                    "DELETE FROM aws.ecr.registry_policy removes a policy"
-                } else {
-                    "a statement needs principals and actions"
-                }
-            ))
-            .into());
-        }
-        Ok(())
-    }
-
-    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
-        Ok(check_constant_assignments(self.view, read, assignments)?)
-    }
-
-    async fn run_insert(
-        &self,
-        batches: &[RecordBatch],
-        on_conflict: Option<&OnConflict>,
-        validate_only: bool,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
-        let (resource, view) = (self.resource, self.view);
-        Ok(
-            policy_dml::run_insert(resource, view, batches, on_conflict, validate_only, context)
-                .await?,
-        )
-    }
-
-    async fn run_update(
-        &self,
-        read: &MatchRequest,
-        assignments: &Assignments,
-        _patch: Option<&Patch>,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
-        let (resource, view) = (self.resource, self.view);
-        Ok(policy_dml::run_update(resource, view, read, assignments, context).await?)
-    }
-
-    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
-        Ok(policy_dml::run_delete(self.resource, self.view, read, context).await?)
-    }
-
-    fn merge(
-        &self,
-        _state: &dyn Session,
-        _source: Arc<dyn ExecutionPlan>,
-        _merge_schema: DFSchemaRef,
-        _on: Expr,
-        _clauses: Vec<MergeIntoClause>,
-        _context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        Err(Error::Usage(format!(
-            "MERGE is not supported on {}: converge it with INSERT … ON CONFLICT DO UPDATE, UPDATE and DELETE",
-            self.resource.qualified_name("aws")
-        ))
-        .into())
     }
 }

@@ -1042,13 +1042,22 @@ async fn every_table_reads_every_column_its_schema_declares() {
         } else {
             ""
         };
-        let r = query(&s, &format!("SELECT {} FROM {table}{pin}", columns.join(", "))).await;
+        let r = query(
+            &s,
+            &format!("SELECT {} FROM {table}{pin}", columns.join(", ")),
+        )
+        .await;
         assert!(r.failures.is_empty(), "{table}: {:?}", r.failures);
         assert!(r.num_rows() > 0, "{table}: the demo has rows");
         assert_eq!(r.schema.fields().len(), columns.len(), "{table}");
         for (field, column) in r.schema.fields().iter().zip(&resource.columns) {
             assert_eq!(field.name(), &column.name, "{table}");
-            assert_eq!(field.data_type(), &column.data_type, "{table}.{}", column.name);
+            assert_eq!(
+                field.data_type(),
+                &column.data_type,
+                "{table}.{}",
+                column.name
+            );
         }
     }
 }
