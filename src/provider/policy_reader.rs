@@ -22,7 +22,7 @@ pub struct PolicyReader {
 
 #[async_trait]
 impl Reader for PolicyReader {
-    fn sends_identifiers(&self) -> bool {
+    fn sends_request(&self) -> bool {
         false
     }
 

@@ -28,9 +28,9 @@ pub trait Reader: fmt::Debug + Send + Sync {
         request: &ScanRequest,
     ) -> Result<RecordBatch>;
 
-    /// Whether the request's identifiers are sent to the API (shown by EXPLAIN); otherwise
-    /// they are only filters on the rows read.
-    fn sends_identifiers(&self) -> bool {
+    /// Whether the request's identifiers and page size are sent to the API (EXPLAIN shows
+    /// them then); otherwise the identifiers are only filters on the rows read.
+    fn sends_request(&self) -> bool {
         true
     }
 

@@ -108,12 +108,16 @@ impl DisplayAs for ResourceScanExec {
             .request
             .identifiers
             .as_ref()
-            .filter(|_| self.reader.sends_identifiers())
+            .filter(|_| self.reader.sends_request())
         {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             write!(f, ", {}=[{}]", self.resource.doc.identifier, ids.join(", "))?;
         }
-        if let Some(n) = self.request.page_size {
+        if let Some(n) = self
+            .request
+            .page_size
+            .filter(|_| self.reader.sends_request())
+        {
             write!(f, ", max_results={n}")?;
         }
         if !self.rows.dropping.is_empty() {
