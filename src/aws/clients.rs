@@ -1,6 +1,6 @@
 //! Per-region aws-sdk-ecr clients, bounded region concurrency, and the paginated calls.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -19,7 +19,6 @@ use super::sent::SentRequests;
 use super::settings::{AwsSettings, RetryMode};
 use crate::ecr::constraints::same_prefix;
 use crate::error::{Error, Result};
-use crate::schema::FetchOperation;
 
 const DESCRIBE: &str = "DescribePullThroughCacheRules";
 const VALIDATE: &str = "ValidatePullThroughCacheRule";
@@ -28,43 +27,6 @@ const VALIDATE: &str = "ValidatePullThroughCacheRule";
 /// rules a region at most): a few round trips' worth of concurrency keeps a region quick
 /// without bursting past ECR's request rate, which would only cost throttling retries.
 pub const VALIDATE_IN_FLIGHT: usize = 8;
-
-/// A region's rules as read: the listing, and the answers of the extra calls made for them.
-#[derive(Debug, Clone, Default)]
-pub struct RegionRules {
-    /// The rules, in listing order.
-    pub rules: Vec<PullThroughCacheRule>,
-    /// One ValidatePullThroughCacheRule answer per rule, in the same order; `None` when the
-    /// statement did not ask for validation.
-    pub validations: Option<Vec<ValidatePullThroughCacheRuleOutput>>,
-}
-
-impl RegionRules {
-    /// The listing alone (no extra call was made).
-    pub fn listed(rules: Vec<PullThroughCacheRule>) -> Self {
-        Self {
-            rules,
-            validations: None,
-        }
-    }
-
-    /// Pairs each rule with its Validate answer; a rule whose answer is `None` (it was deleted
-    /// after the listing) is dropped, since it no longer exists.
-    pub fn validated(
-        rules: Vec<PullThroughCacheRule>,
-        answers: Vec<Option<ValidatePullThroughCacheRuleOutput>>,
-    ) -> Self {
-        let (rules, validations) = rules
-            .into_iter()
-            .zip(answers)
-            .filter_map(|(rule, answer)| Some((rule, answer?)))
-            .unzip();
-        Self {
-            rules,
-            validations: Some(validations),
-        }
-    }
-}
 
 /// The ECR clients of a session: one per region, sharing one SDK configuration.
 pub struct EcrClients {
@@ -206,40 +168,6 @@ impl EcrClients {
         Ok(rules)
     }
 
-    /// The rules of one region that `request` asks for, plus the extra calls in `fetches`
-    /// (ValidatePullThroughCacheRule: one per rule).
-    pub async fn read_rules(
-        &self,
-        region: &str,
-        request: &ScanRequest,
-        fetches: &BTreeSet<FetchOperation>,
-    ) -> Result<RegionRules> {
-        let mut rules = self.describe_rules(region, request).await?;
-        if fetches.is_empty() {
-            return Ok(RegionRules::listed(rules));
-        }
-        // A pushed LIMIT means no filter is left to drop rows after the scan, so rows past it
-        // would be discarded: fetching for them would be calls for nothing.
-        if let Some(n) = request.limit {
-            rules.truncate(n);
-        }
-        self.fetch_for(region, rules, fetches).await
-    }
-
-    /// Makes the extra calls of `fetches` for rules already listed (none when it is empty).
-    pub async fn fetch_for(
-        &self,
-        region: &str,
-        rules: Vec<PullThroughCacheRule>,
-        fetches: &BTreeSet<FetchOperation>,
-    ) -> Result<RegionRules> {
-        if fetches.contains(&FetchOperation::ValidatePullThroughCacheRule) {
-            self.validate_rules(region, rules).await
-        } else {
-            Ok(RegionRules::listed(rules))
-        }
-    }
-
     /// ValidatePullThroughCacheRule for the rule `prefix` of `region`; `None` when there is no
     /// such rule (it may have been deleted since it was listed).
     pub async fn validate_rule(
@@ -258,22 +186,6 @@ impl EcrClients {
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(api_error(region, VALIDATE, e)),
         }
-    }
-
-    /// Validates every rule of `rules` ([`VALIDATE_IN_FLIGHT`] calls at a time), keeping their
-    /// order; a rule deleted since it was listed is dropped. The first failed call fails the
-    /// region (the calls still in flight are abandoned).
-    pub async fn validate_rules(
-        &self,
-        region: &str,
-        rules: Vec<PullThroughCacheRule>,
-    ) -> Result<RegionRules> {
-        let prefixes: Vec<String> = rules
-            .iter()
-            .map(|r| r.ecr_repository_prefix().unwrap_or_default().to_string())
-            .collect();
-        let answers = self.validate_prefixes(region, prefixes).await?;
-        Ok(RegionRules::validated(rules, answers))
     }
 
     /// ValidatePullThroughCacheRule for each of `prefixes` ([`VALIDATE_IN_FLIGHT`] calls at a
@@ -453,47 +365,5 @@ mod tests {
             .unwrap();
         // A TLS handshake record (content type 22), TLS 1.x record version.
         assert_eq!(head[..2], [0x16, 0x03], "got {head:?}");
-    }
-
-    fn rule(prefix: &str) -> PullThroughCacheRule {
-        PullThroughCacheRule::builder()
-            .ecr_repository_prefix(prefix)
-            .build()
-    }
-
-    fn answer(prefix: &str, valid: bool) -> ValidatePullThroughCacheRuleOutput {
-        ValidatePullThroughCacheRuleOutput::builder()
-            .ecr_repository_prefix(prefix)
-            .is_valid(valid)
-            .build()
-    }
-
-    #[test]
-    fn validated_drops_rules_deleted_since_the_listing_and_keeps_the_order() {
-        let read = RegionRules::validated(
-            vec![rule("a"), rule("b"), rule("c")],
-            vec![Some(answer("a", true)), None, Some(answer("c", false))],
-        );
-        let prefixes: Vec<&str> = read
-            .rules
-            .iter()
-            .filter_map(PullThroughCacheRule::ecr_repository_prefix)
-            .collect();
-        assert_eq!(prefixes, ["a", "c"]);
-        let validations = read.validations.unwrap();
-        let answers: Vec<(Option<&str>, bool)> = validations
-            .iter()
-            .map(|v| (v.ecr_repository_prefix(), v.is_valid()))
-            .collect();
-        assert_eq!(answers, [(Some("a"), true), (Some("c"), false)]);
-    }
-
-    #[test]
-    fn listed_asks_for_no_validation() {
-        let read = RegionRules::listed(vec![rule("a")]);
-        assert_eq!(read.rules.len(), 1);
-        assert!(read.validations.is_none());
-        let none = RegionRules::validated(Vec::new(), Vec::new());
-        assert_eq!(none.validations.map(|v| v.len()), Some(0));
     }
 }

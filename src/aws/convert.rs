@@ -9,7 +9,6 @@ use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray, TimestampMic
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 
-use super::clients::RegionRules;
 use crate::ecr::constraints::canonical_prefix;
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, Source};
@@ -21,16 +20,14 @@ enum Values {
     Flag(Vec<Option<bool>>),
 }
 
-/// The values of `column` for each rule read: from the listing, or from the answers of the
-/// extra call that fills it (all NULL when that call was not made).
-fn values(column: &Column, region: &str, read: &RegionRules) -> Result<Values> {
+/// The values of `column` for each rule listed: a lazy column (filled by an extra call per
+/// rule, see [`with_validations`]) is NULL here.
+fn values(column: &Column, region: &str, rules: &[PullThroughCacheRule]) -> Result<Values> {
     match column.fetched_by {
-        None => listed_values(&column.source, region, &read.rules),
-        Some(FetchOperation::ValidatePullThroughCacheRule) => validated_values(
-            &column.source,
-            read.rules.len(),
-            read.validations.as_deref(),
-        ),
+        None => listed_values(&column.source, region, rules),
+        Some(FetchOperation::ValidatePullThroughCacheRule) => {
+            validated_values(&column.source, rules.len(), None)
+        }
     }
 }
 
@@ -109,19 +106,19 @@ pub fn micros(t: &DateTime) -> i64 {
     t.secs() * 1_000_000 + i64::from((t.subsec_nanos() + 500) / 1_000)
 }
 
-/// Builds a batch with `columns` (the projected columns, matching `schema`) for the rules of
-/// one region; a column filled by an extra call that `read` did not make is NULL.
+/// Builds a batch with `columns` (matching `schema`) for the rules one region listed; lazy
+/// columns are NULL until [`with_validations`] fills them.
 pub fn rules_batch(
     schema: SchemaRef,
     columns: &[&Column],
     region: &str,
-    read: &RegionRules,
+    rules: &[PullThroughCacheRule],
 ) -> Result<RecordBatch> {
     let arrays = columns
         .iter()
-        .map(|c| array(c, values(c, region, read)?))
+        .map(|c| array(c, values(c, region, rules)?))
         .collect::<Result<Vec<_>>>()?;
-    let options = RecordBatchOptions::new().with_row_count(Some(read.rules.len()));
+    let options = RecordBatchOptions::new().with_row_count(Some(rules.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| Error::Runtime(e.to_string()))
 }
@@ -199,7 +196,7 @@ mod tests {
                 resource.arrow_schema(),
                 &columns,
                 "eu-west-1",
-                &RegionRules::listed(vec![rule.clone()]),
+                std::slice::from_ref(&rule),
             )
             .unwrap();
             assert_eq!(batch.num_rows(), 1);
@@ -228,14 +225,9 @@ mod tests {
         let schema = Arc::new(datafusion::arrow::datatypes::Schema::empty());
         let rule = PullThroughCacheRule::builder().build();
         assert_eq!(
-            rules_batch(
-                schema,
-                &[],
-                "us-east-1",
-                &RegionRules::listed(vec![rule.clone(), rule])
-            )
-            .unwrap()
-            .num_rows(),
+            rules_batch(schema, &[], "us-east-1", &[rule.clone(), rule])
+                .unwrap()
+                .num_rows(),
             2
         );
     }
@@ -251,17 +243,21 @@ mod tests {
                 .ecr_repository_prefix(p)
                 .build()
         };
-        let read = RegionRules {
-            rules: vec![rule("ok"), rule("broken")],
-            validations: Some(vec![
-                Validation::builder().is_valid(true).build(),
-                Validation::builder()
-                    .is_valid(false)
-                    .failure("SecretNotFoundException: gone")
-                    .build(),
-            ]),
-        };
-        let batch = rules_batch(resource.arrow_schema(), &columns, "us-east-1", &read).unwrap();
+        let listed = rules_batch(
+            resource.arrow_schema(),
+            &columns,
+            "us-east-1",
+            &[rule("ok"), rule("broken")],
+        )
+        .unwrap();
+        let answers = [
+            Validation::builder().is_valid(true).build(),
+            Validation::builder()
+                .is_valid(false)
+                .failure("SecretNotFoundException: gone")
+                .build(),
+        ];
+        let batch = with_validations(resource, listed.clone(), &answers).unwrap();
         let valid = batch.column_by_name("is_valid").unwrap();
         let valid = valid.as_any().downcast_ref::<BooleanArray>().unwrap();
         assert_eq!(valid.iter().collect::<Vec<_>>(), [Some(true), Some(false)]);
@@ -272,11 +268,7 @@ mod tests {
             [None, Some("SecretNotFoundException: gone")]
         );
 
-        let short = RegionRules {
-            validations: Some(Vec::new()),
-            ..read
-        };
-        let err = rules_batch(resource.arrow_schema(), &columns, "us-east-1", &short).unwrap_err();
+        let err = with_validations(resource, listed, &[]).unwrap_err();
         assert!(
             err.to_string()
                 .contains("0 ValidatePullThroughCacheRule answers for 2 rules")

@@ -26,17 +26,17 @@ use json_patch::Patch;
 
 use super::context::ProviderContext;
 use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
+use super::reader::Reader;
+use super::rule_reader::RuleReader;
 use super::scan_filter::all_true;
 use super::writer::Writer;
-use crate::aws::clients::RegionRules;
-use crate::aws::convert::rules_batch;
 use crate::aws::mutate::Applied;
 use crate::aws::request::ScanRequest;
 use crate::dml::desired::{ReadOnly, read_only_problems, report_problems, validate_all};
 use crate::dml::plan::{CallPlan, plan_insert, plan_update, rule_key, value_problem};
 use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};
 use crate::error::{Error, Result};
-use crate::schema::{Column, FetchOperation, Resource, schemas};
+use crate::schema::{FetchOperation, Resource, schemas};
 
 /// Which rules an UPDATE or DELETE acts on: the API request, the regions, and every WHERE
 /// filter compiled against the table (re-checked on the rules read, since not all are pushed).
@@ -548,7 +548,7 @@ pub(crate) fn read_only_rule(on_conflict: Option<&OnConflict>) -> ReadOnly {
 }
 
 pub(crate) async fn run_insert(
-    resource: &Resource,
+    resource: &'static Resource,
     batches: &[RecordBatch],
     on_conflict: Option<&OnConflict>,
     context: &ProviderContext,
@@ -588,7 +588,7 @@ pub(crate) async fn run_insert(
 }
 
 pub(crate) async fn run_update(
-    resource: &Resource,
+    resource: &'static Resource,
     matches: &MatchRequest,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],
     patch: Option<&Patch>,
@@ -629,45 +629,34 @@ pub(crate) async fn run_update(
 /// When a filter or SET value reads a column that costs a call per rule, the filters that do
 /// not read one run first, so only the rules they keep are fetched for.
 pub(crate) async fn read_matches(
-    resource: &Resource,
+    resource: &'static Resource,
     matches: &MatchRequest,
     context: &ProviderContext,
     verb: &str,
 ) -> Result<RecordBatch> {
     let schema = resource.arrow_schema();
-    let columns: Vec<&Column> = resource.columns.iter().collect();
+    let reader = RuleReader { resource };
     matches.note_never(context, verb);
     let (late, early): (Vec<&MatchFilter>, Vec<&MatchFilter>) =
         matches.filters.iter().partition(|f| f.fetched);
+    let keep = |batch: RecordBatch, filters: &[&MatchFilter]| -> Result<RecordBatch> {
+        let held = all_true(filters.iter().map(|f| &f.expr), &batch)?;
+        filter_record_batch(&batch, &held).map_err(|e| Error::Runtime(e.to_string()))
+    };
     let mut batches = Vec::new();
     for region in &matches.regions {
-        let rules = context
-            .clients
-            .describe_rules(region, &matches.request)
+        let listed = reader
+            .list(&context.clients, region, &matches.request)
             .await?;
-        let listed = RegionRules::listed(rules);
-        let batch = rules_batch(Arc::clone(&schema), &columns, region, &listed)?;
-        let keep = all_true(early.iter().map(|f| &f.expr), &batch)?;
+        let kept = keep(listed, &early)?;
         if matches.fetches.is_empty() {
-            batches.push(
-                filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?,
-            );
+            batches.push(kept);
             continue;
         }
-        let kept: Vec<_> = listed
-            .rules
-            .into_iter()
-            .zip(keep.iter())
-            .filter_map(|(rule, k)| (k == Some(true)).then_some(rule))
-            .collect();
-        let read = context
-            .clients
-            .fetch_for(region, kept, &matches.fetches)
+        let filled = reader
+            .fill(&context.clients, region, kept, &matches.fetches)
             .await?;
-        let batch = rules_batch(Arc::clone(&schema), &columns, region, &read)?;
-        let keep = all_true(late.iter().map(|f| &f.expr), &batch)?;
-        batches
-            .push(filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?);
+        batches.push(keep(filled, &late)?);
     }
     let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
     // A bulk statement, and every dry run, lists what it matched for review.
@@ -692,19 +681,15 @@ pub(crate) async fn read_matches(
 
 /// The current state of the rules `request` names in one region (as listed: no extra call).
 pub(crate) async fn read_region(
-    resource: &Resource,
+    resource: &'static Resource,
     region: &str,
     request: &ScanRequest,
     context: &ProviderContext,
 ) -> Result<Vec<RuleState>> {
-    let columns: Vec<&Column> = resource.columns.iter().collect();
-    let rules = context.clients.describe_rules(region, request).await?;
-    Ok(RuleState::from_batch(&rules_batch(
-        resource.arrow_schema(),
-        &columns,
-        region,
-        &RegionRules::listed(rules),
-    )?))
+    let listed = RuleReader { resource }
+        .list(&context.clients, region, request)
+        .await?;
+    Ok(RuleState::from_batch(&listed))
 }
 
 /// Makes the planned calls in order (or, in a dry run, only reports them); a failed call is

@@ -30,14 +30,15 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use super::context::ProviderContext;
 use super::dml::{count_properties, count_stream, df, execute_plan, is_null_literal, utf8};
 use super::pushdown::REGION_COLUMN;
-use crate::aws::convert::rules_batch;
+use super::reader::read_region;
+use super::rule_reader::RuleReader;
 use crate::aws::request::ScanRequest;
 use crate::dml::desired::{ReadOnly, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
 use crate::dml::{DesiredRule, RuleState};
 use crate::error::{Error, Result};
 use crate::schema::check_region;
-use crate::schema::{Column, FetchOperation, Resource, schemas};
+use crate::schema::{FetchOperation, Resource, schemas};
 
 /// Which rows a clause applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,7 +404,7 @@ impl ExecutionPlan for MergeExec {
 }
 
 async fn run_merge(
-    resource: &Resource,
+    resource: &'static Resource,
     source: &RecordBatch,
     (region_col, id_col): (usize, usize),
     merge_schema: &SchemaRef,
@@ -439,19 +440,11 @@ async fn run_merge(
     }
     // The target: every rule of the regions the source names.
     let target_schema = resource.arrow_schema();
-    let columns: Vec<&Column> = resource.columns.iter().collect();
+    let reader = RuleReader { resource };
     let mut parts = Vec::new();
     for region in &scope {
-        let read = context
-            .clients
-            .read_rules(region, &ScanRequest::default(), fetches)
-            .await?;
-        parts.push(rules_batch(
-            Arc::clone(&target_schema),
-            &columns,
-            region,
-            &read,
-        )?);
+        let request = ScanRequest::default();
+        parts.push(read_region(&reader, &context.clients, region, &request, fetches).await?);
     }
     let target =
         concat_batches(&target_schema, &parts).map_err(|e| Error::Runtime(e.to_string()))?;

@@ -48,6 +48,22 @@ pub trait Reader: fmt::Debug + Send + Sync {
     }
 }
 
+/// A region's rows as a scan reads them when no filter runs in between: listed, then the lazy
+/// columns of `fetches` filled (MERGE's target).
+pub async fn read_region(
+    reader: &dyn Reader,
+    clients: &EcrClients,
+    region: &str,
+    request: &ScanRequest,
+    fetches: &BTreeSet<FetchOperation>,
+) -> Result<RecordBatch> {
+    let listed = reader.list(clients, region, request).await?;
+    if fetches.is_empty() {
+        return Ok(listed);
+    }
+    reader.fill(clients, region, listed, fetches).await
+}
+
 /// The reader of `resource`, chosen by its SELECT operation.
 pub fn reader_for(resource: &'static Resource) -> Arc<dyn Reader> {
     let select = resource.method(Verb::Select).map(|m| m.operation.as_str());

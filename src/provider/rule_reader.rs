@@ -10,7 +10,6 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::reader::Reader;
 use crate::aws::EcrClients;
-use crate::aws::clients::RegionRules;
 use crate::aws::convert::{rules_batch, with_validations};
 use crate::aws::request::ScanRequest;
 use crate::error::{Error, Result};
@@ -33,12 +32,7 @@ impl Reader for RuleReader {
     ) -> Result<RecordBatch> {
         let rules = clients.describe_rules(region, request).await?;
         let columns: Vec<&Column> = self.resource.columns.iter().collect();
-        rules_batch(
-            self.resource.arrow_schema(),
-            &columns,
-            region,
-            &RegionRules::listed(rules),
-        )
+        rules_batch(self.resource.arrow_schema(), &columns, region, &rules)
     }
 
     async fn fill(

@@ -257,7 +257,7 @@ pub fn plan_scan(
         .collect::<DfResult<Vec<_>>>()?;
     let dropping: Vec<String> = filters
         .iter()
-        .filter(|f| !scan_filter::answered_by_request(resource, f))
+        .filter(|f| !scan_filter::answered_by_request(resource, f, reader.sends_request()))
         .map(ToString::to_string)
         .collect();
     if !dropping.is_empty() {

@@ -50,10 +50,15 @@ pub fn pushdown_of(
     Ok(filters.iter().map(|f| classify(resource, f)).collect())
 }
 
-/// Whether `filter` is already answered by the regions and identifiers the scan asks for (so a
-/// LIMIT may stop the listing early); any other filter drops listed rows.
-pub fn answered_by_request(resource: &Resource, filter: &Expr) -> bool {
-    pushdown::literal_set(resource, filter).is_some() || pushdown::reads_only_region(filter)
+/// Whether `filter` is already answered by what the scan asks for: the regions it calls (`=`
+/// or `IN` on region), or the identifiers it sends (when `sends_identifiers`). Only then may a
+/// LIMIT stop the listing early; any other filter may drop listed rows. (A region `LIKE` is not
+/// counted: its regions are chosen only when it can be evaluated before the scan.)
+pub fn answered_by_request(resource: &Resource, filter: &Expr, sends_identifiers: bool) -> bool {
+    match pushdown::literal_set(resource, filter) {
+        Some((column, _)) => column == pushdown::REGION_COLUMN || sends_identifiers,
+        None => false,
+    }
 }
 
 /// The rows a scan keeps: those every filter holds for, up to a LIMIT shared by its regions.
@@ -200,19 +205,17 @@ mod tests {
     }
 
     #[test]
-    fn only_pins_let_a_limit_stop_the_listing() {
-        assert!(answered_by_request(
-            rules(),
-            &col("region").eq(lit("us-east-1"))
-        ));
-        assert!(answered_by_request(
-            rules(),
-            &col("region").not_eq(lit("us-east-1"))
-        ));
-        assert!(!answered_by_request(
-            rules(),
-            &col("upstream_registry").eq(lit("quay"))
-        ));
+    fn only_pins_the_request_sends_let_a_limit_stop_the_listing() {
+        let region = col("region").eq(lit("us-east-1"));
+        let prefix = col("ecr_repository_prefix").eq(lit("quay"));
+        assert!(answered_by_request(rules(), &region, false));
+        assert!(answered_by_request(rules(), &prefix, true));
+        // Identifiers a reader does not send are only a filter on what it reads.
+        assert!(!answered_by_request(rules(), &prefix, false));
+        let other_region = col("region").not_eq(lit("us-east-1"));
+        assert!(!answered_by_request(rules(), &other_region, true));
+        let other = col("upstream_registry").eq(lit("quay"));
+        assert!(!answered_by_request(rules(), &other, true));
     }
 
     #[test]

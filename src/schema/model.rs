@@ -321,6 +321,16 @@ impl Resource {
             .collect()
     }
 
+    /// The columns filled by an extra call per row (`fetched_by`): `SELECT *` leaves them out.
+    pub fn lazy_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| c.fetched_by.is_some())
+    }
+
+    /// The columns `SELECT *` shows (all but the lazy ones), in order.
+    pub fn star_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| c.fetched_by.is_none())
+    }
+
     /// The columns INSERT sets that UPDATE cannot change: neither updatable nor read-only, nor
     /// the identifier or the region. A different value means the resource must be re-created.
     pub fn create_only_columns(&self) -> impl Iterator<Item = &Column> {

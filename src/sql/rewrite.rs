@@ -89,11 +89,12 @@ fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> 
             *ident = Ident::new(c.name.clone());
         }
     }
-    if insert.columns.is_empty() && !super::star::lazy_columns(resource).is_empty() {
+    if insert.columns.is_empty() && resource.lazy_columns().next().is_some() {
         // Without a column list, INSERT takes the columns `SELECT *` shows (a lazy column is
         // read-only), so an export of `SELECT *` inserts back as it is.
-        insert.columns = super::star::star_columns(resource)
-            .map(|c| ObjectName::from(vec![Ident::new(c)]))
+        insert.columns = resource
+            .star_columns()
+            .map(|c| ObjectName::from(vec![Ident::new(c.name.clone())]))
             .collect();
     }
     name_select_items(insert);

@@ -110,7 +110,9 @@ fn relation(factor: &TableFactor) -> Relation {
                     .cloned()
                     .unwrap_or_else(|| Ident::new("")),
             }),
-            lazy: resource(name).map(lazy_columns).unwrap_or_default(),
+            lazy: resource(name)
+                .map(|r| r.lazy_columns().map(|c| c.name.clone()).collect())
+                .unwrap_or_default(),
         },
         other => Relation {
             qualifier: table_alias(other),
@@ -141,25 +143,6 @@ fn resource(name: &ObjectName) -> Option<&'static Resource> {
         [service, table] => schemas().resource(service, table),
         _ => None,
     }
-}
-
-/// The columns `SELECT *` shows, in order.
-pub fn star_columns(resource: &Resource) -> impl Iterator<Item = &str> {
-    resource
-        .columns
-        .iter()
-        .filter(|c| c.fetched_by.is_none())
-        .map(|c| c.name.as_str())
-}
-
-/// The columns filled by a call per row, which `SELECT *` leaves out.
-pub fn lazy_columns(resource: &Resource) -> Vec<String> {
-    resource
-        .columns
-        .iter()
-        .filter(|c| c.fetched_by.is_some())
-        .map(|c| c.name.clone())
-        .collect()
 }
 
 /// Whether `t.*`'s `name` is this relation (by its alias or the last part of its table name).

@@ -154,3 +154,27 @@ async fn rules_without_a_creation_template_are_found_with_one_query() {
     .await;
     assert_eq!(column(&covered, "n"), ["2"]);
 }
+
+#[tokio::test]
+async fn star_over_a_join_leaves_out_the_lazy_columns_of_each_table() {
+    let sb = demo_sandbox();
+    let s = session(&sb, &DEMO_REGIONS).await;
+    let r = query(
+        &s,
+        &format!(
+            "SELECT * FROM aws.ecr.pull_through_cache_rules r JOIN {TEMPLATES} t \
+             ON t.region = r.region AND t.prefix = r.ecr_repository_prefix"
+        ),
+    )
+    .await;
+    let names: Vec<&str> = r
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names.len(), 10 + 14, "{names:?}");
+    assert!(!names.contains(&"is_valid") && !names.contains(&"validation_failure"));
+    assert_eq!(column(&r, "prefix"), ["docker-hub"]);
+    assert_eq!(sb.log().count("ValidatePullThroughCacheRule"), 0);
+}
