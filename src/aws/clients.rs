@@ -101,7 +101,7 @@ impl EcrClients {
             .or_insert_with(|| {
                 let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
                     .region(Region::new(region.to_string()))
-                    .retry_classifier(super::mutate::QuotaIsFinal)
+                    .retry_classifier(super::rule_calls::QuotaIsFinal)
                     .retry_classifier(super::fail_fast::FailFast)
                     .interceptor(self.sent.clone())
                     .build();

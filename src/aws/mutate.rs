@@ -1,43 +1,12 @@
-//! The mutating calls (rule Create, Update, Delete; registry policy Put, Delete) over aws-sdk-ecr, and a retry classifier that
-//! makes the rule quota final: the SDK would otherwise retry LimitExceededException as throttling.
+//! Making a mutating call: a resource's `Sender` turns the planned call (operation and wire
+//! members) into its SDK call; this file sends it and settles a retry whose first response was
+//! lost.
 
-use aws_sdk_ecr::error::ProvideErrorMetadata;
-use aws_sdk_ecr::operation::create_pull_through_cache_rule::CreatePullThroughCacheRuleError;
-use aws_sdk_ecr::types::UpstreamRegistry;
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
-use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
-use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+use async_trait::async_trait;
 
-use std::collections::BTreeSet;
-
-use super::clients::{EcrClients, api_error};
-use super::request::ScanRequest;
-use crate::dml::{ApiCall, Mutation};
+use super::clients::EcrClients;
+use crate::dml::ApiCall;
 use crate::error::{Error, Result};
-
-/// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule
-/// quota, which does not lift by waiting.
-#[derive(Debug)]
-pub struct QuotaIsFinal;
-
-impl ClassifyRetry for QuotaIsFinal {
-    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
-        let quota = matches!(ctx.output_or_error(), Some(Err(err))
-            if OrchestratorError::as_operation_error(err)
-                .and_then(|e| e.downcast_ref::<CreatePullThroughCacheRuleError>())
-                .and_then(|e| e.code())
-                == Some("LimitExceededException"));
-        if quota {
-            RetryAction::RetryForbidden
-        } else {
-            RetryAction::NoActionIndicated
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        "skyql: the pull-through cache rule quota is final"
-    }
-}
 
 /// How a mutating call ended well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,122 +18,50 @@ pub enum Applied {
     AfterLostResponse,
 }
 
+/// How one resource's planned calls reach ECR (each resource's file in `aws/` implements it
+/// over the SDK's typed builders).
+#[async_trait]
+pub trait Sender: Send + Sync {
+    /// Sends `call` once (the SDK retries throttling and server errors itself).
+    async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()>;
+
+    /// Whether the error `code` of a retried `call` only says that its change is already there
+    /// (a Delete answered "not found", a Create answered "already exists" for exactly what it
+    /// asked for). Only then is the call counted as done.
+    async fn already_applied(
+        &self,
+        clients: &EcrClients,
+        call: &ApiCall,
+        code: &str,
+    ) -> Result<bool>;
+}
+
 impl EcrClients {
-    /// Makes one mutating call. A retried Create refused as AlreadyExists whose rule is exactly
-    /// the one asked for, and a retried Delete refused as NotFound, succeeded: their first
-    /// attempt committed and only its response was lost.
+    /// Makes one mutating call through the resource's sender. A retried call refused only
+    /// because its change is there already succeeded: its first attempt committed and only its
+    /// response was lost.
     ///
     /// Mutating calls are made one at a time, so the requests counted during this call are
     /// its own attempts.
-    pub async fn apply(&self, call: &ApiCall) -> Result<Applied> {
+    pub async fn apply(&self, sender: &dyn Sender, call: &ApiCall) -> Result<Applied> {
         let before = self.requests_sent();
-        let Err(e) = self.send_mutation(call).await else {
+        let Err(e) = sender.send(self, call).await else {
             return Ok(Applied::Done);
         };
         let retried = self.requests_sent() - before > 1;
-        if retried && self.already_applied(call, &e).await? {
+        if let Error::Api { code, .. } = &e
+            && retried
+            && sender.already_applied(self, call, code).await?
+        {
             return Ok(Applied::AfterLostResponse);
         }
         Err(e)
     }
+}
 
-    /// Whether the error of a retried call only says that the call's change is already there.
-    async fn already_applied(&self, call: &ApiCall, e: &Error) -> Result<bool> {
-        let Error::Api { code, .. } = e else {
-            return Ok(false);
-        };
-        match (&call.mutation, code.as_str()) {
-            (Mutation::Delete { .. }, "PullThroughCacheRuleNotFoundException")
-            | (Mutation::DeleteRegistryPolicy, "RegistryPolicyNotFoundException") => Ok(true),
-            (
-                Mutation::Create {
-                    prefix,
-                    upstream_registry_url,
-                    upstream_registry,
-                    upstream_repository_prefix,
-                    credential_arn,
-                    custom_role_arn,
-                },
-                "PullThroughCacheRuleAlreadyExistsException",
-            ) => {
-                let request = ScanRequest {
-                    identifiers: Some(BTreeSet::from([prefix.clone()])),
-                    ..ScanRequest::default()
-                };
-                let found = self.describe_rules(&call.region, &request).await?;
-                Ok(found.iter().any(|r| {
-                    r.upstream_registry_url() == Some(upstream_registry_url.as_str())
-                        && upstream_registry.as_ref().is_none_or(|u| {
-                            r.upstream_registry().map(|x| x.as_str()) == Some(u.as_str())
-                        })
-                        && upstream_repository_prefix
-                            .as_ref()
-                            .is_none_or(|u| r.upstream_repository_prefix() == Some(u.as_str()))
-                        && r.credential_arn() == credential_arn.as_deref()
-                        && r.custom_role_arn() == custom_role_arn.as_deref()
-                }))
-            }
-            _ => Ok(false),
-        }
-    }
-
-    async fn send_mutation(&self, call: &ApiCall) -> Result<()> {
-        let client = self.client(&call.region);
-        let region = call.region.as_str();
-        let op = call.mutation.operation();
-        match &call.mutation {
-            Mutation::Create {
-                prefix,
-                upstream_registry_url,
-                upstream_registry,
-                upstream_repository_prefix,
-                credential_arn,
-                custom_role_arn,
-            } => client
-                .create_pull_through_cache_rule()
-                .ecr_repository_prefix(prefix)
-                .upstream_registry_url(upstream_registry_url)
-                .set_upstream_registry(upstream_registry.as_deref().map(UpstreamRegistry::from))
-                .set_upstream_repository_prefix(upstream_repository_prefix.clone())
-                .set_credential_arn(credential_arn.clone())
-                .set_custom_role_arn(custom_role_arn.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| api_error(region, op, e)),
-            Mutation::Update {
-                prefix,
-                credential_arn,
-                custom_role_arn,
-            } => client
-                .update_pull_through_cache_rule()
-                .ecr_repository_prefix(prefix)
-                .set_credential_arn(credential_arn.clone())
-                .set_custom_role_arn(custom_role_arn.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| api_error(region, op, e)),
-            Mutation::Delete { prefix } => client
-                .delete_pull_through_cache_rule()
-                .ecr_repository_prefix(prefix)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| api_error(region, op, e)),
-            Mutation::PutRegistryPolicy { policy_text } => client
-                .put_registry_policy()
-                .policy_text(policy_text)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| api_error(region, op, e)),
-            Mutation::DeleteRegistryPolicy => client
-                .delete_registry_policy()
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| api_error(region, op, e)),
-        }
-    }
+/// A planned call its resource's sender does not make: a planner bug, caught before sending.
+pub fn not_sent(operation: &str, what: &str) -> Error {
+    Error::Runtime(format!(
+        "{operation} is not a {what} call skyql can send; nothing was sent"
+    ))
 }

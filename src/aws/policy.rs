@@ -1,11 +1,17 @@
-//! Reading a region's registry policy (GetRegistryPolicy); a region without one answers None.
+//! Reading a region's registry policy (GetRegistryPolicy; a region without one answers None),
+//! and sending its Put and Delete.
 
+use async_trait::async_trait;
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 
 use super::clients::{EcrClients, api_error};
+use super::mutate::{Sender, not_sent};
+use crate::dml::ApiCall;
 use crate::error::Result;
 
 const GET: &str = "GetRegistryPolicy";
+/// ECR's answer for a region without a registry policy.
+const NOT_FOUND: &str = "RegistryPolicyNotFoundException";
 
 /// A region's registry policy as ECR answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +31,41 @@ impl EcrClients {
                 registry_id: out.registry_id,
                 policy_text,
             })),
-            Err(e) if e.code() == Some("RegistryPolicyNotFoundException") => Ok(None),
+            Err(e) if e.code() == Some(NOT_FOUND) => Ok(None),
             Err(e) => Err(api_error(region, GET, e)),
         }
+    }
+}
+
+/// Sends the registry policy tables' calls: every write is a Put of the whole document, or its
+/// Delete.
+#[derive(Debug)]
+pub struct PolicyCalls;
+
+#[async_trait]
+impl Sender for PolicyCalls {
+    async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()> {
+        let client = clients.client(&call.region);
+        let op = call.mutation.operation.as_str();
+        match op {
+            "PutRegistryPolicy" => client
+                .put_registry_policy()
+                .set_policy_text(call.mutation.owned("policyText"))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| api_error(&call.region, op, e)),
+            "DeleteRegistryPolicy" => client
+                .delete_registry_policy()
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| api_error(&call.region, op, e)),
+            other => Err(not_sent(other, "registry policy")),
+        }
+    }
+
+    async fn already_applied(&self, _: &EcrClients, call: &ApiCall, code: &str) -> Result<bool> {
+        Ok(call.mutation.operation == "DeleteRegistryPolicy" && code == NOT_FOUND)
     }
 }

@@ -1,46 +1,15 @@
-//! The mutating API calls a DML statement makes, typed, with their wire parameters for display.
+//! The mutating API calls a DML statement makes: an operation and its wire parameters, as data.
+//! A resource's planner decides them; its sender (`aws/`) turns them into an SDK call.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-/// One mutating call.
+/// One mutating call: the operation and its request body as sent on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mutation {
-    /// CreatePullThroughCacheRule.
-    Create {
-        /// ecrRepositoryPrefix
-        prefix: String,
-        /// upstreamRegistryUrl
-        upstream_registry_url: String,
-        /// upstreamRegistry
-        upstream_registry: Option<String>,
-        /// upstreamRepositoryPrefix
-        upstream_repository_prefix: Option<String>,
-        /// credentialArn
-        credential_arn: Option<String>,
-        /// customRoleArn
-        custom_role_arn: Option<String>,
-    },
-    /// UpdatePullThroughCacheRule (absent members are left as they are).
-    Update {
-        /// ecrRepositoryPrefix
-        prefix: String,
-        /// credentialArn
-        credential_arn: Option<String>,
-        /// customRoleArn
-        custom_role_arn: Option<String>,
-    },
-    /// DeletePullThroughCacheRule.
-    Delete {
-        /// ecrRepositoryPrefix
-        prefix: String,
-    },
-    /// PutRegistryPolicy (replaces the region's whole registry policy).
-    PutRegistryPolicy {
-        /// policyText
-        policy_text: String,
-    },
-    /// DeleteRegistryPolicy.
-    DeleteRegistryPolicy,
+pub struct Mutation {
+    /// The ECR operation name, as the resource's schema gives it.
+    pub operation: String,
+    /// The request members, by wire name (absent members are not sent).
+    pub params: Map<String, Value>,
 }
 
 /// A call in a region, tied to the statement row (INSERT) it comes from.
@@ -55,67 +24,34 @@ pub struct ApiCall {
 }
 
 impl Mutation {
-    /// The ECR operation name.
-    pub fn operation(&self) -> &'static str {
-        match self {
-            Self::Create { .. } => "CreatePullThroughCacheRule",
-            Self::Update { .. } => "UpdatePullThroughCacheRule",
-            Self::Delete { .. } => "DeletePullThroughCacheRule",
-            Self::PutRegistryPolicy { .. } => "PutRegistryPolicy",
-            Self::DeleteRegistryPolicy => "DeleteRegistryPolicy",
+    /// A call of `operation` with the members `params` gives (`None` values are left out).
+    pub fn new<'a>(
+        operation: &str,
+        params: impl IntoIterator<Item = (&'a str, Option<Value>)>,
+    ) -> Self {
+        let params = params
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v?)))
+            .collect();
+        Self {
+            operation: operation.to_string(),
+            params,
         }
     }
 
-    /// The rule's identifier (none for registry policy calls).
-    pub fn prefix(&self) -> Option<&str> {
-        match self {
-            Self::Create { prefix, .. } | Self::Update { prefix, .. } | Self::Delete { prefix } => {
-                Some(prefix)
-            }
-            Self::PutRegistryPolicy { .. } | Self::DeleteRegistryPolicy => None,
-        }
+    /// A string member.
+    pub fn text(&self, member: &str) -> Option<&str> {
+        self.params.get(member).and_then(Value::as_str)
+    }
+
+    /// A string member, cloned (for an SDK builder's `set_…`).
+    pub fn owned(&self, member: &str) -> Option<String> {
+        self.text(member).map(str::to_string)
     }
 
     /// The request body as sent on the wire.
     pub fn params(&self) -> Value {
-        let mut m = Map::new();
-        if let Some(prefix) = self.prefix() {
-            m.insert("ecrRepositoryPrefix".into(), json!(prefix));
-        }
-        let mut put = |k: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                m.insert(k.into(), json!(v));
-            }
-        };
-        match self {
-            Self::Create {
-                upstream_registry_url,
-                upstream_registry,
-                upstream_repository_prefix,
-                credential_arn,
-                custom_role_arn,
-                ..
-            } => {
-                put("upstreamRegistryUrl", &Some(upstream_registry_url.clone()));
-                put("upstreamRegistry", upstream_registry);
-                put("upstreamRepositoryPrefix", upstream_repository_prefix);
-                put("credentialArn", credential_arn);
-                put("customRoleArn", custom_role_arn);
-            }
-            Self::Update {
-                credential_arn,
-                custom_role_arn,
-                ..
-            } => {
-                put("credentialArn", credential_arn);
-                put("customRoleArn", custom_role_arn);
-            }
-            Self::PutRegistryPolicy { policy_text } => {
-                put("policyText", &Some(policy_text.clone()));
-            }
-            Self::Delete { .. } | Self::DeleteRegistryPolicy => {}
-        }
-        Value::Object(m)
+        Value::Object(self.params.clone())
     }
 }
 
@@ -124,7 +60,7 @@ impl std::fmt::Display for ApiCall {
         write!(
             f,
             "{} {} {}",
-            self.mutation.operation(),
+            self.mutation.operation,
             self.region,
             self.mutation.params()
         )
@@ -134,21 +70,26 @@ impl std::fmt::Display for ApiCall {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn displays_operation_region_and_wire_parameters() {
         let call = ApiCall {
             region: "eu-west-1".into(),
-            mutation: Mutation::Update {
-                prefix: "dh".into(),
-                credential_arn: Some("arn:x".into()),
-                custom_role_arn: None,
-            },
+            mutation: Mutation::new(
+                "UpdatePullThroughCacheRule",
+                [
+                    ("ecrRepositoryPrefix", Some(json!("dh"))),
+                    ("credentialArn", Some(json!("arn:x"))),
+                    ("customRoleArn", None),
+                ],
+            ),
             row: None,
         };
         assert_eq!(
             call.to_string(),
             r#"UpdatePullThroughCacheRule eu-west-1 {"credentialArn":"arn:x","ecrRepositoryPrefix":"dh"}"#
         );
+        assert_eq!(call.mutation.text("ecrRepositoryPrefix"), Some("dh"));
     }
 }

@@ -8,8 +8,9 @@ use super::state::RuleState;
 use crate::ecr::constraints::{self as c, ROOT_PREFIX};
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
-use crate::schema::Resource;
 use crate::schema::check_region;
+use crate::schema::{Resource, Verb};
+use serde_json::json;
 
 /// At most this many problems are listed before "and N more".
 const MAX_LISTED: usize = 20;
@@ -227,19 +228,22 @@ impl DesiredRule {
         out
     }
 
-    /// The CreatePullThroughCacheRule call for this (validated) row.
-    pub fn create(&self) -> Mutation {
-        let own = |c: &str| self.get(c).map(str::to_string);
-        Mutation::Create {
-            prefix: own("ecr_repository_prefix")
-                .map(|p| c::canonical_prefix(&p).to_string())
-                .unwrap_or_default(),
-            upstream_registry_url: own("upstream_registry_url").unwrap_or_default(),
-            upstream_registry: own("upstream_registry"),
-            upstream_repository_prefix: own("upstream_repository_prefix"),
-            credential_arn: own("credential_arn"),
-            custom_role_arn: own("custom_role_arn"),
-        }
+    /// The create call for this (validated) row: every writable column it gives, by its wire
+    /// name, the prefix in its one spelling.
+    pub fn create(&self, resource: &Resource) -> Mutation {
+        let members = resource
+            .columns
+            .iter()
+            .filter(|c| !c.read_only && c.fetched_by.is_none())
+            .filter_map(|c| {
+                let member = resource.member(&c.name)?;
+                let value = self.get(&c.name).map(|v| match c.name.as_str() {
+                    "ecr_repository_prefix" => c::canonical_prefix(v),
+                    _ => v,
+                });
+                Some((member, value.map(|v| json!(v))))
+            });
+        Mutation::new(resource.operation(Verb::Insert), members)
     }
 }
 
@@ -391,7 +395,7 @@ mod tests {
             ("credential_arn", DH_SECRET),
         ]);
         assert!(problems(&r).is_empty(), "{:?}", problems(&r));
-        assert_eq!(r.create().prefix(), Some("dh"));
+        assert_eq!(r.create(resource()).text("ecrRepositoryPrefix"), Some("dh"));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use super::state::RuleState;
 use crate::ecr::constraints::{self as c, ROOT_PREFIX};
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
-use crate::schema::Resource;
+use crate::schema::{Resource, Verb};
+use serde_json::{Value, json};
 
 /// The calls of a statement and what they amount to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,8 +76,8 @@ pub fn plan_insert(
     let mut plan = CallPlan::default();
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (row, region) in rows.iter().zip(regions) {
-        let create = row.create();
-        let prefix = create.prefix().unwrap_or_default();
+        let create = row.create(resource);
+        let prefix = c::canonical_prefix(row.values.prefix());
         let key = rule_key(region, prefix);
         if let Some(first) = seen.insert(key.clone(), row.row) {
             return Err(Error::Usage(format!(
@@ -93,7 +94,7 @@ pub fn plan_insert(
                     .iter()
                     .map(|c| (c.clone(), row.values.get(c).map(str::to_string)))
                     .collect();
-                match update_call(cur, &wanted, Some(row.row))? {
+                match update_call(resource, cur, &wanted, Some(row.row))? {
                     Some(call) => {
                         plan.calls.push(call);
                         plan.updated += 1;
@@ -116,12 +117,13 @@ pub fn plan_insert(
 
 /// Plans an UPDATE: per matched rule, a call only where a new value differs.
 pub fn plan_update(
+    resource: &Resource,
     matches: &[RuleState],
     new_values: &[Vec<(String, Option<String>)>],
 ) -> Result<CallPlan> {
     let mut plan = CallPlan::default();
     for (current, wanted) in matches.iter().zip(new_values) {
-        match update_call(current, wanted, None)? {
+        match update_call(resource, current, wanted, None)? {
             Some(call) => {
                 plan.calls.push(call);
                 plan.updated += 1;
@@ -133,15 +135,14 @@ pub fn plan_update(
 }
 
 /// Plans a DELETE of exactly the matched rules.
-pub fn plan_delete(matches: &[RuleState]) -> CallPlan {
+pub fn plan_delete(resource: &Resource, matches: &[RuleState]) -> CallPlan {
+    let operation = resource.operation(Verb::Delete);
     CallPlan {
         calls: matches
             .iter()
             .map(|m| ApiCall {
                 region: m.region().to_string(),
-                mutation: Mutation::Delete {
-                    prefix: m.prefix().to_string(),
-                },
+                mutation: Mutation::new(operation, [id_member(resource, m)]),
                 row: None,
             })
             .collect(),
@@ -150,24 +151,35 @@ pub fn plan_delete(matches: &[RuleState]) -> CallPlan {
     }
 }
 
-/// The UpdatePullThroughCacheRule call that brings `current` to `wanted`, if anything differs.
+/// The identifier of a rule as its wire member.
+fn id_member<'a>(resource: &'a Resource, rule: &RuleState) -> (&'a str, Option<Value>) {
+    let id = &resource.doc.identifier;
+    (
+        resource.member(id).unwrap_or(id),
+        Some(json!(rule.prefix())),
+    )
+}
+
+/// The update call that brings `current` to `wanted`, if anything differs.
 fn update_call(
+    resource: &Resource,
     current: &RuleState,
     wanted: &[(String, Option<String>)],
     row: Option<usize>,
 ) -> Result<Option<ApiCall>> {
-    let mut changed: HashMap<&str, String> = HashMap::new();
+    let operation = resource.operation(Verb::Update);
+    let mut changed: Vec<(&str, Option<Value>)> = vec![id_member(resource, current)];
     for (column, value) in wanted {
         if let Some(v) = value {
             check_new_value(current, column, v)?;
         }
         match (value, current.get(column)) {
             (Some(new), old) if old != Some(new.as_str()) => {
-                changed.insert(column.as_str(), new.clone());
+                changed.push((resource.member(column).unwrap_or(column), Some(json!(new))));
             }
             (None, Some(_)) => {
                 return Err(Error::Usage(format!(
-                    "cannot set {column} of rule '{}' in {} to NULL: UpdatePullThroughCacheRule replaces a value \
+                    "cannot set {column} of rule '{}' in {} to NULL: {operation} replaces a value \
                      but cannot remove it (delete and re-create the rule without it)",
                     current.prefix(),
                     current.region()
@@ -176,16 +188,12 @@ fn update_call(
             _ => {}
         }
     }
-    if changed.is_empty() {
+    if changed.len() == 1 {
         return Ok(None);
     }
     Ok(Some(ApiCall {
         region: current.region().to_string(),
-        mutation: Mutation::Update {
-            prefix: current.prefix().to_string(),
-            credential_arn: changed.remove("credential_arn"),
-            custom_role_arn: changed.remove("custom_role_arn"),
-        },
+        mutation: Mutation::new(operation, changed),
         row,
     }))
 }
@@ -370,11 +378,13 @@ mod tests {
         assert_eq!((update.created, update.updated), (1, 1));
         assert_eq!(
             update.calls[0].mutation,
-            Mutation::Update {
-                prefix: "dh".into(),
-                credential_arn: Some(B.into()),
-                custom_role_arn: None
-            }
+            Mutation::new(
+                "UpdatePullThroughCacheRule",
+                [
+                    ("ecrRepositoryPrefix", Some(json!("dh"))),
+                    ("credentialArn", Some(json!(B)))
+                ]
+            )
         );
         assert_eq!(update.count(), 2);
     }
@@ -446,7 +456,7 @@ mod tests {
             "{e}"
         );
         let cur = existing().into_values().next().unwrap();
-        let e = plan_update(&[cur], &[vec![("credential_arn".into(), None)]]).unwrap_err();
+        let e = plan_update(rules(), &[cur], &[vec![("credential_arn".into(), None)]]).unwrap_err();
         assert!(
             e.to_string()
                 .contains("cannot set credential_arn of rule 'dh' in us-east-1 to NULL"),
@@ -456,7 +466,7 @@ mod tests {
 
     #[test]
     fn delete_plans_exactly_the_matches() {
-        let p = plan_delete(&existing().into_values().collect::<Vec<_>>());
+        let p = plan_delete(rules(), &existing().into_values().collect::<Vec<_>>());
         assert_eq!(p.count(), 1);
         assert_eq!(
             p.calls[0].to_string(),

@@ -26,6 +26,23 @@ pub struct NewStatement {
     pub statement: StatementRow,
 }
 
+/// The call that replaces a region's whole registry policy: every write of either policy
+/// table is a read-modify-write of the one document.
+pub const PUT_POLICY: &str = "PutRegistryPolicy";
+/// The call that removes a region's registry policy (when no statement is left).
+pub const DELETE_POLICY: &str = "DeleteRegistryPolicy";
+
+fn put_policy(policy_text: String) -> Mutation {
+    Mutation::new(
+        PUT_POLICY,
+        [("policyText", Some(Value::String(policy_text)))],
+    )
+}
+
+fn delete_policy() -> Mutation {
+    Mutation::new(DELETE_POLICY, [])
+}
+
 /// Current policies by region (`None`: the region has none).
 pub type Policies = BTreeMap<String, Option<String>>;
 
@@ -144,7 +161,7 @@ pub fn plan_statement_delete(
         plan.calls.push(if list.is_empty() {
             ApiCall {
                 region: region.clone(),
-                mutation: Mutation::DeleteRegistryPolicy,
+                mutation: delete_policy(),
                 row: None,
             }
         } else {
@@ -205,9 +222,7 @@ pub fn plan_policy_put(
                 }
                 plan.calls.push(ApiCall {
                     region: r.region.clone(),
-                    mutation: Mutation::PutRegistryPolicy {
-                        policy_text: r.policy_text.clone(),
-                    },
+                    mutation: put_policy(r.policy_text.clone()),
                     row: r.row,
                 });
             }
@@ -223,7 +238,7 @@ pub fn plan_policy_delete(regions: &[String]) -> CallPlan {
             .iter()
             .map(|region| ApiCall {
                 region: region.clone(),
-                mutation: Mutation::DeleteRegistryPolicy,
+                mutation: delete_policy(),
                 row: None,
             })
             .collect(),
@@ -262,7 +277,7 @@ fn put(region: &str, doc: &Value, list: Vec<Value>, row: Option<usize>) -> Resul
     })?;
     Ok(ApiCall {
         region: region.to_string(),
-        mutation: Mutation::PutRegistryPolicy { policy_text },
+        mutation: put_policy(policy_text),
         row,
     })
 }
@@ -321,12 +336,9 @@ mod tests {
     }
 
     fn put_text(plan: &CallPlan) -> Value {
-        match &plan.calls[0].mutation {
-            Mutation::PutRegistryPolicy { policy_text } => {
-                serde_json::from_str(policy_text).unwrap()
-            }
-            other => panic!("{other:?}"),
-        }
+        let call = &plan.calls[0].mutation;
+        assert_eq!(call.operation, PUT_POLICY);
+        serde_json::from_str(call.text("policyText").unwrap()).unwrap()
     }
 
     #[test]
@@ -409,7 +421,7 @@ mod tests {
         assert_eq!(list.iter().filter_map(sid_of).collect::<Vec<_>>(), ["B"]);
         let both = BTreeMap::from([("us-east-1".to_string(), BTreeSet::from([0, 1]))]);
         let plan = plan_statement_delete(&current, &both).unwrap();
-        assert_eq!(plan.calls[0].mutation, Mutation::DeleteRegistryPolicy);
+        assert_eq!(plan.calls[0].mutation, delete_policy());
         assert_eq!(plan.deleted, 2);
     }
 

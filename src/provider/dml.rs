@@ -30,8 +30,9 @@ use super::reader::Reader;
 use super::rule_reader::RuleReader;
 use super::scan_filter::all_true;
 use super::writer::Writer;
-use crate::aws::mutate::Applied;
+use crate::aws::mutate::{Applied, Sender};
 use crate::aws::request::ScanRequest;
+use crate::aws::rule_calls::RuleCalls;
 use crate::dml::desired::{ReadOnly, read_only_problems, report_problems, validate_all};
 use crate::dml::plan::{CallPlan, plan_insert, plan_update, rule_key, value_problem};
 use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};
@@ -584,7 +585,7 @@ pub(crate) async fn run_insert(
         report_problems(&read_only_problems(&rows, &regions, resource, &existing))?;
     }
     let plan = plan_insert(resource, &rows, &regions, &existing, on_conflict)?;
-    execute_plan(resource, "INSERT", plan, context).await
+    execute_plan(resource, "INSERT", plan, &RuleCalls, context).await
 }
 
 pub(crate) async fn run_update(
@@ -621,8 +622,8 @@ pub(crate) async fn run_update(
                 .collect()
         }
     };
-    let plan = plan_update(&states, &new_values)?;
-    execute_plan(resource, "UPDATE", plan, context).await
+    let plan = plan_update(resource, &states, &new_values)?;
+    execute_plan(resource, "UPDATE", plan, &RuleCalls, context).await
 }
 
 /// Reads the rules a statement matches: the pushed request per region, then every filter.
@@ -698,6 +699,7 @@ pub(crate) async fn execute_plan(
     resource: &Resource,
     verb: &str,
     plan: CallPlan,
+    sender: &dyn Sender,
     context: &ProviderContext,
 ) -> Result<u64> {
     let table = resource.qualified_name("aws");
@@ -716,7 +718,7 @@ pub(crate) async fn execute_plan(
     let mut done: Vec<String> = Vec::new();
     for call in &plan.calls {
         context.applied.start(call.to_string());
-        let outcome = context.clients.apply(call).await;
+        let outcome = context.clients.apply(sender, call).await;
         if let Ok(Applied::AfterLostResponse) = outcome {
             context.note(format!(
                 "{call}: its first response was lost after the change was made; the retry found it done"

@@ -33,6 +33,7 @@ use super::pushdown::REGION_COLUMN;
 use super::reader::read_region;
 use super::rule_reader::RuleReader;
 use crate::aws::request::ScanRequest;
+use crate::aws::rule_calls::RuleCalls;
 use crate::dml::desired::{ReadOnly, validate_all};
 use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
 use crate::dml::{DesiredRule, RuleState};
@@ -550,8 +551,8 @@ async fn run_merge(
         }
     }
     // Deletes first, so a converging MERGE never trips the 50-rule quota on its way.
-    let delete_plan = plan_delete(&deletes);
-    let update_plan = plan_update(&updates.0, &updates.1)?;
+    let delete_plan = plan_delete(resource, &deletes);
+    let update_plan = plan_update(resource, &updates.0, &updates.1)?;
     let insert_regions = validate_all(
         &inserts,
         resource,
@@ -567,7 +568,7 @@ async fn run_merge(
         plan.deleted += part.deleted;
         plan.unchanged += part.unchanged;
     }
-    execute_plan(resource, "MERGE", plan, context).await
+    execute_plan(resource, "MERGE", plan, &RuleCalls, context).await
 }
 
 /// Target columns (taken at `t_idx`, else NULL) followed by source columns (at `s_idx`, else NULL).

@@ -16,6 +16,7 @@ use super::dml::{MatchRequest, constant_assignments, df, execute_plan, utf8};
 use super::policy_rows::{PolicyView, policy_rows};
 use super::pushdown::REGION_COLUMN;
 use super::scan_filter::all_true;
+use crate::aws::policy::PolicyCalls;
 use crate::dml::OnConflict;
 use crate::dml::desired::{region_or_default, report_problems};
 use crate::dml::policy::{
@@ -49,7 +50,7 @@ pub(crate) async fn run_insert(
         InputRows::Statements(rows) => plan_statement_insert(&rows, &current, on_conflict)?,
         InputRows::Policies(rows) => plan_policy_put(&rows, &current, true, on_conflict)?,
     };
-    execute_plan(resource, "INSERT", plan, context).await
+    execute_plan(resource, "INSERT", plan, &PolicyCalls, context).await
 }
 
 /// DELETE from a registry policy table: the matched policies deleted, or the matched
@@ -71,7 +72,7 @@ pub(crate) async fn run_delete(
             plan_statement_delete(&read.texts(), &remove)?
         }
     };
-    execute_plan(resource, "DELETE", plan, context).await
+    execute_plan(resource, "DELETE", plan, &PolicyCalls, context).await
 }
 
 /// The checked rows of an INSERT.
@@ -362,7 +363,7 @@ pub(crate) async fn run_update(
             plan_statement_update(&read.texts(), &changes)?
         }
     };
-    execute_plan(resource, "UPDATE", plan, context).await
+    execute_plan(resource, "UPDATE", plan, &PolicyCalls, context).await
 }
 
 /// Checks the values an UPDATE sets that do not depend on the current policy (constants), as a

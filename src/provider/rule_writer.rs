@@ -16,6 +16,7 @@ use super::context::ProviderContext;
 use super::dml::{self, MatchRequest, check_constant_values, is_null_literal, read_only_rule};
 use super::merge::MergeExec;
 use super::writer::{Assignments, Writer};
+use crate::aws::rule_calls::RuleCalls;
 use crate::dml::desired::validate_all;
 use crate::dml::plan::plan_delete;
 use crate::dml::{DesiredRule, OnConflict, RuleState};
@@ -98,8 +99,8 @@ impl Writer for RuleWriter {
 
     async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
         let found = dml::read_matches(self.resource, read, context, "DELETE").await?;
-        let plan = plan_delete(&RuleState::from_batch(&found));
-        Ok(dml::execute_plan(self.resource, "DELETE", plan, context).await?)
+        let plan = plan_delete(self.resource, &RuleState::from_batch(&found));
+        Ok(dml::execute_plan(self.resource, "DELETE", plan, &RuleCalls, context).await?)
     }
 
     fn merge(

@@ -361,6 +361,20 @@ impl Resource {
     pub fn method(&self, verb: Verb) -> Option<&Method> {
         self.doc.methods.iter().find(|m| m.verb == verb)
     }
+
+    /// The operation serving a verb ("" when the table has no method for it: the table
+    /// refuses such a verb before anything is planned).
+    pub fn operation(&self, verb: Verb) -> &str {
+        self.method(verb).map_or("", |m| m.operation.as_str())
+    }
+
+    /// The wire name of a column's API member (`ecrRepositoryPrefix`); `None` for the region.
+    pub fn member(&self, column: &str) -> Option<&str> {
+        match &self.column(column)?.source {
+            Source::Field(f) => Some(f),
+            Source::Region => None,
+        }
+    }
 }
 
 /// Everything in provider-schemas.
