@@ -18,6 +18,17 @@ pub enum Applied {
     AfterLostResponse,
 }
 
+/// Sends an SDK request builder made for `call`, answering skyql's error (the region, the
+/// operation and ECR's code) on failure.
+#[macro_export]
+macro_rules! send_call {
+    ($call:expr, $builder:expr) => {
+        $builder.send().await.map(drop).map_err(|e| {
+            $crate::aws::clients::api_error(&$call.region, &$call.mutation.operation, e)
+        })
+    };
+}
+
 /// How one resource's planned calls reach ECR (each resource's file in `aws/` implements it
 /// over the SDK's typed builders).
 #[async_trait]

@@ -46,21 +46,14 @@ pub struct PolicyCalls;
 impl Sender for PolicyCalls {
     async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()> {
         let client = clients.client(&call.region);
-        let op = call.mutation.operation.as_str();
-        match op {
-            "PutRegistryPolicy" => client
-                .put_registry_policy()
-                .set_policy_text(call.mutation.owned("policyText"))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| api_error(&call.region, op, e)),
-            "DeleteRegistryPolicy" => client
-                .delete_registry_policy()
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| api_error(&call.region, op, e)),
+        match call.mutation.operation.as_str() {
+            "PutRegistryPolicy" => crate::send_call!(
+                call,
+                client
+                    .put_registry_policy()
+                    .set_policy_text(call.mutation.owned("policyText"))
+            ),
+            "DeleteRegistryPolicy" => crate::send_call!(call, client.delete_registry_policy()),
             other => Err(not_sent(other, "registry policy")),
         }
     }

@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
-use super::clients::{EcrClients, api_error};
+use super::clients::EcrClients;
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
@@ -53,36 +53,33 @@ const PREFIX: &str = "ecrRepositoryPrefix";
 impl Sender for RuleCalls {
     async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()> {
         let client = clients.client(&call.region);
-        let (m, op) = (&call.mutation, call.mutation.operation.as_str());
-        match op {
-            "CreatePullThroughCacheRule" => client
-                .create_pull_through_cache_rule()
-                .set_ecr_repository_prefix(m.owned(PREFIX))
-                .set_upstream_registry_url(m.owned("upstreamRegistryUrl"))
-                .set_upstream_registry(m.text("upstreamRegistry").map(UpstreamRegistry::from))
-                .set_upstream_repository_prefix(m.owned("upstreamRepositoryPrefix"))
-                .set_credential_arn(m.owned("credentialArn"))
-                .set_custom_role_arn(m.owned("customRoleArn"))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| api_error(&call.region, op, e)),
-            "UpdatePullThroughCacheRule" => client
-                .update_pull_through_cache_rule()
-                .set_ecr_repository_prefix(m.owned(PREFIX))
-                .set_credential_arn(m.owned("credentialArn"))
-                .set_custom_role_arn(m.owned("customRoleArn"))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| api_error(&call.region, op, e)),
-            "DeletePullThroughCacheRule" => client
-                .delete_pull_through_cache_rule()
-                .set_ecr_repository_prefix(m.owned(PREFIX))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| api_error(&call.region, op, e)),
+        let m = &call.mutation;
+        match m.operation.as_str() {
+            "CreatePullThroughCacheRule" => crate::send_call!(
+                call,
+                client
+                    .create_pull_through_cache_rule()
+                    .set_ecr_repository_prefix(m.owned(PREFIX))
+                    .set_upstream_registry_url(m.owned("upstreamRegistryUrl"))
+                    .set_upstream_registry(m.text("upstreamRegistry").map(UpstreamRegistry::from))
+                    .set_upstream_repository_prefix(m.owned("upstreamRepositoryPrefix"))
+                    .set_credential_arn(m.owned("credentialArn"))
+                    .set_custom_role_arn(m.owned("customRoleArn"))
+            ),
+            "UpdatePullThroughCacheRule" => crate::send_call!(
+                call,
+                client
+                    .update_pull_through_cache_rule()
+                    .set_ecr_repository_prefix(m.owned(PREFIX))
+                    .set_credential_arn(m.owned("credentialArn"))
+                    .set_custom_role_arn(m.owned("customRoleArn"))
+            ),
+            "DeletePullThroughCacheRule" => crate::send_call!(
+                call,
+                client
+                    .delete_pull_through_cache_rule()
+                    .set_ecr_repository_prefix(m.owned(PREFIX))
+            ),
             other => Err(not_sent(other, "pull-through cache rule")),
         }
     }

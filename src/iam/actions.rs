@@ -123,7 +123,8 @@ mod tests {
     fn the_list_is_the_seed_list() {
         let list = ecr_actions();
         assert_eq!(list.service, "ecr");
-        assert_eq!(list.actions.len(), 48);
+        // The seed's 48, and UpdateRepositoryCreationTemplate, which the ECR guide names.
+        assert_eq!(list.actions.len(), 49);
         assert!(
             list.actions
                 .iter()

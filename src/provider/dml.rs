@@ -26,7 +26,7 @@ use json_patch::Patch;
 
 use super::context::ProviderContext;
 use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
-use super::reader::Reader;
+use super::reader::{Reader, reader_for};
 use super::rule_reader::RuleReader;
 use super::scan_filter::all_true;
 use super::writer::Writer;
@@ -636,7 +636,7 @@ pub(crate) async fn read_matches(
     verb: &str,
 ) -> Result<RecordBatch> {
     let schema = resource.arrow_schema();
-    let reader = RuleReader { resource };
+    let reader = reader_for(resource);
     matches.note_never(context, verb);
     let (late, early): (Vec<&MatchFilter>, Vec<&MatchFilter>) =
         matches.filters.iter().partition(|f| f.fetched);
@@ -662,18 +662,27 @@ pub(crate) async fn read_matches(
     let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
     // A bulk statement, and every dry run, lists what it matched for review.
     if matches.bulk || context.dry_run() {
-        let listed: Vec<String> = RuleState::from_batch(&found)
-            .iter()
-            .map(|s| format!("{} {}", s.region(), s.prefix()))
+        let text = |name: &str| found.column_by_name(name).map(utf8).transpose();
+        let (regions, ids) = (text(REGION_COLUMN)?, text(&resource.doc.identifier)?);
+        let listed: Vec<String> = (0..found.num_rows())
+            .map(|i| {
+                let value = |a: &Option<StringArray>| a.as_ref().map(|a| a.value(i).to_string());
+                format!(
+                    "{} {}",
+                    value(&regions).unwrap_or_default(),
+                    value(&ids).unwrap_or_default()
+                )
+            })
             .collect();
         context.note(format!(
-            "{verb} {}matches {} rule(s): {}",
+            "{verb} {}matches {} {}(s): {}",
             if matches.bulk {
                 "without pinned identifiers "
             } else {
                 ""
             },
             listed.len(),
+            resource.noun(),
             listed.join(", ")
         ));
     }

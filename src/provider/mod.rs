@@ -16,12 +16,15 @@ pub mod policy_writer;
 pub mod progress;
 pub mod pushdown;
 pub mod reader;
+pub mod record_writer;
+pub mod records;
 pub mod rule_reader;
 pub mod rule_writer;
 pub mod scan;
 pub mod scan_filter;
 pub mod table;
 pub mod template_reader;
+pub mod template_writer;
 pub mod writer;
 
 pub use catalog::register_catalog;

@@ -19,9 +19,11 @@ use super::context::ProviderContext;
 use super::dml::MatchRequest;
 use super::policy_rows::PolicyView;
 use super::policy_writer::PolicyWriter;
+use super::record_writer::RecordWriter;
 use super::rule_writer::RuleWriter;
+use super::template_writer::TemplateRecord;
 use crate::dml::OnConflict;
-use crate::schema::Resource;
+use crate::schema::{Resource, Verb};
 
 /// SET pairs as physical expressions over the rows read.
 pub type Assignments = Vec<(String, Arc<dyn PhysicalExpr>)>;
@@ -77,6 +79,11 @@ pub trait Writer: fmt::Debug + Send + Sync {
 /// The writer of `resource`: the rule tables' or the registry policy tables'. (A table
 /// without a method for a verb never reaches its writer: `ResourceTable` refuses the verb first.)
 pub fn writer_for(resource: &'static Resource) -> Arc<dyn Writer> {
+    let select = resource.method(Verb::Select).map(|m| m.operation.as_str());
+    if select == Some("DescribeRepositoryCreationTemplates") {
+        let record = Arc::new(TemplateRecord);
+        return Arc::new(RecordWriter { resource, record });
+    }
     match PolicyView::of(resource) {
         Some(view) => Arc::new(PolicyWriter { resource, view }),
         None => Arc::new(RuleWriter { resource }),

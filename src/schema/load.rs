@@ -98,6 +98,7 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     updatable: c.updatable,
                     read_only: c.read_only,
                     fetched_by: c.fetched_by,
+                    nested: c.nested,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -95,6 +95,10 @@ pub struct ColumnDoc {
     /// members. Such a column costs one call per row, so it is filled only when a query reads it.
     #[serde(default)]
     pub fetched_by: Option<FetchOperation>,
+    /// Whether the text is the JSON of an API structure (or list of structures): it is sent
+    /// as that structure, and compared as JSON.
+    #[serde(default)]
+    pub nested: bool,
 }
 
 /// An API operation called once per resource, after the listing, to fill some columns.
@@ -238,6 +242,8 @@ pub struct Column {
     /// The extra per-resource call that fills it (only when a query reads it); `None` for the
     /// listing call's members.
     pub fetched_by: Option<FetchOperation>,
+    /// Whether the text is the JSON of an API structure (sent as that structure).
+    pub nested: bool,
 }
 
 /// A resolved resource: one SQL table.
@@ -355,6 +361,13 @@ impl Resource {
     /// Whether a query must pin the identifier.
     pub fn requires_identifier(&self) -> bool {
         self.doc.kind == ResourceKind::Get
+    }
+
+    /// What one row is called in messages: the table name's last word, singular
+    /// (`rule`, `statement`, `template`).
+    pub fn noun(&self) -> &str {
+        let last = self.doc.name.rsplit('_').next().unwrap_or(&self.doc.name);
+        last.strip_suffix('s').unwrap_or(last)
     }
 
     /// The method serving a verb.

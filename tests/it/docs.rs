@@ -90,8 +90,8 @@ async fn every_sql_example_runs_against_the_demo_sandbox() {
         }
     }
     assert_eq!(
-        ran, 15,
+        ran, 18,
         "4 examples for the plural rules resource, 2 for the singular, 4 for each registry policy \
-         table, 1 for the (read-only) creation templates"
+         table and for the creation templates"
     );
 }

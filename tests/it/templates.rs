@@ -1,13 +1,88 @@
-//! `aws.ecr.repository_creation_templates` (read-only) against the demo sandbox: rows, prefix
-//! pushdown, DML refused before any call, permissions, and the question of which pull-through
-//! cache rules no template covers.
+//! `aws.ecr.repository_creation_templates` against the demo sandbox: rows, prefix pushdown, the
+//! question of which pull-through cache rules no template covers, and the writes (INSERT, UPDATE,
+//! DELETE, INSERT … ON CONFLICT) proven from the sandbox's request log: the exact Create, Update
+//! and Delete calls, no call for a no-op, every bad value refused before any call, bulk DELETE
+//! refused, and the permissions (iam:PassRole, ecr:PutLifecyclePolicy) they need.
 
 use crate::common;
 
-use common::cli::{DEMO_REGIONS, column, demo_sandbox, exec, query, rows, session};
+use common::cli::{
+    ALL_DEMO, DEMO_REGIONS, Output, Skyql, column, demo_sandbox, exec, json_rows, notes, query,
+    rows, session, write_file,
+};
+use serde_json::{Value, json};
+use skyql::sandbox::Sandbox;
 
 const TEMPLATES: &str = "aws.ecr.repository_creation_templates";
 const DESCRIBE: &str = "DescribeRepositoryCreationTemplates";
+const CREATE: &str = "CreateRepositoryCreationTemplate";
+const UPDATE: &str = "UpdateRepositoryCreationTemplate";
+const DELETE: &str = "DeleteRepositoryCreationTemplate";
+/// The role the writes hand to ECR.
+const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-templates";
+
+/// One template write: (operation, region, JSON parameters).
+type Call = (String, String, Value);
+
+fn call(operation: &str, region: &str, parameters: Value) -> Call {
+    (operation.to_string(), region.to_string(), parameters)
+}
+
+/// The template writes (Create, Update, Delete) the sandbox saw, in order.
+fn writes(sb: &Sandbox) -> Vec<Call> {
+    sb.log()
+        .entries()
+        .into_iter()
+        .filter(|e| [CREATE, UPDATE, DELETE].contains(&e.operation.as_str()))
+        .map(|e| (e.operation, e.region.unwrap_or_default(), e.parameters))
+        .collect()
+}
+
+/// The template writes a dry run lists on stderr (`skyql:   <Operation> <region> <JSON>`).
+fn planned(stderr: &str) -> Vec<Call> {
+    notes(stderr)
+        .into_iter()
+        .filter_map(|n| n.strip_prefix("  "))
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let (operation, region) = (parts.next()?, parts.next()?);
+            [CREATE, UPDATE, DELETE].contains(&operation).then(|| {
+                let parameters = serde_json::from_str(parts.next().unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("dry-run parameters are not JSON ({e}): {line}"));
+                call(operation, region, parameters)
+            })
+        })
+        .collect()
+}
+
+/// `columns` of every template of the demo regions (read with skyql), ordered by region and
+/// prefix; the reads are left out of the log.
+fn templates(sb: &Sandbox, columns: &str) -> Vec<Value> {
+    let out = exec(
+        sb,
+        &["-o", "json", ALL_DEMO],
+        &format!("SELECT {columns} FROM {TEMPLATES} ORDER BY region, prefix"),
+    );
+    out.expect_code(0);
+    sb.log().clear();
+    json_rows(&out.stdout)
+}
+
+/// Asserts a refusal at planning: exit 2, every word on stderr, nothing on stdout, no request.
+#[track_caller]
+fn refused_without_any_call(sb: &Sandbox, out: &Output, words: &[&str]) {
+    out.expect_code(2).expect_stderr(words);
+    assert_eq!(out.stdout, "", "nothing on stdout");
+    assert_eq!(sb.log().len(), 0, "no request: {:#?}", sb.log().entries());
+}
+
+/// Asserts a successful DML run: exit 0, `count` on stdout (csv) and the one stderr note.
+#[track_caller]
+fn done(out: &Output, count: u64, note: &str) {
+    out.expect_code(0);
+    assert_eq!(out.stdout, format!("count\n{count}\n"), "{}", out.stderr);
+    assert_eq!(notes(&out.stderr), [note], "{}", out.stderr);
+}
 
 /// Which pull-through cache rules have no creation template that applies to them: the template
 /// of the rule's prefix, else ROOT, with PULL_THROUGH_CACHE in applied_for (README's query).
@@ -92,24 +167,6 @@ async fn a_prefix_in_where_is_sent_as_prefixes_and_a_trailing_slash_is_one_templ
 }
 
 #[test]
-fn writes_are_refused_before_any_call_naming_what_the_table_supports() {
-    let sb = demo_sandbox();
-    for sql in [
-        format!("DELETE FROM {TEMPLATES} WHERE region = 'us-east-1' AND prefix = 'ROOT'"),
-        format!("INSERT INTO {TEMPLATES} (region, prefix) VALUES ('us-east-1', 'team')"),
-        format!(
-            "UPDATE {TEMPLATES} SET description = 'x' WHERE region = 'us-east-1' AND prefix = 'ROOT'"
-        ),
-    ] {
-        exec(&sb, &[], &sql).expect_code(2).expect_stderr(&[
-            "repository_creation_templates does not support",
-            "it supports SELECT",
-        ]);
-    }
-    assert_eq!(sb.log().len(), 0);
-}
-
-#[test]
 fn permissions_name_the_describe_action() {
     let sb = demo_sandbox();
     let out = exec(
@@ -177,4 +234,597 @@ async fn star_over_a_join_leaves_out_the_lazy_columns_of_each_table() {
     assert!(!names.contains(&"is_valid") && !names.contains(&"validation_failure"));
     assert_eq!(column(&r, "prefix"), ["docker-hub"]);
     assert_eq!(sb.log().count("ValidatePullThroughCacheRule"), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn insert_update_on_conflict_and_delete_make_exactly_the_template_calls() {
+    let sb = demo_sandbox();
+    let csv = ["-o", "csv"];
+    // INSERT: one Create with the members given, the prefix in its one spelling; nothing read.
+    let out = exec(
+        &sb,
+        &csv,
+        &format!(
+            r#"INSERT INTO {TEMPLATES} (region, prefix, applied_for, custom_role_arn, lifecycle_policy) VALUES ('us-east-1', 'quay/', ['PULL_THROUGH_CACHE'], '{ROLE}', '{{"rules": []}}')"#
+        ),
+    );
+    done(&out, 1, &format!("INSERT on {TEMPLATES}: created 1"));
+    assert_eq!(
+        sb.log().entries().len(),
+        1,
+        "one Create, no read: {:#?}",
+        sb.log().entries()
+    );
+    assert_eq!(
+        writes(&sb),
+        [call(
+            CREATE,
+            "us-east-1",
+            json!({
+                "prefix": "quay",
+                "appliedFor": ["PULL_THROUGH_CACHE"],
+                "customRoleArn": ROLE,
+                "lifecyclePolicy": r#"{"rules": []}"#,
+            })
+        )]
+    );
+    let columns = "region, prefix, description, applied_for, image_tag_mutability, custom_role_arn, lifecycle_policy";
+    let quay = |description: Value, applied_for: Value, mutability: &str| {
+        json!({
+            "region": "us-east-1", "prefix": "quay", "description": description,
+            "applied_for": applied_for, "image_tag_mutability": mutability,
+            "custom_role_arn": ROLE, "lifecycle_policy": r#"{"rules": []}"#,
+        })
+    };
+    let got = templates(&sb, columns);
+    assert_eq!(
+        got.iter()
+            .map(|t| format!(
+                "{} {}",
+                t["region"].as_str().unwrap(),
+                t["prefix"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        ["eu-west-1 docker-hub", "us-east-1 ROOT", "us-east-1 quay"]
+    );
+    assert_eq!(
+        got[2],
+        quay(Value::Null, json!(["PULL_THROUGH_CACHE"]), "MUTABLE")
+    );
+
+    // UPDATE: one Update with the members set; the same UPDATE again is a no-op without a call.
+    let update = format!(
+        "UPDATE {TEMPLATES} SET description = 'Quay mirrors', applied_for = ['PULL_THROUGH_CACHE', 'REPLICATION'] \
+         WHERE region = 'us-east-1' AND prefix = 'quay'"
+    );
+    let out = exec(&sb, &csv, &update);
+    done(&out, 1, &format!("UPDATE on {TEMPLATES}: updated 1"));
+    assert_eq!(
+        writes(&sb),
+        [call(
+            UPDATE,
+            "us-east-1",
+            json!({"prefix": "quay", "description": "Quay mirrors", "appliedFor": ["PULL_THROUGH_CACHE", "REPLICATION"]})
+        )]
+    );
+    sb.log().clear();
+    let out = exec(&sb, &csv, &update);
+    done(&out, 0, &format!("UPDATE on {TEMPLATES}: unchanged 1"));
+    assert_eq!(writes(&sb), []);
+    assert_eq!(sb.log().count(DESCRIBE), 1, "the template was read");
+    // Only what differs is sent (the description is already so); `quay/` pins the same template.
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &csv,
+        &format!(
+            "UPDATE {TEMPLATES} SET description = 'Quay mirrors', image_tag_mutability = 'IMMUTABLE' \
+             WHERE region = 'us-east-1' AND prefix = 'quay/'"
+        ),
+    );
+    done(&out, 1, &format!("UPDATE on {TEMPLATES}: updated 1"));
+    assert_eq!(
+        writes(&sb),
+        [call(
+            UPDATE,
+            "us-east-1",
+            json!({"prefix": "quay", "imageTagMutability": "IMMUTABLE"})
+        )]
+    );
+
+    // ON CONFLICT DO UPDATE: an Update of the SET columns only (applied_for differs but is not
+    // in SET); DO NOTHING: no call for the existing template, a Create for the new one.
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &csv,
+        &format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, description) \
+             VALUES ('us-east-1', 'quay', ['REPLICATION'], 'From the upsert') \
+             ON CONFLICT (region, prefix) DO UPDATE SET description = EXCLUDED.description"
+        ),
+    );
+    done(&out, 1, &format!("INSERT on {TEMPLATES}: updated 1"));
+    assert_eq!(
+        writes(&sb),
+        [call(
+            UPDATE,
+            "us-east-1",
+            json!({"prefix": "quay", "description": "From the upsert"})
+        )]
+    );
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &csv,
+        &format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, description) VALUES \
+             ('us-east-1', 'quay', ['REPLICATION'], 'ignored'), ('eu-west-1', 'ghcr', ['CREATE_ON_PUSH'], NULL) \
+             ON CONFLICT DO NOTHING"
+        ),
+    );
+    done(
+        &out,
+        1,
+        &format!("INSERT on {TEMPLATES}: created 1, unchanged 1"),
+    );
+    assert_eq!(
+        writes(&sb),
+        [call(
+            CREATE,
+            "eu-west-1",
+            json!({"prefix": "ghcr", "appliedFor": ["CREATE_ON_PUSH"]})
+        )]
+    );
+    let got = templates(&sb, columns);
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert_eq!(
+        got[3],
+        quay(
+            json!("From the upsert"),
+            json!(["PULL_THROUGH_CACHE", "REPLICATION"]),
+            "IMMUTABLE"
+        )
+    );
+    assert_eq!(got[1]["prefix"], "ghcr");
+
+    // DELETE: one Delete per matched template; again, nothing matches and nothing is sent.
+    let delete = format!(
+        "DELETE FROM {TEMPLATES} WHERE region IN ('us-east-1', 'eu-west-1') \
+         AND prefix IN ('quay/', 'ghcr')"
+    );
+    let out = exec(&sb, &csv, &delete);
+    done(&out, 2, &format!("DELETE on {TEMPLATES}: deleted 2"));
+    let mut deleted = writes(&sb);
+    deleted.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        deleted,
+        [
+            call(DELETE, "eu-west-1", json!({"prefix": "ghcr"})),
+            call(DELETE, "us-east-1", json!({"prefix": "quay"})),
+        ]
+    );
+    sb.log().clear();
+    let out = exec(&sb, &csv, &delete);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n0\n");
+    assert_eq!(writes(&sb), []);
+    let got = templates(&sb, "region, prefix");
+    assert_eq!(
+        got,
+        [
+            json!({"region": "eu-west-1", "prefix": "docker-hub"}),
+            json!({"region": "us-east-1", "prefix": "ROOT"}),
+        ]
+    );
+}
+
+#[test]
+fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
+    let sb = demo_sandbox();
+    let insert = format!(
+        "INSERT INTO {TEMPLATES} (region, prefix, applied_for, image_tag_mutability, \
+         encryption_configuration, lifecycle_policy, custom_role_arn) VALUES \
+         ('us-east-1', 'good', ['PULL_THROUGH_CACHE'], NULL, NULL, NULL, NULL), \
+         ('us-east-1', 'Bad Prefix', ['PULL_THROUGH_CACHE'], NULL, NULL, NULL, NULL), \
+         ('us-east-1', 't3', ['NOPE'], NULL, NULL, NULL, NULL), \
+         ('us-east-1', 't4', ['PULL_THROUGH_CACHE'], 'SOMETIMES', NULL, NULL, NULL), \
+         ('us-east-1', 't5', ['PULL_THROUGH_CACHE'], NULL, '{{\"kmsKey\":\"x\"}}', NULL, NULL), \
+         ('us-east-1', 't6', ['PULL_THROUGH_CACHE'], NULL, NULL, '{{not json', NULL), \
+         ('us-east-1', 't7', ['PULL_THROUGH_CACHE'], NULL, NULL, NULL, 'arn:aws:iam::123:user/x'), \
+         ('us-east-1', 't8', NULL, NULL, NULL, NULL, NULL), \
+         ('us-east-1', 't9', [], NULL, NULL, NULL, NULL), \
+         ('us-east-9', 't10', ['REPLICATION'], NULL, NULL, NULL, NULL), \
+         ('us-east-1', 'good/', ['REPLICATION'], NULL, NULL, NULL, NULL)"
+    );
+    let problems = [
+        "10 problem(s) in the rows; nothing was sent",
+        "row 2: prefix: 'Bad Prefix': must satisfy regular expression pattern",
+        r#"row 3: applied_for: ["NOPE"]: must satisfy enum value set: [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]"#,
+        "row 4: image_tag_mutability: 'SOMETIMES': must satisfy enum value set",
+        r#"row 5: encryption_configuration: {"kmsKey":"x"}: needs the string member encryptionType"#,
+        "row 6: lifecycle_policy: '{not json': the policy is not valid JSON",
+        "row 7: custom_role_arn: 'arn:aws:iam::123:user/x': is not an IAM role ARN",
+        "row 8: applied_for: is required",
+        "row 9: applied_for: []: must name at least one of",
+        "row 10: region: unknown region 'us-east-9'",
+        // `good/` is `good`.
+        "rows 1 and 11 both ask for template 'good' in us-east-1",
+    ];
+    // The dry run fails where the real run fails; neither makes a single request.
+    for flags in [&[][..], &["--dry-run"][..]] {
+        let out = exec(&sb, flags, &insert);
+        refused_without_any_call(&sb, &out, &problems);
+        assert!(!out.stderr.contains("row 1:"), "{}", out.stderr);
+    }
+    let out = exec(
+        &sb,
+        &[],
+        &format!(
+            r#"INSERT INTO {TEMPLATES} (region, prefix, applied_for, registry_id, created_at, description, resource_tags, repository_policy, image_tag_mutability_exclusion_filters) VALUES ('us-east-1', NULL, ['REPLICATION'], '123456789012', now(), repeat('x', 257), '[{{"Key":"team"}}]', '[1', '[{{"filterType":"WILDCARD","filter":""}}]')"#
+        ),
+    );
+    refused_without_any_call(
+        &sb,
+        &out,
+        &[
+            "7 problem(s) in the rows; nothing was sent",
+            "row 1: prefix: is required",
+            "row 1: registry_id: is set by AWS and cannot be given",
+            "row 1: created_at: is set by AWS and cannot be given",
+            "row 1: description: 'xxx",
+            "must have length less than or equal to 256",
+            r#"row 1: resource_tags: [{"Key":"team"}]: needs the string member Value"#,
+            "row 1: repository_policy: '[1': the policy is not valid JSON",
+            "row 1: image_tag_mutability_exclusion_filters:",
+            "must have length greater than or equal to 1",
+        ],
+    );
+
+    // UPDATE: a constant refused at planning, for the dry run too.
+    let update = format!(
+        "UPDATE {TEMPLATES} SET image_tag_mutability = 'SOMETIMES', lifecycle_policy = '{{not json', \
+         applied_for = ['NOPE'] WHERE region = 'us-east-1' AND prefix = 'ROOT'"
+    );
+    for flags in [&[][..], &["--dry-run"][..]] {
+        let out = exec(&sb, flags, &update);
+        refused_without_any_call(
+            &sb,
+            &out,
+            &[
+                "3 problem(s)",
+                "nothing was sent",
+                "image_tag_mutability: 'SOMETIMES': must satisfy enum value set",
+                "lifecycle_policy: '{not json': the policy is not valid JSON",
+                r#"applied_for: ["NOPE"]: must satisfy enum value set"#,
+            ],
+        );
+    }
+    for (set, words) in [
+        (
+            "registry_id = '123456789012'",
+            &[
+                "registry_id cannot change in place",
+                "UPDATE can set only description, applied_for,",
+                "(UpdateRepositoryCreationTemplate)",
+            ][..],
+        ),
+        ("prefix = 'other'", &["prefix cannot change in place"][..]),
+        (
+            "created_at = now()",
+            &["created_at cannot change in place"][..],
+        ),
+        (
+            "description = NULL",
+            &["description cannot be set to NULL", "cannot remove it"][..],
+        ),
+    ] {
+        let sql =
+            format!("UPDATE {TEMPLATES} SET {set} WHERE region = 'us-east-1' AND prefix = 'ROOT'");
+        refused_without_any_call(&sb, &exec(&sb, &[], &sql), words);
+    }
+    let merge = format!(
+        "MERGE INTO {TEMPLATES} t USING (SELECT 'us-east-1' AS region, 'ROOT' AS prefix) s \
+         ON t.region = s.region AND t.prefix = s.prefix WHEN MATCHED THEN UPDATE SET description = 'x'"
+    );
+    refused_without_any_call(
+        &sb,
+        &exec(&sb, &[], &merge),
+        &[
+            &format!("MERGE into {TEMPLATES} is not supported yet"),
+            "ON CONFLICT DO UPDATE",
+        ],
+    );
+
+    // A value computed per template is refused once the template is read: exit 1 (something
+    // was sent), no write.
+    let out = exec(
+        &sb,
+        &[],
+        &format!(
+            "UPDATE {TEMPLATES} SET description = repeat('x', 300) || prefix \
+             WHERE region = 'us-east-1' AND prefix = 'ROOT'"
+        ),
+    );
+    out.expect_code(1).expect_stderr(&[
+        "description: 'xxx",
+        "must have length less than or equal to 256",
+        "found after 1 request(s)",
+    ]);
+    assert_eq!(sb.log().count(DESCRIBE), 1);
+    assert_eq!(writes(&sb), []);
+    let got = templates(&sb, "prefix, description");
+    assert_eq!(
+        got[1]["description"],
+        "Every repository pull-through cache creates without a more specific template"
+    );
+}
+
+#[test]
+fn a_delete_that_does_not_pin_prefix_is_refused_and_a_dry_run_lists_what_it_matches() {
+    let sb = demo_sandbox();
+    let delete = format!("DELETE FROM {TEMPLATES} WHERE region = 'us-east-1'");
+    for flags in [&[][..], &["--dry-run"][..]] {
+        refused_without_any_call(
+            &sb,
+            &exec(&sb, flags, &delete),
+            &[
+                "DELETE does not pin prefix",
+                "--allow-bulk",
+                "nothing was sent",
+            ],
+        );
+    }
+    // With --allow-bulk the dry run lists the matches and the calls; it only reads.
+    let out = exec(&sb, &["--dry-run", "--allow-bulk", "-o", "csv"], &delete);
+    out.expect_code(0).expect_stderr(&[
+        "DELETE without pinned identifiers matches 1 template(s): us-east-1 ROOT",
+        &format!(
+            "dry run: DELETE on {TEMPLATES} would make 1 call(s) (delete 1); nothing was changed"
+        ),
+    ]);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert_eq!(
+        planned(&out.stderr),
+        [call(DELETE, "us-east-1", json!({"prefix": "ROOT"}))]
+    );
+    assert_eq!(writes(&sb), []);
+    // Dry runs of INSERT and UPDATE: the planned calls, no write (INSERT reads nothing).
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &["--dry-run", "-o", "csv"],
+        &format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, custom_role_arn) \
+             VALUES ('eu-west-1', 'team/a/', ['CREATE_ON_PUSH'], '{ROLE}')"
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert_eq!(
+        planned(&out.stderr),
+        [call(
+            CREATE,
+            "eu-west-1",
+            json!({"prefix": "team/a", "appliedFor": ["CREATE_ON_PUSH"], "customRoleArn": ROLE})
+        )]
+    );
+    assert_eq!(sb.log().len(), 0, "{:#?}", sb.log().entries());
+    let out = exec(
+        &sb,
+        &["--dry-run", "-o", "csv"],
+        &format!(
+            "UPDATE {TEMPLATES} SET description = 'x' WHERE region = 'eu-west-1' AND prefix = 'docker-hub'"
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(
+        planned(&out.stderr),
+        [call(
+            UPDATE,
+            "eu-west-1",
+            json!({"prefix": "docker-hub", "description": "x"})
+        )]
+    );
+    assert_eq!(writes(&sb), []);
+    // The real bulk DELETE with --allow-bulk: it says what it matched, then exactly the one
+    // Delete; eu-west-1 untouched.
+    sb.log().clear();
+    let out = exec(&sb, &["--allow-bulk", "-o", "csv"], &delete);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert_eq!(
+        notes(&out.stderr),
+        [
+            "DELETE without pinned identifiers matches 1 template(s): us-east-1 ROOT".to_string(),
+            format!("DELETE on {TEMPLATES}: deleted 1"),
+        ]
+    );
+    assert_eq!(
+        writes(&sb),
+        [call(DELETE, "us-east-1", json!({"prefix": "ROOT"}))]
+    );
+    assert_eq!(
+        templates(&sb, "region, prefix"),
+        [json!({"region": "eu-west-1", "prefix": "docker-hub"})]
+    );
+}
+
+#[test]
+fn write_permissions_name_pass_role_on_the_role_and_put_lifecycle_policy_only_with_a_policy() {
+    let sb = demo_sandbox();
+    /// action → resources, from EXPLAIN PERMISSIONS.
+    fn explain(sb: &Sandbox, sql: &str) -> Vec<(String, String)> {
+        let out = exec(sb, &["-o", "json"], &format!("EXPLAIN PERMISSIONS {sql}"));
+        out.expect_code(0);
+        let mut got: Vec<(String, String)> = json_rows(&out.stdout)
+            .iter()
+            .map(|r| {
+                let reason = r["reason"].as_str().unwrap();
+                assert!(reason.contains(TEMPLATES), "{r}");
+                (
+                    r["action"].as_str().unwrap().to_string(),
+                    r["resource"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        got.dedup();
+        got
+    }
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, r)| (a.to_string(), r.to_string()))
+            .collect()
+    };
+    let with_policy = format!(
+        r#"INSERT INTO {TEMPLATES} (region, prefix, applied_for, custom_role_arn, lifecycle_policy) VALUES ('us-east-1', 'quay', ['PULL_THROUGH_CACHE'], '{ROLE}', '{{"rules": []}}')"#
+    );
+    assert_eq!(
+        explain(&sb, &with_policy),
+        pairs(&[
+            ("ecr:CreateRepository", "*"),
+            ("ecr:CreateRepositoryCreationTemplate", "*"),
+            ("ecr:DescribeRepositoryCreationTemplate", "*"),
+            ("ecr:PutLifecyclePolicy", "*"),
+            ("iam:PassRole", ROLE),
+        ])
+    );
+    // Neither a role nor a lifecycle policy: neither PassRole nor PutLifecyclePolicy.
+    assert_eq!(
+        explain(
+            &sb,
+            &format!(
+                "INSERT INTO {TEMPLATES} (region, prefix, applied_for) VALUES ('us-east-1', 'quay', ['PULL_THROUGH_CACHE'])"
+            )
+        ),
+        pairs(&[
+            ("ecr:CreateRepository", "*"),
+            ("ecr:CreateRepositoryCreationTemplate", "*"),
+            ("ecr:DescribeRepositoryCreationTemplate", "*"),
+        ])
+    );
+    let other = "arn:aws:iam::123456789012:role/other";
+    assert_eq!(
+        explain(
+            &sb,
+            &format!(
+                "UPDATE {TEMPLATES} SET custom_role_arn = '{other}' WHERE region = 'eu-west-1' AND prefix = 'docker-hub'"
+            )
+        ),
+        pairs(&[
+            ("ecr:DescribeRepositoryCreationTemplate", "*"),
+            ("ecr:UpdateRepositoryCreationTemplate", "*"),
+            ("iam:PassRole", other),
+        ])
+    );
+    assert_eq!(
+        explain(
+            &sb,
+            &format!(
+                "UPDATE {TEMPLATES} SET lifecycle_policy = '{{}}' WHERE region = 'eu-west-1' AND prefix = 'docker-hub'"
+            )
+        ),
+        pairs(&[
+            ("ecr:DescribeRepositoryCreationTemplate", "*"),
+            ("ecr:PutLifecyclePolicy", "*"),
+            ("ecr:UpdateRepositoryCreationTemplate", "*"),
+        ])
+    );
+    assert_eq!(
+        explain(
+            &sb,
+            &format!(
+                "DELETE FROM {TEMPLATES} WHERE region = 'eu-west-1' AND prefix = 'docker-hub'"
+            )
+        ),
+        pairs(&[
+            ("ecr:DeleteRepositoryCreationTemplate", "*"),
+            ("ecr:DescribeRepositoryCreationTemplate", "*"),
+        ])
+    );
+    assert_eq!(sb.log().len(), 0, "{:#?}", sb.log().entries());
+
+    // `skyql permissions` on a script: one policy, PassRole on exactly the role, the writes
+    // conditioned on the regions they act in.
+    let skyql = Skyql::new(&sb);
+    let script = write_file(
+        &skyql.home_dir(),
+        "templates.sql",
+        &format!(
+            "{with_policy};\nDELETE FROM {TEMPLATES} WHERE region = 'eu-west-1' AND prefix = 'docker-hub';\n"
+        ),
+    );
+    let out = skyql.args(["permissions", "-f"]).args([&script]).run();
+    out.expect_code(0)
+        .expect_stderr(&["2 statement(s) need 6 action(s)"]);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("one JSON policy");
+    let statements = doc["Statement"].as_array().expect("statements");
+    let of = |action: &str| {
+        statements
+            .iter()
+            .find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+            .unwrap_or_else(|| panic!("{action} in {doc:#}"))
+    };
+    assert_eq!(of("iam:PassRole")["Resource"], ROLE);
+    assert_eq!(of("iam:PassRole")["Action"], json!(["iam:PassRole"]));
+    let region_of =
+        |action: &str| of(action)["Condition"]["StringEquals"]["aws:RequestedRegion"].clone();
+    assert_eq!(region_of("ecr:PutLifecyclePolicy"), json!(["us-east-1"]));
+    assert_eq!(
+        region_of("ecr:CreateRepositoryCreationTemplate"),
+        json!(["us-east-1"])
+    );
+    assert_eq!(
+        region_of("ecr:DeleteRepositoryCreationTemplate"),
+        json!(["eu-west-1"])
+    );
+    assert_eq!(sb.log().len(), 0, "{:#?}", sb.log().entries());
+}
+
+#[test]
+fn a_rerun_of_the_same_upsert_converges_without_a_write() {
+    let sb = demo_sandbox();
+    let upsert = format!(
+        r#"INSERT INTO {TEMPLATES} (region, prefix, description, applied_for, image_tag_mutability,
+             image_tag_mutability_exclusion_filters, encryption_configuration, resource_tags,
+             repository_policy, lifecycle_policy, custom_role_arn)
+           VALUES ('eu-west-1', 'team-a/', 'Team A', ['CREATE_ON_PUSH', 'REPLICATION'], 'IMMUTABLE_WITH_EXCLUSION',
+             '[{{"filterType":"WILDCARD","filter":"latest"}}]',
+             '{{"encryptionType":"KMS","kmsKey":"arn:aws:kms:eu-west-1:123456789012:key/abc"}}',
+             '[{{"Key":"team","Value":"a"}}]', '{{"Version":"2012-10-17","Statement":[]}}', '{{"rules": []}}', '{ROLE}'),
+             ('eu-west-1', 'docker-hub', 'Docker Hub, managed here', ['PULL_THROUGH_CACHE'], 'IMMUTABLE',
+             NULL, NULL, NULL, NULL, NULL, NULL)
+           ON CONFLICT (region, prefix) DO UPDATE SET description = EXCLUDED.description,
+             applied_for = EXCLUDED.applied_for, image_tag_mutability = EXCLUDED.image_tag_mutability"#
+    );
+    let out = exec(&sb, &["-o", "csv"], &upsert);
+    done(
+        &out,
+        2,
+        &format!("INSERT on {TEMPLATES}: created 1, updated 1"),
+    );
+    let mut first: Vec<String> = writes(&sb)
+        .iter()
+        .map(|(op, _, p)| format!("{op} {}", p["prefix"]))
+        .collect();
+    first.sort();
+    assert_eq!(
+        first,
+        [
+            format!("{CREATE} \"team-a\""),
+            format!("{UPDATE} \"docker-hub\"")
+        ]
+    );
+    let before = templates(&sb, "*");
+    // The second run reads, finds every value already so, and writes nothing.
+    let out = exec(&sb, &["-o", "csv"], &upsert);
+    done(&out, 0, &format!("INSERT on {TEMPLATES}: unchanged 2"));
+    assert_eq!(writes(&sb), []);
+    assert_eq!(sb.log().count(DESCRIBE), 1, "{:#?}", sb.log().entries());
+    assert_eq!(templates(&sb, "*"), before);
 }

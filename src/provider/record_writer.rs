@@ -1,0 +1,434 @@
+//! Writing a resource whose rows are independent items named by an identifier: a create call
+//! per INSERT row, an update call per row whose values change, a delete call per matched row.
+//! A resource brings only its value checks and its `Sender` (`Record`); the members sent are
+//! the columns' `source` names in its schema.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::Session;
+use datafusion::common::DFSchemaRef;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::{Expr, MergeIntoClause};
+use datafusion::physical_plan::ExecutionPlan;
+use json_patch::Patch;
+use serde_json::Value;
+
+use super::context::ProviderContext;
+use super::dml::{self, MatchRequest, constant_assignments, df, is_null_literal, read_matches};
+use super::pushdown::REGION_COLUMN;
+use super::reader::reader_for;
+use super::records::{Row, rows_of, without_nulls};
+use super::writer::{Assignments, Writer};
+use crate::aws::mutate::Sender;
+use crate::aws::request::ScanRequest;
+use crate::dml::desired::{region_or_default, report_problems};
+use crate::dml::plan::CallPlan;
+use crate::dml::{ApiCall, Mutation, OnConflict};
+use crate::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
+use crate::error::{Error, Result};
+use crate::schema::{Resource, Verb, check_region, schemas};
+
+/// What a resource written by `RecordWriter` implements.
+pub trait Record: fmt::Debug + Send + Sync {
+    /// Why ECR would refuse `value` (as sent: nested columns parsed) for `column`, if it would.
+    fn value_problem(&self, column: &str, value: &Value) -> Option<String>;
+
+    /// Sends the resource's calls.
+    fn sender(&self) -> &dyn Sender;
+}
+
+/// Writes a resource of independent items (`Record`).
+#[derive(Debug)]
+pub struct RecordWriter {
+    /// The table's resource.
+    pub resource: &'static Resource,
+    /// What is specific to it.
+    pub record: Arc<dyn Record>,
+}
+
+/// A row an INSERT asks for, checked: its number, region, identifier and members to send.
+struct Desired {
+    row: usize,
+    region: String,
+    id: String,
+    values: Row,
+}
+
+impl RecordWriter {
+    /// The wire value of `column` in `row` (nested columns parsed), and why ECR would refuse it.
+    fn wire(&self, column: &str, value: &Value) -> std::result::Result<Value, String> {
+        let nested = self.resource.column(column).is_some_and(|c| c.nested);
+        let value = match (nested, value) {
+            (true, Value::String(text)) => serde_json::from_str(text)
+                .map(without_nulls)
+                .map_err(|e| format!("'{text}' is not valid JSON ({e})"))?,
+            _ => value.clone(),
+        };
+        match self.record.value_problem(column, &value) {
+            Some(why) => match value.as_str() {
+                Some(text) => Err(format!("'{text}': {why}")),
+                None => Err(format!("{value}: {why}")),
+            },
+            None => Ok(value),
+        }
+    }
+
+    /// Checks one INSERT row; its problems name the row and the column.
+    fn desired(
+        &self,
+        n: usize,
+        row: &Row,
+        conflict: bool,
+        context: &ProviderContext,
+    ) -> Result<Desired, Vec<String>> {
+        let mut problems = Vec::new();
+        let text = |c: &str| row.get(c).and_then(Value::as_str);
+        let region =
+            region_or_default(text(REGION_COLUMN), n, &context.default_regions).and_then(|r| {
+                check_region(&r, &schemas().provider.regions)
+                    .map(|_| r)
+                    .map_err(|e| format!("row {n}: region: {e}"))
+            });
+        let mut values = Row::new();
+        for c in &self.resource.columns {
+            let Some(value) = row.get(&c.name) else {
+                if c.name != REGION_COLUMN && self.required(&c.name) {
+                    problems.push(format!("row {n}: {}: is required", c.name));
+                }
+                continue;
+            };
+            if c.name == REGION_COLUMN || c.fetched_by.is_some() {
+                continue;
+            }
+            if c.read_only {
+                // An export fed back with ON CONFLICT repeats what AWS set; it is not sent.
+                if !conflict {
+                    problems.push(format!(
+                        "row {n}: {}: is set by AWS and cannot be given (leave it out or NULL)",
+                        c.name
+                    ));
+                }
+                continue;
+            }
+            match self.wire(&c.name, value) {
+                Ok(v) => _ = values.insert(c.name.clone(), canonical(&c.name, v)),
+                Err(why) => problems.push(format!("row {n}: {}: {why}", c.name)),
+            }
+        }
+        let id = values
+            .get(&self.resource.doc.identifier)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match (region, id) {
+            (Ok(region), Some(id)) if problems.is_empty() => Ok(Desired {
+                row: n,
+                region,
+                id,
+                values,
+            }),
+            (region, _) => Err(region.err().into_iter().chain(problems).collect()),
+        }
+    }
+
+    /// Whether INSERT's operation requires `column` (its `required_params`, by member name).
+    fn required(&self, column: &str) -> bool {
+        let method = self.resource.method(Verb::Insert);
+        let member = self.resource.member(column).unwrap_or(column);
+        method.is_some_and(|m| {
+            m.required_params
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(member))
+        })
+    }
+
+    /// A call of the resource's `verb` operation on `id` with the `values` (by column) given.
+    fn call(
+        &self,
+        verb: Verb,
+        region: &str,
+        id: &str,
+        values: &Row,
+        row: Option<usize>,
+    ) -> ApiCall {
+        let r = self.resource;
+        let id_member = r.member(&r.doc.identifier).unwrap_or_default();
+        let members = values
+            .iter()
+            .filter_map(|(c, v)| Some((r.member(c)?, Some(v.clone()))));
+        let members = std::iter::once((id_member, Some(Value::from(id)))).chain(members);
+        ApiCall {
+            region: region.to_string(),
+            mutation: Mutation::new(r.operation(verb), members),
+            row,
+        }
+    }
+
+    /// The update call that brings `current` to `wanted` (by column), if anything differs.
+    fn update(&self, current: &Row, wanted: &Row, row: Option<usize>) -> Result<Option<ApiCall>> {
+        let (id, region) = (
+            self.text(current, &self.resource.doc.identifier),
+            self.text(current, REGION_COLUMN),
+        );
+        let mut changed = Row::new();
+        for (column, new) in wanted {
+            let old = current
+                .get(column)
+                .map(|v| self.wire(column, v))
+                .transpose()
+                .map_err(Error::Runtime)?;
+            if new.is_null() && old.is_some() {
+                return Err(Error::Usage(format!(
+                    "cannot set {column} of {} '{id}' in {region} to NULL: {} replaces a value but cannot remove it; nothing was sent",
+                    self.resource.noun(),
+                    self.resource.operation(Verb::Update)
+                )));
+            }
+            if !new.is_null() && old.as_ref() != Some(new) {
+                changed.insert(column.clone(), new.clone());
+            }
+        }
+        Ok((!changed.is_empty()).then(|| self.call(Verb::Update, &region, &id, &changed, row)))
+    }
+
+    fn text(&self, row: &Row, column: &str) -> String {
+        row.get(column)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The items of `desired` that exist, by (region, identifier), read through the resource's
+    /// reader with the identifiers pinned.
+    async fn existing(
+        &self,
+        desired: &[Desired],
+        context: &ProviderContext,
+    ) -> Result<HashMap<(String, String), Row>> {
+        let mut wanted: BTreeMap<&str, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for d in desired {
+            wanted.entry(&d.region).or_default().insert(d.id.clone());
+        }
+        let reader = reader_for(self.resource);
+        let mut found = HashMap::new();
+        for (region, ids) in wanted {
+            let request = ScanRequest {
+                identifiers: Some(ids),
+                ..ScanRequest::default()
+            };
+            for row in rows_of(&[reader.list(&context.clients, region, &request).await?])? {
+                found.insert(
+                    (
+                        region.to_string(),
+                        self.text(&row, &self.resource.doc.identifier),
+                    ),
+                    row,
+                );
+            }
+        }
+        Ok(found)
+    }
+
+    async fn execute(
+        &self,
+        verb: &str,
+        plan: CallPlan,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        Ok(dml::execute_plan(self.resource, verb, plan, self.record.sender(), context).await?)
+    }
+}
+
+/// A slash-insensitive identifier in its one spelling (`team`, never `team/`).
+fn canonical(column: &str, value: Value) -> Value {
+    match value.as_str() {
+        Some(text) if SLASH_INSENSITIVE_COLUMNS.contains(&column) => canonical_prefix(text).into(),
+        _ => value,
+    }
+}
+
+#[async_trait]
+impl Writer for RecordWriter {
+    fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
+        let update = self.resource.operation(Verb::Update);
+        if !self.resource.column(column).is_some_and(|c| c.updatable) {
+            return Err(Error::Usage(format!(
+                "{column} cannot change in place: UPDATE can set only {} ({update})",
+                self.resource.updatable_names()
+            ))
+            .into());
+        }
+        if is_null_literal(value) {
+            return Err(Error::Usage(format!(
+                "{column} cannot be set to NULL: {update} replaces a value but cannot remove it"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
+        let mut problems = Vec::new();
+        for (column, value) in constant_assignments(read.schema(), assignments)? {
+            let row = rows_of(&[RecordBatch::try_from_iter([(column, value)])?])?;
+            if let Some(Err(why)) = row
+                .first()
+                .and_then(|r| r.get(column))
+                .map(|v| self.wire(column, v))
+            {
+                problems.push(format!("{column}: {why}"));
+            }
+        }
+        Ok(report_problems(&problems)?)
+    }
+
+    async fn run_insert(
+        &self,
+        batches: &[RecordBatch],
+        on_conflict: Option<&OnConflict>,
+        validate_only: bool,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let mut problems = Vec::new();
+        let mut desired = Vec::new();
+        for (i, row) in rows_of(batches)?.iter().enumerate() {
+            match self.desired(i + 1, row, on_conflict.is_some(), context) {
+                Ok(d) => desired.push(d),
+                Err(p) => problems.extend(p),
+            }
+        }
+        let mut seen = HashMap::new();
+        for d in &desired {
+            if let Some(first) = seen.insert((&d.region, &d.id), d.row) {
+                problems.push(format!(
+                    "rows {first} and {} both ask for {} '{}' in {}",
+                    d.row,
+                    self.resource.noun(),
+                    d.id,
+                    d.region
+                ));
+            }
+        }
+        report_problems(&problems)?;
+        if validate_only {
+            return Ok(0);
+        }
+        let existing = match on_conflict {
+            Some(_) => self.existing(&desired, context).await?,
+            None => HashMap::new(),
+        };
+        let mut plan = CallPlan::default();
+        for d in &desired {
+            match (existing.get(&(d.region.clone(), d.id.clone())), on_conflict) {
+                (Some(_), Some(OnConflict::DoNothing)) => plan.unchanged += 1,
+                (Some(current), Some(OnConflict::DoUpdate(columns))) => {
+                    // A NULL in the row is a value not given (the Create would not send it
+                    // either): the template keeps what it has, such as a default ECR set.
+                    let wanted: Row = columns
+                        .iter()
+                        .filter_map(|c| Some((c.clone(), d.values.get(c)?.clone())))
+                        .collect();
+                    match self.update(current, &wanted, Some(d.row))? {
+                        Some(call) => {
+                            plan.calls.push(call);
+                            plan.updated += 1;
+                        }
+                        None => plan.unchanged += 1,
+                    }
+                }
+                _ => {
+                    let mut values = d.values.clone();
+                    values.remove(&self.resource.doc.identifier);
+                    plan.calls.push(self.call(
+                        Verb::Insert,
+                        &d.region,
+                        &d.id,
+                        &values,
+                        Some(d.row),
+                    ));
+                    plan.created += 1;
+                }
+            }
+        }
+        self.execute("INSERT", plan, context).await
+    }
+
+    async fn run_update(
+        &self,
+        read: &MatchRequest,
+        assignments: &Assignments,
+        _patch: Option<&Patch>,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let found = read_matches(self.resource, read, context, "UPDATE").await?;
+        let mut columns = Vec::new();
+        for (name, expr) in assignments {
+            let values = expr
+                .evaluate(&found)
+                .and_then(|v| v.into_array(found.num_rows()))
+                .map_err(df)?;
+            columns.push((name.as_str(), values));
+        }
+        let new_rows = match columns.is_empty() {
+            true => Vec::new(),
+            false => rows_of(&[RecordBatch::try_from_iter(columns)?])?,
+        };
+        let mut plan = CallPlan::default();
+        for (current, new) in rows_of(&[found])?.iter().zip(new_rows) {
+            let mut wanted = Row::new();
+            for (column, _) in assignments {
+                let value = new.get(column).map(|v| self.wire(column, v)).transpose();
+                let value = value
+                    .map_err(|why| Error::Usage(format!("{column}: {why}; nothing was sent")))?;
+                wanted.insert(column.clone(), value.unwrap_or(Value::Null));
+            }
+            match self.update(current, &wanted, None)? {
+                Some(call) => {
+                    plan.calls.push(call);
+                    plan.updated += 1;
+                }
+                None => plan.unchanged += 1,
+            }
+        }
+        self.execute("UPDATE", plan, context).await
+    }
+
+    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
+        let found = rows_of(&[read_matches(self.resource, read, context, "DELETE").await?])?;
+        let id = &self.resource.doc.identifier;
+        let calls = found.iter().map(|row| {
+            self.call(
+                Verb::Delete,
+                &self.text(row, REGION_COLUMN),
+                &self.text(row, id),
+                &Row::new(),
+                None,
+            )
+        });
+        let plan = CallPlan {
+            calls: calls.collect(),
+            deleted: found.len(),
+            ..CallPlan::default()
+        };
+        self.execute("DELETE", plan, context).await
+    }
+
+    fn merge(
+        &self,
+        _state: &dyn Session,
+        _source: Arc<dyn ExecutionPlan>,
+        _merge_schema: DFSchemaRef,
+        _on: Expr,
+        _clauses: Vec<MergeIntoClause>,
+        _context: &Arc<ProviderContext>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Err(Error::Usage(format!(
+            "MERGE into {} is not supported yet: use INSERT … ON CONFLICT DO UPDATE, UPDATE and DELETE",
+            self.resource.qualified_name("aws")
+        ))
+        .into())
+    }
+}

@@ -1,0 +1,85 @@
+//! Rows as JSON objects, both ways: a reader's records (API members by wire name) into a batch
+//! of the resource's columns, and a batch into rows by column name for the record writer.
+
+use datafusion::arrow::json::{ArrayWriter, ReaderBuilder};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::schema::{Resource, Source};
+
+/// One item as the API answers it: members by wire name (`registryId`), timestamps in
+/// microseconds, nested structures as JSON.
+pub type Record = Map<String, Value>;
+
+/// A row by column name; a NULL column is absent.
+pub type Row = Map<String, Value>;
+
+/// The batch of `records` read in `region`, in the resource's columns: each column takes its
+/// `source` member; a nested column holds its structure as JSON text. A member no column
+/// declares is an error, so the schema and the reader's mapping name the same members.
+pub fn records_batch(resource: &Resource, region: &str, records: &[Record]) -> Result<RecordBatch> {
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        if let Some(member) = record
+            .keys()
+            .find(|m| resource.column_by_member(m).is_none())
+        {
+            return Err(Error::Runtime(format!(
+                "{}: the reader maps the member '{member}', which provider-schemas declares no column for",
+                resource.path
+            )));
+        }
+        let mut row = Row::new();
+        for c in &resource.columns {
+            let value = match &c.source {
+                Source::Region => Value::from(region),
+                Source::Field(member) => match record.get(member) {
+                    None | Some(Value::Null) => continue,
+                    Some(v) if c.nested => without_nulls(v.clone()).to_string().into(),
+                    Some(v) => v.clone(),
+                },
+            };
+            row.insert(c.name.clone(), value);
+        }
+        rows.push(row);
+    }
+    let fail = |e: datafusion::arrow::error::ArrowError| Error::Runtime(e.to_string());
+    let mut decoder = ReaderBuilder::new(resource.arrow_schema())
+        .build_decoder()
+        .map_err(fail)?;
+    decoder.serialize(&rows).map_err(fail)?;
+    let batch = decoder.flush().map_err(fail)?;
+    Ok(batch.unwrap_or_else(|| RecordBatch::new_empty(resource.arrow_schema())))
+}
+
+/// The rows of `batches` as JSON objects by column name (NULLs left out).
+pub fn rows_of(batches: &[RecordBatch]) -> Result<Vec<Row>> {
+    let mut writer = ArrayWriter::new(Vec::new());
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    writer
+        .write_batches(&refs)
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    writer.finish().map_err(|e| Error::Runtime(e.to_string()))?;
+    let bytes = writer.into_inner();
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// A nested structure without its null members: ECR leaves an unset member out, so
+/// `{"encryptionType":"KMS"}` and `{"encryptionType":"KMS","kmsKey":null}` are one value.
+pub fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
