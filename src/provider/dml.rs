@@ -603,15 +603,10 @@ pub(crate) async fn run_update(
             .map(|s| patch::apply(p, s, resource))
             .collect::<Result<_>>()?,
         None => {
-            let mut columns = Vec::new();
-            for (name, expr) in assignments {
-                let values = expr
-                    .evaluate(&found)
-                    .and_then(|v| v.into_array(found.num_rows()))
-                    .map_err(df)?;
-                let strings = utf8(&values)?;
-                columns.push((name.clone(), strings));
-            }
+            let columns = set_values(assignments, &found)?
+                .into_iter()
+                .map(|(name, values)| Ok((name.to_string(), utf8(&values)?)))
+                .collect::<Result<Vec<_>>>()?;
             (0..found.num_rows())
                 .map(|i| {
                     columns
@@ -624,6 +619,22 @@ pub(crate) async fn run_update(
     };
     let plan = plan_update(resource, &states, &new_values)?;
     execute_plan(resource, "UPDATE", plan, &RuleCalls, context).await
+}
+
+/// The values the SET pairs give each row of `found`, by column.
+pub(crate) fn set_values<'a>(
+    assignments: &'a [(String, Arc<dyn PhysicalExpr>)],
+    found: &RecordBatch,
+) -> Result<Vec<(&'a str, ArrayRef)>> {
+    assignments
+        .iter()
+        .map(|(name, expr)| {
+            let values = expr
+                .evaluate(found)
+                .and_then(|v| v.into_array(found.num_rows()));
+            Ok((name.as_str(), values.map_err(df)?))
+        })
+        .collect()
 }
 
 /// Reads the rules a statement matches: the pushed request per region, then every filter.

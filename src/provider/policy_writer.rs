@@ -1,15 +1,10 @@
 //! Writing the registry policy tables: a read-modify-write of one policy per region
 //! (`policy_dml.rs`); no MERGE.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::Session;
-use datafusion::common::DFSchemaRef;
 use datafusion::error::Result as DfResult;
-use datafusion::logical_expr::{Expr, MergeIntoClause};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::logical_expr::Expr;
 use json_patch::Patch;
 
 use super::context::ProviderContext;
@@ -89,19 +84,7 @@ impl Writer for PolicyWriter {
         Ok(policy_dml::run_delete(self.resource, self.view, read, context).await?)
     }
 
-    fn merge(
-        &self,
-        _state: &dyn Session,
-        _source: Arc<dyn ExecutionPlan>,
-        _merge_schema: DFSchemaRef,
-        _on: Expr,
-        _clauses: Vec<MergeIntoClause>,
-        _context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        Err(Error::Usage(format!(
-            "MERGE is not supported on {}: converge it with INSERT … ON CONFLICT DO UPDATE, UPDATE and DELETE",
-            self.resource.qualified_name("aws")
-        ))
-        .into())
+    fn table(&self) -> String {
+        self.resource.qualified_name("aws")
     }
 }

@@ -9,16 +9,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::Session;
-use datafusion::common::DFSchemaRef;
 use datafusion::error::Result as DfResult;
-use datafusion::logical_expr::{Expr, MergeIntoClause};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::logical_expr::Expr;
 use json_patch::Patch;
 use serde_json::Value;
 
 use super::context::ProviderContext;
-use super::dml::{self, MatchRequest, constant_assignments, df, is_null_literal, read_matches};
+use super::dml::{
+    self, MatchRequest, constant_assignments, is_null_literal, read_matches, set_values,
+};
 use super::pushdown::REGION_COLUMN;
 use super::reader::reader_for;
 use super::records::{Row, rows_of, without_nulls};
@@ -364,14 +363,7 @@ impl Writer for RecordWriter {
         context: &ProviderContext,
     ) -> DfResult<u64> {
         let found = read_matches(self.resource, read, context, "UPDATE").await?;
-        let mut columns = Vec::new();
-        for (name, expr) in assignments {
-            let values = expr
-                .evaluate(&found)
-                .and_then(|v| v.into_array(found.num_rows()))
-                .map_err(df)?;
-            columns.push((name.as_str(), values));
-        }
+        let columns = set_values(assignments, &found)?;
         let new_rows = match columns.is_empty() {
             true => Vec::new(),
             false => rows_of(&[RecordBatch::try_from_iter(columns)?])?,
@@ -416,19 +408,7 @@ impl Writer for RecordWriter {
         self.execute("DELETE", plan, context).await
     }
 
-    fn merge(
-        &self,
-        _state: &dyn Session,
-        _source: Arc<dyn ExecutionPlan>,
-        _merge_schema: DFSchemaRef,
-        _on: Expr,
-        _clauses: Vec<MergeIntoClause>,
-        _context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        Err(Error::Usage(format!(
-            "MERGE into {} is not supported yet: use INSERT … ON CONFLICT DO UPDATE, UPDATE and DELETE",
-            self.resource.qualified_name("aws")
-        ))
-        .into())
+    fn table(&self) -> String {
+        self.resource.qualified_name("aws")
     }
 }

@@ -103,6 +103,10 @@ impl Writer for RuleWriter {
         Ok(dml::execute_plan(self.resource, "DELETE", plan, &RuleCalls, context).await?)
     }
 
+    fn table(&self) -> String {
+        self.resource.qualified_name("aws")
+    }
+
     fn merge(
         &self,
         state: &dyn Session,

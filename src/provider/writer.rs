@@ -64,7 +64,10 @@ pub trait Writer: fmt::Debug + Send + Sync {
     /// DELETE of the rows `read` matches.
     async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64>;
 
-    /// The exec of a MERGE into the resource.
+    /// The resource's table name, for messages.
+    fn table(&self) -> String;
+
+    /// The exec of a MERGE into the resource (refused unless the writer has one).
     fn merge(
         &self,
         state: &dyn Session,
@@ -73,7 +76,15 @@ pub trait Writer: fmt::Debug + Send + Sync {
         on: Expr,
         clauses: Vec<MergeIntoClause>,
         context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>>;
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let _ = (state, source, merge_schema, on, clauses, context);
+        Err(crate::error::Error::Usage(format!(
+            "MERGE into {} is not supported yet: converge it with INSERT … ON CONFLICT DO UPDATE, \
+             UPDATE and DELETE",
+            self.table()
+        ))
+        .into())
+    }
 }
 
 /// The writer of `resource`: the rule tables' or the registry policy tables'. (A table
