@@ -32,7 +32,7 @@ macro_rules! send_call {
 /// How one resource's planned calls reach ECR (each resource's file in `aws/` implements it
 /// over the SDK's typed builders).
 #[async_trait]
-pub trait Sender: Send + Sync {
+pub trait Sender: std::fmt::Debug + Send + Sync {
     /// Sends `call` once (the SDK retries throttling and server errors itself).
     async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()>;
 

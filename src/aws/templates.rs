@@ -15,7 +15,7 @@ use super::convert::micros;
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
-use crate::ecr::constraints as c;
+use crate::ecr::constraints::canonical_prefix;
 use crate::error::{Error, Result};
 
 const DESCRIBE: &str = "DescribeRepositoryCreationTemplates";
@@ -78,7 +78,7 @@ pub fn template_record(
     let filter = |f: &ImageTagMutabilityExclusionFilter| json!({"filterType": f.filter_type().as_str(), "filter": f.filter()});
     let record = json!({
         "registryId": registry_id,
-        "prefix": t.prefix().map(c::canonical_prefix),
+        "prefix": t.prefix().map(canonical_prefix),
         "description": t.description(),
         "appliedFor": t.applied_for().iter().map(RctAppliedFor::as_str).collect::<Vec<_>>(),
         "imageTagMutability": t.image_tag_mutability().map(ImageTagMutability::as_str),
@@ -154,88 +154,49 @@ impl Sender for TemplateCalls {
     }
 }
 
-/// A nested member converted for the SDK (checked before any call; failing here is a bug).
-fn nested<T>(
-    v: Option<&Value>,
-    f: fn(&Value) -> std::result::Result<T, String>,
-) -> Result<Option<T>> {
-    v.map(f).transpose().map_err(Error::Runtime)
+/// A nested member converted for the SDK (its schema's `check` ran before any call).
+fn nested<T>(v: Option<&Value>, f: fn(&Value) -> Option<T>) -> Result<Option<T>> {
+    v.map(|v| f(v).ok_or_else(|| Error::Runtime(format!("cannot send {v}: not the shape checked"))))
+        .transpose()
 }
 
-/// A string member of a nested JSON structure, required.
-fn required<'a>(v: &'a Value, name: &str) -> std::result::Result<&'a str, String> {
-    v.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("needs the string member {name}"))
+/// A string member of a nested structure.
+fn text<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get(name).and_then(Value::as_str)
 }
 
-/// Each element of a JSON list, converted.
-fn each<T>(
-    v: &Value,
-    f: impl Fn(&Value) -> std::result::Result<T, String>,
-) -> std::result::Result<Vec<T>, String> {
-    v.as_array()
-        .ok_or("must be a JSON list")?
-        .iter()
-        .map(f)
-        .collect()
+/// Each item of a JSON list, converted.
+fn each<T>(v: &Value, f: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+    v.as_array()?.iter().map(f).collect()
 }
 
-/// `encryptionConfiguration` ({encryptionType, kmsKey}) for the SDK, checked against the model.
-pub fn encryption(
-    v: &Value,
-) -> std::result::Result<EncryptionConfigurationForRepositoryCreationTemplate, String> {
-    let kind = required(v, "encryptionType")?;
-    c::check_enum(kind, &c::ENCRYPTION_TYPES)?;
-    let key = v.get("kmsKey").and_then(Value::as_str);
-    key.map(c::check_kms_key).transpose()?;
+fn encryption(v: &Value) -> Option<EncryptionConfigurationForRepositoryCreationTemplate> {
     let built = EncryptionConfigurationForRepositoryCreationTemplate::builder()
-        .encryption_type(EncryptionType::from(kind));
+        .encryption_type(EncryptionType::from(text(v, "encryptionType")?));
     built
-        .set_kms_key(key.map(str::to_string))
+        .set_kms_key(text(v, "kmsKey").map(str::to_string))
         .build()
-        .map_err(|e| e.to_string())
+        .ok()
 }
 
-/// `resourceTags` ([{Key, Value}]) for the SDK, within the documented lengths.
-pub fn tags(v: &Value) -> std::result::Result<Vec<Tag>, String> {
+fn tags(v: &Value) -> Option<Vec<Tag>> {
     each(v, |t| {
-        let (key, value) = (required(t, "Key")?, required(t, "Value")?);
-        c::check_tag(key, value)?;
         Tag::builder()
-            .key(key)
-            .value(value)
+            .key(text(t, "Key")?)
+            .value(text(t, "Value")?)
             .build()
-            .map_err(|e| e.to_string())
+            .ok()
     })
 }
 
-/// `imageTagMutabilityExclusionFilters` ([{filterType, filter}]) for the SDK, checked.
-pub fn exclusion_filters(
-    v: &Value,
-) -> std::result::Result<Vec<ImageTagMutabilityExclusionFilter>, String> {
+fn exclusion_filters(v: &Value) -> Option<Vec<ImageTagMutabilityExclusionFilter>> {
     each(v, |f| {
-        let (kind, filter) = (required(f, "filterType")?, required(f, "filter")?);
-        c::check_enum(kind, &c::EXCLUSION_FILTER_TYPES)?;
-        c::check_exclusion_filter(filter)?;
-        let built = ImageTagMutabilityExclusionFilter::builder()
-            .filter_type(ImageTagMutabilityExclusionFilterType::from(kind));
-        built.filter(filter).build().map_err(|e| e.to_string())
+        let kind = ImageTagMutabilityExclusionFilterType::from(text(f, "filterType")?);
+        let built = ImageTagMutabilityExclusionFilter::builder().filter_type(kind);
+        built.filter(text(f, "filter")?).build().ok()
     })
 }
 
-/// `appliedFor` (a non-empty list of the model's values) for the SDK.
-pub fn applied_for(v: &Value) -> std::result::Result<Vec<RctAppliedFor>, String> {
-    let list = each(v, |a| {
-        a.as_str()
-            .ok_or_else(|| c::enum_violation(&c::APPLIED_FOR))
-            .and_then(|a| c::check_enum(a, &c::APPLIED_FOR).map(|_| RctAppliedFor::from(a)))
-    })?;
-    if list.is_empty() {
-        return Err(format!(
-            "must name at least one of {}",
-            c::APPLIED_FOR.join(", ")
-        ));
-    }
-    Ok(list)
+fn applied_for(v: &Value) -> Option<Vec<RctAppliedFor>> {
+    each(v, |a| a.as_str().map(RctAppliedFor::from))
 }

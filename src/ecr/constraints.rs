@@ -309,6 +309,51 @@ fn check_len(value: &str, (min, max): (usize, usize)) -> Result<(), Violation> {
 mod tests {
     use super::*;
 
+    /// The templates' schema checks what the sandbox checks: the same model constants.
+    #[test]
+    fn the_template_schema_checks_are_these_constants() {
+        let t = crate::schema::schemas()
+            .resource("ecr", "repository_creation_templates")
+            .unwrap();
+        let check = |c: &str| t.column(c).unwrap().check.clone().unwrap();
+        let prefix = check("prefix");
+        assert_eq!(prefix.pattern.as_deref(), Some(TEMPLATE_PREFIX_PATTERN));
+        assert_eq!((prefix.min_length, prefix.max_length), (Some(1), Some(256)));
+        let encryption = check("encryption_configuration");
+        assert_eq!(
+            encryption.members["encryptionType"].values,
+            ENCRYPTION_TYPES
+        );
+        assert_eq!(
+            encryption.members["kmsKey"].pattern.as_deref(),
+            Some(KMS_KEY_PATTERN)
+        );
+        assert_eq!(check("image_tag_mutability").values, IMAGE_TAG_MUTABILITIES);
+        assert_eq!(check("applied_for").items.unwrap().values, APPLIED_FOR);
+        let filters = check("image_tag_mutability_exclusion_filters");
+        let filter = &filters.items.as_ref().unwrap().members["filter"];
+        assert_eq!(filter.pattern.as_deref(), Some(EXCLUSION_FILTER_PATTERN));
+        assert_eq!(filters.max_length, Some(EXCLUSION_FILTERS_LEN.1));
+        let tag = &check("resource_tags").items.unwrap().members["Key"];
+        assert_eq!(tag.max_length, Some(TAG_KEY_LEN.1));
+        assert_eq!(
+            check("description").max_length,
+            Some(TEMPLATE_DESCRIPTION_MAX)
+        );
+        assert_eq!(
+            check("lifecycle_policy").max_length,
+            Some(LIFECYCLE_POLICY_MAX)
+        );
+        assert_eq!(
+            check("repository_policy").max_length,
+            Some(REPOSITORY_POLICY_MAX)
+        );
+        assert_eq!(
+            check("custom_role_arn").max_length,
+            Some(CUSTOM_ROLE_ARN_MAX)
+        );
+    }
+
     #[test]
     fn prefixes() {
         for ok in [

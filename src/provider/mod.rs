@@ -24,7 +24,6 @@ pub mod scan;
 pub mod scan_filter;
 pub mod table;
 pub mod template_reader;
-pub mod template_writer;
 pub mod writer;
 
 pub use catalog::register_catalog;

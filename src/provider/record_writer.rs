@@ -1,10 +1,9 @@
 //! Writing a resource whose rows are independent items named by an identifier: a create call
 //! per INSERT row, an update call per row whose values change, a delete call per matched row.
-//! A resource brings only its value checks and its `Sender` (`Record`); the members sent are
-//! the columns' `source` names in its schema.
+//! A resource brings only its `Sender`: the members sent are the columns' `source` names, and
+//! the values are checked against the columns' `check` in its schema, before any call.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -31,22 +30,13 @@ use crate::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
 use crate::error::{Error, Result};
 use crate::schema::{Resource, Verb, check_region, schemas};
 
-/// What a resource written by `RecordWriter` implements.
-pub trait Record: fmt::Debug + Send + Sync {
-    /// Why ECR would refuse `value` (as sent: nested columns parsed) for `column`, if it would.
-    fn value_problem(&self, column: &str, value: &Value) -> Option<String>;
-
-    /// Sends the resource's calls.
-    fn sender(&self) -> &dyn Sender;
-}
-
-/// Writes a resource of independent items (`Record`).
+/// Writes a resource of independent items.
 #[derive(Debug)]
 pub struct RecordWriter {
     /// The table's resource.
     pub resource: &'static Resource,
-    /// What is specific to it.
-    pub record: Arc<dyn Record>,
+    /// How its calls are sent: all that is specific to it (its checks are in its schema).
+    pub sender: Arc<dyn Sender>,
 }
 
 /// A row an INSERT asks for, checked: its number, region, identifier and members to send.
@@ -60,14 +50,14 @@ struct Desired {
 impl RecordWriter {
     /// The wire value of `column` in `row` (nested columns parsed), and why ECR would refuse it.
     fn wire(&self, column: &str, value: &Value) -> std::result::Result<Value, String> {
-        let nested = self.resource.column(column).is_some_and(|c| c.nested);
-        let value = match (nested, value) {
+        let declared = self.resource.column(column);
+        let value = match (declared.is_some_and(|c| c.nested), value) {
             (true, Value::String(text)) => serde_json::from_str(text)
                 .map(without_nulls)
                 .map_err(|e| format!("'{text}' is not valid JSON ({e})"))?,
             _ => value.clone(),
         };
-        match self.record.value_problem(column, &value) {
+        match declared.and_then(|c| c.check.as_ref()?.problem(&value)) {
             Some(why) => match value.as_str() {
                 Some(text) => Err(format!("'{text}': {why}")),
                 None => Err(format!("{value}: {why}")),
@@ -237,7 +227,7 @@ impl RecordWriter {
         plan: CallPlan,
         context: &ProviderContext,
     ) -> DfResult<u64> {
-        Ok(dml::execute_plan(self.resource, verb, plan, self.record.sender(), context).await?)
+        Ok(dml::execute_plan(self.resource, verb, plan, self.sender.as_ref(), context).await?)
     }
 }
 

@@ -21,7 +21,7 @@ use super::policy_rows::PolicyView;
 use super::policy_writer::PolicyWriter;
 use super::record_writer::RecordWriter;
 use super::rule_writer::RuleWriter;
-use super::template_writer::TemplateRecord;
+use crate::aws::templates::TemplateCalls;
 use crate::dml::OnConflict;
 use crate::schema::{Resource, Verb};
 
@@ -92,8 +92,8 @@ pub trait Writer: fmt::Debug + Send + Sync {
 pub fn writer_for(resource: &'static Resource) -> Arc<dyn Writer> {
     let select = resource.method(Verb::Select).map(|m| m.operation.as_str());
     if select == Some("DescribeRepositoryCreationTemplates") {
-        let record = Arc::new(TemplateRecord);
-        return Arc::new(RecordWriter { resource, record });
+        let sender = Arc::new(TemplateCalls);
+        return Arc::new(RecordWriter { resource, sender });
     }
     match PolicyView::of(resource) {
         Some(view) => Arc::new(PolicyWriter { resource, view }),

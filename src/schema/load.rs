@@ -99,6 +99,7 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     read_only: c.read_only,
                     fetched_by: c.fetched_by,
                     nested: c.nested,
+                    check: c.check.clone(),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -132,6 +133,11 @@ fn check(provider: &ProviderDoc, r: &Resource) -> Result<(), String> {
     for c in &r.columns {
         if !seen.insert(c.name.as_str()) {
             return Err(format!("{path}: column '{}' is declared twice", c.name));
+        }
+        if let Some(check) = &c.check {
+            check
+                .validate()
+                .map_err(|e| format!("{path}: column '{}': {e}", c.name))?;
         }
     }
     for c in r.columns.iter().filter(|c| c.fetched_by.is_some()) {

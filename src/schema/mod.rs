@@ -2,6 +2,7 @@
 //! compiled into the binary and read by tables, DESCRIBE, completion and docs.
 
 pub mod arrow_type;
+pub mod checks;
 pub mod load;
 pub mod model;
 pub mod regions;

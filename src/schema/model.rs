@@ -1,5 +1,6 @@
 //! The provider-schemas data model: files as written (strict serde) and resolved resources.
 
+use super::checks::Check;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -99,6 +100,9 @@ pub struct ColumnDoc {
     /// as that structure, and compared as JSON.
     #[serde(default)]
     pub nested: bool,
+    /// ECR's constraints on the value sent (checked before any call).
+    #[serde(default)]
+    pub check: Option<Check>,
 }
 
 /// An API operation called once per resource, after the listing, to fill some columns.
@@ -244,6 +248,8 @@ pub struct Column {
     pub fetched_by: Option<FetchOperation>,
     /// Whether the text is the JSON of an API structure (sent as that structure).
     pub nested: bool,
+    /// ECR's constraints on the value sent.
+    pub check: Option<Check>,
 }
 
 /// A resolved resource: one SQL table.

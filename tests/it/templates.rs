@@ -444,13 +444,13 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
     let problems = [
         "10 problem(s) in the rows; nothing was sent",
         "row 2: prefix: 'Bad Prefix': must satisfy regular expression pattern",
-        r#"row 3: applied_for: ["NOPE"]: must satisfy enum value set: [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]"#,
+        r#"row 3: applied_for: ["NOPE"]: item 1: must satisfy enum value set: [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]"#,
         "row 4: image_tag_mutability: 'SOMETIMES': must satisfy enum value set",
         r#"row 5: encryption_configuration: {"kmsKey":"x"}: needs the string member encryptionType"#,
-        "row 6: lifecycle_policy: '{not json': the policy is not valid JSON",
+        "row 6: lifecycle_policy: '{not json': is not valid JSON",
         "row 7: custom_role_arn: 'arn:aws:iam::123:user/x': is not an IAM role ARN",
         "row 8: applied_for: is required",
-        "row 9: applied_for: []: must name at least one of",
+        "row 9: applied_for: []: must have length greater than or equal to 1",
         "row 10: region: unknown region 'us-east-9'",
         // `good/` is `good`.
         "rows 1 and 11 both ask for template 'good' in us-east-1",
@@ -478,8 +478,8 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
             "row 1: created_at: is set by AWS and cannot be given",
             "row 1: description: 'xxx",
             "must have length less than or equal to 256",
-            r#"row 1: resource_tags: [{"Key":"team"}]: needs the string member Value"#,
-            "row 1: repository_policy: '[1': the policy is not valid JSON",
+            r#"row 1: resource_tags: [{"Key":"team"}]: item 1: needs the string member Value"#,
+            "row 1: repository_policy: '[1': is not valid JSON",
             "row 1: image_tag_mutability_exclusion_filters:",
             "must have length greater than or equal to 1",
         ],
@@ -499,8 +499,8 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
                 "3 problem(s)",
                 "nothing was sent",
                 "image_tag_mutability: 'SOMETIMES': must satisfy enum value set",
-                "lifecycle_policy: '{not json': the policy is not valid JSON",
-                r#"applied_for: ["NOPE"]: must satisfy enum value set"#,
+                "lifecycle_policy: '{not json': is not valid JSON",
+                r#"applied_for: ["NOPE"]: item 1: must satisfy enum value set"#,
             ],
         );
     }

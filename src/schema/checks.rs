@@ -1,0 +1,199 @@
+//! ECR's constraints on a value, as provider-schemas writes them (a column's `check`), and
+//! their evaluation on the JSON value a call would send. Messages are worded like ECR's
+//! ValidationException ("must …"), so a refusal before any call reads like ECR's own.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The constraints on one value: a string, a list (`items`) or a structure (`members`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// Regular expression a string must match (the service model's pattern).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// What the pattern stands for, named in the message instead of the expression.
+    #[serde(default)]
+    pub means: Option<String>,
+    /// Least length of a string, or items of a list.
+    #[serde(default)]
+    pub min_length: Option<usize>,
+    /// Greatest length of a string, or items of a list.
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    /// The values a string may take.
+    #[serde(default, rename = "enum")]
+    pub values: Vec<String>,
+    /// Whether a string must be a JSON object (a policy document).
+    #[serde(default)]
+    pub json_object: bool,
+    /// The constraints on each item of a list.
+    #[serde(default)]
+    pub items: Option<Box<Check>>,
+    /// The members of a structure, by wire name.
+    #[serde(default)]
+    pub members: BTreeMap<String, Check>,
+    /// Whether a structure's member must be given.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl Check {
+    /// Why ECR would refuse `value`, or `None`.
+    pub fn problem(&self, value: &Value) -> Option<String> {
+        match value {
+            Value::String(text) => self.text_problem(text),
+            Value::Array(items) => self.length_problem(items.len()).or_else(|| {
+                let each = self.items.as_deref()?;
+                items.iter().enumerate().find_map(|(i, item)| {
+                    each.problem(item)
+                        .map(|why| format!("item {}: {why}", i + 1))
+                })
+            }),
+            Value::Object(given) if !self.members.is_empty() => self.members_problem(given),
+            Value::Null => None,
+            other => Some(format!("must not be {other}")),
+        }
+    }
+
+    fn members_problem(&self, given: &serde_json::Map<String, Value>) -> Option<String> {
+        if let Some(unknown) = given.keys().find(|k| !self.members.contains_key(*k)) {
+            let known: Vec<&str> = self.members.keys().map(String::as_str).collect();
+            return Some(format!(
+                "has no member {unknown} (it takes {})",
+                known.join(", ")
+            ));
+        }
+        self.members
+            .iter()
+            .find_map(|(name, check)| match given.get(name) {
+                None | Some(Value::Null) if check.required => {
+                    Some(format!("needs the string member {name}"))
+                }
+                None => None,
+                Some(v) => check.problem(v).map(|why| format!("{name} {why}")),
+            })
+    }
+
+    fn length_problem(&self, n: usize) -> Option<String> {
+        match (self.min_length, self.max_length) {
+            (Some(min), _) if n < min => {
+                Some(format!("must have length greater than or equal to {min}"))
+            }
+            (_, Some(max)) if n > max => {
+                Some(format!("must have length less than or equal to {max}"))
+            }
+            _ => None,
+        }
+    }
+
+    fn text_problem(&self, text: &str) -> Option<String> {
+        if let Some(why) = self.length_problem(text.chars().count()) {
+            return Some(why);
+        }
+        if !self.values.is_empty() && !self.values.iter().any(|v| v == text) {
+            return Some(format!(
+                "must satisfy enum value set: [{}]",
+                self.values.join(", ")
+            ));
+        }
+        if let Some(pattern) = &self.pattern
+            && !Regex::new(pattern).is_ok_and(|re| re.is_match(text))
+        {
+            return Some(match &self.means {
+                Some(means) => format!("is not {means}"),
+                None => format!("must satisfy regular expression pattern: {pattern}"),
+            });
+        }
+        if self.json_object {
+            return match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(_)) => None,
+                Ok(_) => Some("must be a JSON object".into()),
+                Err(e) => Some(format!("is not valid JSON ({e})")),
+            };
+        }
+        None
+    }
+
+    /// Compiles the patterns, so a bad one fails when provider-schemas load.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(p) = &self.pattern {
+            Regex::new(p).map_err(|e| format!("pattern {p}: {e}"))?;
+        }
+        let nested = self.items.iter().map(|b| b.as_ref());
+        nested
+            .chain(self.members.values())
+            .try_for_each(Check::validate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(yaml: &str) -> Check {
+        serde_yaml_ng::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn strings_are_checked_for_length_values_pattern_and_json() {
+        let c = check("{min_length: 2, max_length: 4, pattern: '^[a-z]+$'}");
+        assert_eq!(c.problem(&json!("ab")), None);
+        let short = c.problem(&json!("a")).unwrap();
+        assert_eq!(short, "must have length greater than or equal to 2");
+        assert!(
+            c.problem(&json!("AB"))
+                .unwrap()
+                .contains("pattern: ^[a-z]+$")
+        );
+        let role = check("{pattern: '^arn:', means: an ARN}");
+        assert_eq!(role.problem(&json!("x")).unwrap(), "is not an ARN");
+        let e = check("{enum: [A, B]}").problem(&json!("C")).unwrap();
+        assert_eq!(e, "must satisfy enum value set: [A, B]");
+        let doc = check("{json_object: true}");
+        assert_eq!(doc.problem(&json!("{}")), None);
+        assert_eq!(doc.problem(&json!("[]")).unwrap(), "must be a JSON object");
+        assert!(
+            doc.problem(&json!("{x"))
+                .unwrap()
+                .starts_with("is not valid JSON")
+        );
+    }
+
+    #[test]
+    fn lists_and_structures_name_the_item_and_member() {
+        let tags = check(
+            "{items: {members: {Key: {required: true, max_length: 3}, Value: {required: true}}}}",
+        );
+        assert_eq!(tags.problem(&json!([{"Key": "a", "Value": "b"}])), None);
+        assert_eq!(
+            tags.problem(&json!([{"Key": "a", "Value": "b"}, {"Key": "a"}]))
+                .unwrap(),
+            "item 2: needs the string member Value"
+        );
+        assert_eq!(
+            tags.problem(&json!([{"Key": "long", "Value": "b"}]))
+                .unwrap(),
+            "item 1: Key must have length less than or equal to 3"
+        );
+        assert!(
+            tags.problem(&json!([{"Key": "a", "Value": "b", "X": 1}]))
+                .unwrap()
+                .starts_with("item 1: has no member X")
+        );
+        let list = check("{min_length: 1, items: {enum: [A]}}");
+        assert!(
+            list.problem(&json!([]))
+                .unwrap()
+                .contains("greater than or equal to 1")
+        );
+        assert_eq!(
+            list.problem(&json!(["B"])).unwrap(),
+            "item 1: must satisfy enum value set: [A]"
+        );
+    }
+}
