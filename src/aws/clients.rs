@@ -132,6 +132,7 @@ impl EcrClients {
         &self,
         region: &str,
         request: &ScanRequest,
+        not_found: Option<&str>,
     ) -> Result<Vec<PullThroughCacheRule>> {
         let client = self.client(region);
         let Some(chunks) = request.identifier_chunks() else {
@@ -147,8 +148,8 @@ impl EcrClients {
                 .await;
             match result {
                 Ok(page) => rules.extend(page.pull_through_cache_rules.unwrap_or_default()),
-                Err(e) if is_not_found(&e) && single => {}
-                Err(e) if is_not_found(&e) => {
+                Err(e) if is_not_found(&e, not_found) && single => {}
+                Err(e) if is_not_found(&e, not_found) => {
                     let all = list_all(&client, region, None, None).await?;
                     let wanted = request
                         .identifiers
@@ -174,6 +175,7 @@ impl EcrClients {
         &self,
         region: &str,
         prefix: &str,
+        not_found: Option<&str>,
     ) -> Result<Option<ValidatePullThroughCacheRuleOutput>> {
         let result = self
             .client(region)
@@ -183,7 +185,7 @@ impl EcrClients {
             .await;
         match result {
             Ok(answer) => Ok(Some(answer)),
-            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) if is_not_found(&e, not_found) => Ok(None),
             Err(e) => Err(api_error(region, VALIDATE, e)),
         }
     }
@@ -194,11 +196,12 @@ impl EcrClients {
         &self,
         region: &str,
         prefixes: Vec<String>,
+        not_found: Option<&str>,
     ) -> Result<Vec<Option<ValidatePullThroughCacheRuleOutput>>> {
         // Owned prefixes: a stream over borrowed rules makes the future's Send bound
         // higher-ranked, which the plan's boxed stream cannot prove.
         futures::stream::iter(prefixes)
-            .map(|prefix| async move { self.validate_rule(region, &prefix).await })
+            .map(|prefix| async move { self.validate_rule(region, &prefix, not_found).await })
             .buffered(VALIDATE_IN_FLIGHT)
             .try_collect()
             .await
@@ -289,8 +292,9 @@ fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    e.code() == Some("PullThroughCacheRuleNotFoundException")
+/// Whether `e` is the resource's "no such item" answer (its schema's `not_found`).
+fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>, not_found: Option<&str>) -> bool {
+    e.code().is_some() && e.code() == not_found
 }
 
 /// An SDK error as skyql's error, naming the region, the operation and the AWS error code.

@@ -37,14 +37,19 @@ pub trait Sender: std::fmt::Debug + Send + Sync {
     async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()>;
 
     /// Whether the error `code` of a retried `call` only says that its change is already there
-    /// (a Delete answered "not found", a Create answered "already exists" for exactly what it
-    /// asked for). Only then is the call counted as done.
+    /// (a Create answered "already exists" for exactly what it asked for). Only then is the
+    /// call counted as done. (A Delete answered with the resource's `not_found` code is
+    /// settled by `apply` for every resource.)
     async fn already_applied(
         &self,
         clients: &EcrClients,
         call: &ApiCall,
         code: &str,
-    ) -> Result<bool>;
+        not_found: Option<&str>,
+    ) -> Result<bool> {
+        let _ = (clients, call, code, not_found);
+        Ok(false)
+    }
 }
 
 impl EcrClients {
@@ -54,7 +59,12 @@ impl EcrClients {
     ///
     /// Mutating calls are made one at a time, so the requests counted during this call are
     /// its own attempts.
-    pub async fn apply(&self, sender: &dyn Sender, call: &ApiCall) -> Result<Applied> {
+    pub async fn apply(
+        &self,
+        sender: &dyn Sender,
+        call: &ApiCall,
+        not_found: Option<&str>,
+    ) -> Result<Applied> {
         let before = self.requests_sent();
         let Err(e) = sender.send(self, call).await else {
             return Ok(Applied::Done);
@@ -62,9 +72,14 @@ impl EcrClients {
         let retried = self.requests_sent() - before > 1;
         if let Error::Api { code, .. } = &e
             && retried
-            && sender.already_applied(self, call, code).await?
         {
-            return Ok(Applied::AfterLostResponse);
+            // AWS names every removal Delete…; "not found" then means it was done.
+            let deleted = call.mutation.operation.starts_with("Delete");
+            if (deleted && not_found == Some(code.as_str()))
+                || sender.already_applied(self, call, code, not_found).await?
+            {
+                return Ok(Applied::AfterLostResponse);
+            }
         }
         Err(e)
     }

@@ -10,8 +10,6 @@ use crate::dml::ApiCall;
 use crate::error::Result;
 
 const GET: &str = "GetRegistryPolicy";
-/// ECR's answer for a region without a registry policy.
-const NOT_FOUND: &str = "RegistryPolicyNotFoundException";
 
 /// A region's registry policy as ECR answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,14 +22,18 @@ pub struct RegistryPolicy {
 
 impl EcrClients {
     /// The registry policy of `region`; `None` when the registry has none
-    /// (RegistryPolicyNotFoundException is an answer here, not a failure).
-    pub async fn get_registry_policy(&self, region: &str) -> Result<Option<RegistryPolicy>> {
+    /// (the resource's `not_found` code is an answer here, not a failure).
+    pub async fn get_registry_policy(
+        &self,
+        region: &str,
+        not_found: Option<&str>,
+    ) -> Result<Option<RegistryPolicy>> {
         match self.client(region).get_registry_policy().send().await {
             Ok(out) => Ok(out.policy_text.map(|policy_text| RegistryPolicy {
                 registry_id: out.registry_id,
                 policy_text,
             })),
-            Err(e) if e.code() == Some(NOT_FOUND) => Ok(None),
+            Err(e) if e.code().is_some() && e.code() == not_found => Ok(None),
             Err(e) => Err(api_error(region, GET, e)),
         }
     }
@@ -56,9 +58,5 @@ impl Sender for PolicyCalls {
             "DeleteRegistryPolicy" => crate::send_call!(call, client.delete_registry_policy()),
             other => Err(not_sent(other, "registry policy")),
         }
-    }
-
-    async fn already_applied(&self, _: &EcrClients, call: &ApiCall, code: &str) -> Result<bool> {
-        Ok(call.mutation.operation == "DeleteRegistryPolicy" && code == NOT_FOUND)
     }
 }

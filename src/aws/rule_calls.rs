@@ -89,16 +89,18 @@ impl Sender for RuleCalls {
         clients: &EcrClients,
         call: &ApiCall,
         code: &str,
+        not_found: Option<&str>,
     ) -> Result<bool> {
         let m = &call.mutation;
         match (m.operation.as_str(), code) {
-            ("DeletePullThroughCacheRule", "PullThroughCacheRuleNotFoundException") => Ok(true),
             ("CreatePullThroughCacheRule", "PullThroughCacheRuleAlreadyExistsException") => {
                 let request = ScanRequest {
                     identifiers: Some(BTreeSet::from_iter(m.owned(PREFIX))),
                     ..ScanRequest::default()
                 };
-                let found = clients.describe_rules(&call.region, &request).await?;
+                let found = clients
+                    .describe_rules(&call.region, &request, not_found)
+                    .await?;
                 Ok(found.iter().any(|r| is_as_asked(r, call)))
             }
             _ => Ok(false),

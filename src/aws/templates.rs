@@ -145,13 +145,6 @@ impl Sender for TemplateCalls {
             other => Err(not_sent(other, "repository creation template")),
         }
     }
-
-    async fn already_applied(&self, _: &EcrClients, call: &ApiCall, code: &str) -> Result<bool> {
-        Ok(
-            call.mutation.operation == "DeleteRepositoryCreationTemplate"
-                && code == "TemplateNotFoundException",
-        )
-    }
 }
 
 /// A nested member converted for the SDK (its schema's `check` ran before any call).

@@ -738,7 +738,10 @@ pub(crate) async fn execute_plan(
     let mut done: Vec<String> = Vec::new();
     for call in &plan.calls {
         context.applied.start(call.to_string());
-        let outcome = context.clients.apply(sender, call).await;
+        let outcome = context
+            .clients
+            .apply(sender, call, resource.doc.not_found.as_deref())
+            .await;
         if let Ok(Applied::AfterLostResponse) = outcome {
             context.note(format!(
                 "{call}: its first response was lost after the change was made; the retry found it done"

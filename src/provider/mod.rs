@@ -8,6 +8,7 @@ pub mod dml_where;
 pub mod failures;
 pub mod insert_literals;
 pub mod merge;
+pub mod module;
 pub mod permissions;
 pub mod policy_dml;
 pub mod policy_reader;

@@ -45,7 +45,7 @@ pub(crate) async fn run_insert(
     if validate_only {
         return Ok(0);
     }
-    let current = read_policies(&rows.regions(), context).await?;
+    let current = read_policies(resource, &rows.regions(), context).await?;
     let plan = match rows {
         InputRows::Statements(rows) => plan_statement_insert(&rows, &current, on_conflict)?,
         InputRows::Policies(rows) => plan_policy_put(&rows, &current, true, on_conflict)?,
@@ -182,8 +182,12 @@ impl InputRows {
 }
 
 /// The current policy of each region.
-async fn read_policies(regions: &[String], context: &ProviderContext) -> Result<Policies> {
-    Ok(read_registry_policies(regions, context)
+async fn read_policies(
+    resource: &Resource,
+    regions: &[String],
+    context: &ProviderContext,
+) -> Result<Policies> {
+    Ok(read_registry_policies(resource, regions, context)
         .await?
         .into_iter()
         .map(|(region, p)| (region, p.map(|p| p.policy_text)))
@@ -193,12 +197,16 @@ async fn read_policies(regions: &[String], context: &ProviderContext) -> Result<
 /// The current policy of each region, as read (with its registry id, so the rows an UPDATE or
 /// DELETE matches carry the same values as a SELECT's).
 async fn read_registry_policies(
+    resource: &Resource,
     regions: &[String],
     context: &ProviderContext,
 ) -> Result<BTreeMap<String, Option<crate::aws::policy::RegistryPolicy>>> {
     let mut out = BTreeMap::new();
     for region in regions {
-        let policy = context.clients.get_registry_policy(region).await?;
+        let policy = context
+            .clients
+            .get_registry_policy(region, resource.doc.not_found.as_deref())
+            .await?;
         out.insert(region.clone(), policy);
     }
     Ok(out)
@@ -234,7 +242,7 @@ async fn read_matches(
     verb: &str,
 ) -> Result<Matched> {
     matches.note_never(context, verb);
-    let read = read_registry_policies(matches.regions(), context).await?;
+    let read = read_registry_policies(resource, matches.regions(), context).await?;
     let mut batches = Vec::new();
     let mut positions = Vec::new();
     for (region, policy) in &read {

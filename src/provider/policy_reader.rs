@@ -32,7 +32,9 @@ impl Reader for PolicyReader {
         region: &str,
         _request: &ScanRequest,
     ) -> Result<RecordBatch> {
-        let policy = clients.get_registry_policy(region).await?;
+        let policy = clients
+            .get_registry_policy(region, self.resource.doc.not_found.as_deref())
+            .await?;
         let (rows, _) = policy_rows(self.view, self.resource, region, policy.as_ref())?;
         Ok(rows)
     }

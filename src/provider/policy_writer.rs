@@ -88,3 +88,17 @@ impl Writer for PolicyWriter {
         self.resource.qualified_name("aws")
     }
 }
+
+inventory::submit! {
+    super::module::ResourceModule {
+        name: "registry_policy",
+        reader: |resource| {
+            let view = PolicyView::of(resource).expect("a registry policy table");
+            std::sync::Arc::new(super::policy_reader::PolicyReader { resource, view })
+        },
+        writer: |resource| {
+            let view = PolicyView::of(resource).expect("a registry policy table");
+            std::sync::Arc::new(PolicyWriter { resource, view })
+        },
+    }
+}

@@ -8,13 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::policy_reader::PolicyReader;
-use super::rule_reader::RuleReader;
-use super::template_reader::TemplateReader;
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
 use crate::error::Result;
-use crate::schema::{FetchOperation, Resource, Verb};
+use crate::schema::{FetchOperation, Resource};
 
 /// How one resource is read from one region.
 #[async_trait]
@@ -64,14 +61,7 @@ pub async fn read_region(
     reader.fill(clients, region, listed, fetches).await
 }
 
-/// The reader of `resource`, chosen by its SELECT operation.
+/// The reader of `resource`, from its registered module.
 pub fn reader_for(resource: &'static Resource) -> Arc<dyn Reader> {
-    let select = resource.method(Verb::Select).map(|m| m.operation.as_str());
-    if select == Some("DescribeRepositoryCreationTemplates") {
-        return Arc::new(TemplateReader { resource });
-    }
-    match super::policy_rows::PolicyView::of(resource) {
-        Some(view) => Arc::new(PolicyReader { resource, view }),
-        None => Arc::new(RuleReader { resource }),
-    }
+    (super::module::module_for(resource).reader)(resource)
 }

@@ -30,7 +30,9 @@ impl Reader for RuleReader {
         region: &str,
         request: &ScanRequest,
     ) -> Result<RecordBatch> {
-        let rules = clients.describe_rules(region, request).await?;
+        let rules = clients
+            .describe_rules(region, request, self.resource.doc.not_found.as_deref())
+            .await?;
         let columns: Vec<&Column> = self.resource.columns.iter().collect();
         rules_batch(self.resource.arrow_schema(), &columns, region, &rules)
     }
@@ -52,7 +54,9 @@ impl Reader for RuleReader {
         let prefixes = (0..identifier.len())
             .map(|i| identifier.value(i).to_string())
             .collect();
-        let answers = clients.validate_prefixes(region, prefixes).await?;
+        let answers = clients
+            .validate_prefixes(region, prefixes, self.resource.doc.not_found.as_deref())
+            .await?;
         // A rule deleted since it was listed has no answer, and no row.
         let exists: BooleanArray = answers.iter().map(|a| Some(a.is_some())).collect();
         let rows =

@@ -128,3 +128,11 @@ impl Writer for RuleWriter {
         Ok(Arc::new(exec))
     }
 }
+
+inventory::submit! {
+    super::module::ResourceModule {
+        name: "pull_through_cache_rules",
+        reader: |resource| Arc::new(super::rule_reader::RuleReader { resource }),
+        writer: |resource| Arc::new(RuleWriter { resource }),
+    }
+}

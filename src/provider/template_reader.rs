@@ -1,5 +1,6 @@
-//! Reading repository creation templates: one row per template, from
-//! DescribeRepositoryCreationTemplates (the members are mapped in `aws/templates.rs`).
+//! Repository creation templates on the engine: read one row per template from
+//! DescribeRepositoryCreationTemplates (the members are mapped in `aws/templates.rs`); written
+//! by the record writer with the templates' sender.
 
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -35,5 +36,16 @@ impl Reader for TemplateReader {
             .map(|t| template_record(t, registry))
             .collect();
         records_batch(self.resource, region, &records)
+    }
+}
+
+inventory::submit! {
+    super::module::ResourceModule {
+        name: "repository_creation_templates",
+        reader: |resource| std::sync::Arc::new(TemplateReader { resource }),
+        writer: |resource| {
+            let sender = std::sync::Arc::new(crate::aws::templates::TemplateCalls);
+            std::sync::Arc::new(super::record_writer::RecordWriter { resource, sender })
+        },
     }
 }

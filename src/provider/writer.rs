@@ -17,13 +17,8 @@ use json_patch::Patch;
 
 use super::context::ProviderContext;
 use super::dml::MatchRequest;
-use super::policy_rows::PolicyView;
-use super::policy_writer::PolicyWriter;
-use super::record_writer::RecordWriter;
-use super::rule_writer::RuleWriter;
-use crate::aws::templates::TemplateCalls;
 use crate::dml::OnConflict;
-use crate::schema::{Resource, Verb};
+use crate::schema::Resource;
 
 /// SET pairs as physical expressions over the rows read.
 pub type Assignments = Vec<(String, Arc<dyn PhysicalExpr>)>;
@@ -87,16 +82,8 @@ pub trait Writer: fmt::Debug + Send + Sync {
     }
 }
 
-/// The writer of `resource`: the rule tables' or the registry policy tables'. (A table
-/// without a method for a verb never reaches its writer: `ResourceTable` refuses the verb first.)
+/// The writer of `resource`, from its registered module. (A table without a method for a verb
+/// never reaches its writer: `ResourceTable` refuses the verb first.)
 pub fn writer_for(resource: &'static Resource) -> Arc<dyn Writer> {
-    let select = resource.method(Verb::Select).map(|m| m.operation.as_str());
-    if select == Some("DescribeRepositoryCreationTemplates") {
-        let sender = Arc::new(TemplateCalls);
-        return Arc::new(RecordWriter { resource, sender });
-    }
-    match PolicyView::of(resource) {
-        Some(view) => Arc::new(PolicyWriter { resource, view }),
-        None => Arc::new(RuleWriter { resource }),
-    }
+    (super::module::module_for(resource).writer)(resource)
 }

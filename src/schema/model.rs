@@ -53,6 +53,14 @@ pub struct ResourceDoc {
     /// Takes the columns of this other resource of the same service.
     #[serde(default)]
     pub columns_from: Option<String>,
+    /// The Rust module that reads and writes it (`provider/`), when not the one named like
+    /// the table: the singular rule table shares the rules' module.
+    #[serde(default)]
+    pub module: Option<String>,
+    /// The error code ECR answers for an item it does not hold (a read by identifier finds
+    /// nothing; a retried delete was already done).
+    #[serde(default)]
+    pub not_found: Option<String>,
     /// Columns (or aliases) a WHERE clause can push to the API.
     pub key_columns: Vec<KeyColumn>,
     /// The API methods behind the SQL verbs.
@@ -267,6 +275,11 @@ impl Resource {
     /// Table name.
     pub fn name(&self) -> &str {
         &self.doc.name
+    }
+
+    /// The name its Rust module registers under (`module`, else the table name).
+    pub fn module(&self) -> &str {
+        self.doc.module.as_deref().unwrap_or(&self.doc.name)
     }
 
     /// `aws.ecr.<name>`.
