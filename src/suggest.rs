@@ -9,7 +9,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| (levenshtein(&wanted, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min_by_key(|(d, _)| *d)
+        // Between equally close names, the one of the typed length: a typo replaces a
+        // character more often than it adds one (`rulez` is `rules`, not `rule`).
+        .min_by_key(|(d, c)| (*d, c.len().abs_diff(wanted.len())))
         .map(|(_, c)| c)
 }
 
