@@ -689,6 +689,19 @@ fn write_permissions_name_pass_role_on_the_role_and_put_lifecycle_policy_only_wi
         pairs(&[
             ("ecr:CreateRepository", "*"),
             ("ecr:CreateRepositoryCreationTemplate", "*"),
+            ("ecr:PutLifecyclePolicy", "*"),
+            ("iam:PassRole", ROLE),
+        ])
+    );
+    // A plain INSERT reads nothing; ON CONFLICT reads the templates first, as its dry run shows.
+    assert_eq!(
+        explain(
+            &sb,
+            &format!("{with_policy} ON CONFLICT (region, prefix) DO NOTHING")
+        ),
+        pairs(&[
+            ("ecr:CreateRepository", "*"),
+            ("ecr:CreateRepositoryCreationTemplate", "*"),
             ("ecr:DescribeRepositoryCreationTemplate", "*"),
             ("ecr:PutLifecyclePolicy", "*"),
             ("iam:PassRole", ROLE),
@@ -705,7 +718,6 @@ fn write_permissions_name_pass_role_on_the_role_and_put_lifecycle_policy_only_wi
         pairs(&[
             ("ecr:CreateRepository", "*"),
             ("ecr:CreateRepositoryCreationTemplate", "*"),
-            ("ecr:DescribeRepositoryCreationTemplate", "*"),
         ])
     );
     let other = "arn:aws:iam::123456789012:role/other";
