@@ -237,10 +237,7 @@ impl DesiredRule {
             .filter(|c| !c.read_only && c.fetched_by.is_none())
             .filter_map(|c| {
                 let member = resource.member(&c.name)?;
-                let value = self.get(&c.name).map(|v| match c.name.as_str() {
-                    "ecr_repository_prefix" => c::canonical_prefix(v),
-                    _ => v,
-                });
+                let value = self.get(&c.name).map(|v| c::canonical_value(&c.name, v));
                 Some((member, value.map(|v| json!(v))))
             });
         Mutation::new(resource.operation(Verb::Insert), members)

@@ -21,6 +21,20 @@ use super::pushdown::{has_subquery, is_false_or_null};
 use crate::dml::DmlWhere;
 use crate::error::{Error, Result};
 
+/// How to pin rows of `service`.`table` instead: its identifier listed, and MERGE where its writer has one.
+fn fix_hint(service: &str, table: &str) -> String {
+    let Some(resource) = crate::schema::schemas().resource(service, table) else {
+        return String::new();
+    };
+    let id = &resource.doc.identifier;
+    let merge = if super::writer::writer_for(resource).merges() {
+        ", or converge the table with MERGE … USING (SELECT …)"
+    } else {
+        ""
+    };
+    format!(" (WHERE {id} IN ('a', 'b')){merge}")
+}
+
 /// Finds the UPDATE or DELETE in an analyzed plan (also under EXPLAIN) and reads its WHERE.
 /// Answers `None` for any other statement. Refuses, before any call, what the table hooks
 /// cannot honour exactly: subqueries, `UPDATE … FROM`, and `LIMIT`/`ORDER BY`.
@@ -37,6 +51,10 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
     })
     .map_err(|e| Error::from_datafusion(e, true))?;
     let Some(dml) = dml else { return Ok(None) };
+    let hint = fix_hint(
+        dml.table_name.schema().unwrap_or("ecr"),
+        dml.table_name.table(),
+    );
     let verb = if dml.op == WriteOp::Delete {
         "DELETE"
     } else {
@@ -78,8 +96,7 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
             _ => {
                 return Err(Error::Usage(format!(
                     "{verb} reads only its own table: UPDATE … FROM and joins are not supported. \
-                     Write the values out in the WHERE, or converge the table with MERGE … USING \
-                     (SELECT …); nothing was sent"
+                     Write the values out in the WHERE{hint}; nothing was sent"
                 )));
             }
         }
@@ -95,9 +112,8 @@ pub fn dml_where(plan: &LogicalPlan) -> Result<Option<DmlWhere>> {
     if has_subquery(&predicate) {
         return Err(Error::Usage(format!(
             "a subquery in the WHERE of {verb} is not supported: skyql decides which rows a \
-             {verb} touches before any change, from values it can see. List the values \
-             (WHERE ecr_repository_prefix IN ('a', 'b')), or converge the table with MERGE … \
-             USING (SELECT …); nothing was sent"
+             {verb} touches before any change, from values it can see. List the values{hint}; \
+             nothing was sent"
         )));
     }
     let simplified = simplify(predicate, schema)?;

@@ -26,7 +26,7 @@ use crate::aws::request::ScanRequest;
 use crate::dml::desired::{region_or_default, report_problems};
 use crate::dml::plan::CallPlan;
 use crate::dml::{ApiCall, Mutation, OnConflict};
-use crate::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
+use crate::ecr::constraints::canonical_value;
 use crate::error::{Error, Result};
 use crate::schema::{Resource, Verb, check_region, schemas};
 
@@ -48,15 +48,24 @@ struct Desired {
 }
 
 impl RecordWriter {
-    /// The wire value of `column` in `row` (nested columns parsed), and why ECR would refuse it.
-    fn wire(&self, column: &str, value: &Value) -> std::result::Result<Value, String> {
-        let declared = self.resource.column(column);
-        let value = match (declared.is_some_and(|c| c.nested), value) {
+    /// The value of `column` as sent: a nested column's JSON text parsed, a slash-insensitive
+    /// prefix in its one spelling.
+    fn parse(&self, column: &str, value: &Value) -> std::result::Result<Value, String> {
+        let nested = self.resource.column(column).is_some_and(|c| c.nested);
+        Ok(match (nested, value) {
             (true, Value::String(text)) => serde_json::from_str(text)
                 .map(without_nulls)
                 .map_err(|e| format!("'{text}' is not valid JSON ({e})"))?,
+            (false, Value::String(text)) => canonical_value(column, text).into(),
             _ => value.clone(),
-        };
+        })
+    }
+
+    /// A value a statement gives for `column`, as sent, or why ECR would refuse it (the
+    /// column's `check`). Values read from ECR are only parsed: they are ECR's own.
+    fn wire(&self, column: &str, value: &Value) -> std::result::Result<Value, String> {
+        let value = self.parse(column, value)?;
+        let declared = self.resource.column(column);
         match declared.and_then(|c| c.check.as_ref()?.problem(&value)) {
             Some(why) => match value.as_str() {
                 Some(text) => Err(format!("'{text}': {why}")),
@@ -104,7 +113,7 @@ impl RecordWriter {
                 continue;
             }
             match self.wire(&c.name, value) {
-                Ok(v) => _ = values.insert(c.name.clone(), canonical(&c.name, v)),
+                Ok(v) => _ = values.insert(c.name.clone(), v),
                 Err(why) => problems.push(format!("row {n}: {}: {why}", c.name)),
             }
         }
@@ -159,14 +168,14 @@ impl RecordWriter {
     /// The update call that brings `current` to `wanted` (by column), if anything differs.
     fn update(&self, current: &Row, wanted: &Row, row: Option<usize>) -> Result<Option<ApiCall>> {
         let (id, region) = (
-            self.text(current, &self.resource.doc.identifier),
-            self.text(current, REGION_COLUMN),
+            text_of(current, &self.resource.doc.identifier),
+            text_of(current, REGION_COLUMN),
         );
         let mut changed = Row::new();
         for (column, new) in wanted {
             let old = current
                 .get(column)
-                .map(|v| self.wire(column, v))
+                .map(|v| self.parse(column, v))
                 .transpose()
                 .map_err(Error::Runtime)?;
             if new.is_null() && old.is_some() {
@@ -181,13 +190,6 @@ impl RecordWriter {
             }
         }
         Ok((!changed.is_empty()).then(|| self.call(Verb::Update, &region, &id, &changed, row)))
-    }
-
-    fn text(&self, row: &Row, column: &str) -> String {
-        row.get(column)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
     }
 
     /// The items of `desired` that exist, by (region, identifier), read through the resource's
@@ -212,7 +214,7 @@ impl RecordWriter {
                 found.insert(
                     (
                         region.to_string(),
-                        self.text(&row, &self.resource.doc.identifier),
+                        text_of(&row, &self.resource.doc.identifier),
                     ),
                     row,
                 );
@@ -228,14 +230,6 @@ impl RecordWriter {
         context: &ProviderContext,
     ) -> DfResult<u64> {
         Ok(dml::execute_plan(self.resource, verb, plan, self.sender.as_ref(), context).await?)
-    }
-}
-
-/// A slash-insensitive identifier in its one spelling (`team`, never `team/`).
-fn canonical(column: &str, value: Value) -> Value {
-    match value.as_str() {
-        Some(text) if SLASH_INSENSITIVE_COLUMNS.contains(&column) => canonical_prefix(text).into(),
-        _ => value,
     }
 }
 
@@ -384,8 +378,8 @@ impl Writer for RecordWriter {
         let calls = found.iter().map(|row| {
             self.call(
                 Verb::Delete,
-                &self.text(row, REGION_COLUMN),
-                &self.text(row, id),
+                &text_of(row, REGION_COLUMN),
+                &text_of(row, id),
                 &Row::new(),
                 None,
             )
@@ -401,4 +395,12 @@ impl Writer for RecordWriter {
     fn table(&self) -> String {
         self.resource.qualified_name("aws")
     }
+}
+
+/// The text of `column` in a row ("" when NULL).
+fn text_of(row: &Row, column: &str) -> String {
+    row.get(column)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }

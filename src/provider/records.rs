@@ -83,3 +83,54 @@ pub fn without_nulls(value: Value) -> Value {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::schemas;
+    use datafusion::arrow::array::{Array, StringArray};
+    use serde_json::json;
+
+    fn templates() -> &'static Resource {
+        schemas()
+            .resource("ecr", "repository_creation_templates")
+            .unwrap()
+    }
+
+    fn record(value: Value) -> Record {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn members_go_to_their_columns_and_nested_ones_to_json_text_without_nulls() {
+        let r = record(json!({
+            "prefix": "team",
+            "appliedFor": ["PULL_THROUGH_CACHE"],
+            "encryptionConfiguration": {"encryptionType": "AES256", "kmsKey": null},
+            "createdAt": 1_000_000,
+        }));
+        let batch = records_batch(templates(), "eu-west-1", &[r]).unwrap();
+        let text = |c: &str| {
+            let a = batch.column_by_name(c).unwrap();
+            let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+            (!a.is_null(0)).then(|| a.value(0).to_string())
+        };
+        assert_eq!(text("region").as_deref(), Some("eu-west-1"));
+        assert_eq!(text("prefix").as_deref(), Some("team"));
+        assert_eq!(
+            text("encryption_configuration").as_deref(),
+            Some(r#"{"encryptionType":"AES256"}"#)
+        );
+        assert_eq!(text("description"), None);
+        let rows = rows_of(&[batch]).unwrap();
+        assert_eq!(rows[0]["applied_for"], json!(["PULL_THROUGH_CACHE"]));
+        assert_eq!(rows[0]["created_at"], json!("1970-01-01T00:00:01Z"));
+    }
+
+    #[test]
+    fn a_member_the_schema_does_not_declare_is_refused() {
+        let r = record(json!({"prefix": "team", "colour": "blue"}));
+        let e = records_batch(templates(), "eu-west-1", &[r]).unwrap_err();
+        assert!(e.to_string().contains("maps the member 'colour'"), "{e}");
+    }
+}

@@ -107,6 +107,10 @@ impl Writer for RuleWriter {
         self.resource.qualified_name("aws")
     }
 
+    fn merges(&self) -> bool {
+        true
+    }
+
     fn merge(
         &self,
         state: &dyn Session,

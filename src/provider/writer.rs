@@ -62,6 +62,11 @@ pub trait Writer: fmt::Debug + Send + Sync {
     /// The resource's table name, for messages.
     fn table(&self) -> String;
 
+    /// Whether MERGE into the resource is supported (`merge` is overridden).
+    fn merges(&self) -> bool {
+        false
+    }
+
     /// The exec of a MERGE into the resource (refused unless the writer has one).
     fn merge(
         &self,

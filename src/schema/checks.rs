@@ -196,4 +196,11 @@ mod tests {
             "item 1: must satisfy enum value set: [A]"
         );
     }
+
+    #[test]
+    fn a_bad_pattern_fails_when_the_schemas_load() {
+        let bad = check("{items: {members: {Key: {pattern: '(unclosed'}}}}");
+        assert!(bad.validate().unwrap_err().contains("(unclosed"));
+        assert!(check("{pattern: '^a+$'}").validate().is_ok());
+    }
 }

@@ -840,3 +840,63 @@ fn a_rerun_of_the_same_upsert_converges_without_a_write() {
     assert_eq!(sb.log().count(DESCRIBE), 1, "{:#?}", sb.log().entries());
     assert_eq!(templates(&sb, "*"), before);
 }
+
+#[test]
+fn a_template_delete_whose_response_was_lost_succeeded() {
+    // The engine settles it for every resource: a retried Delete answered with the schema's
+    // `not_found` (TemplateNotFoundException) had committed.
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.lose_responses = vec![DELETE.into()];
+    let sb = common::start(config);
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!("DELETE FROM {TEMPLATES} WHERE region = 'eu-west-1' AND prefix = 'docker-hub'"),
+    );
+    out.expect_code(0)
+        .expect_stderr(&["response was lost", "found it done"]);
+    assert_eq!(out.stdout, "count\n1\n");
+    let deletes: Vec<u16> = sb
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.operation == DELETE)
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(deletes, [500, 400]);
+    assert_eq!(
+        templates(&sb, "region, prefix"),
+        [json!({"region": "us-east-1", "prefix": "ROOT"})]
+    );
+}
+
+#[test]
+fn a_write_whose_where_cannot_be_decided_first_is_refused_or_reads_nothing() {
+    let sb = demo_sandbox();
+    // A subquery: refused before any call, pointing at this table's identifier (templates
+    // have no MERGE to offer instead), also under --dry-run.
+    let subquery = format!(
+        "DELETE FROM {TEMPLATES} WHERE prefix IN \
+         (SELECT ecr_repository_prefix FROM aws.ecr.pull_through_cache_rules)"
+    );
+    for flags in [&[][..], &["--dry-run"][..]] {
+        let out = exec(&sb, flags, &subquery);
+        out.expect_code(2).expect_stderr(&[
+            "a subquery in the WHERE of DELETE is not supported",
+            "(WHERE prefix IN ('a', 'b')); nothing was sent",
+        ]);
+        assert!(!out.stderr.contains("MERGE"), "{}", out.stderr);
+        assert!(sb.log().is_empty(), "{:#?}", sb.log().entries());
+    }
+    // A WHERE the planner folds to false reads no region and writes nothing.
+    for sql in [
+        format!("DELETE FROM {TEMPLATES} WHERE 1 = 0"),
+        format!("UPDATE {TEMPLATES} SET description = 'x' WHERE prefix = 'ROOT' AND prefix = 'x'"),
+    ] {
+        let out = exec(&sb, &["-o", "csv"], &sql);
+        out.expect_code(0)
+            .expect_stderr(&["matches no row: its WHERE is always false"]);
+        assert_eq!(out.stdout, "count\n0\n");
+        assert!(sb.log().is_empty(), "{:#?}", sb.log().entries());
+    }
+}
