@@ -67,6 +67,12 @@ pub fn render_resource(resource: &Resource, provider: &ProviderSchemas) -> Strin
         if c.read_only {
             marks.push("read-only".to_string());
         }
+        if let Some(default) = &c.default {
+            marks.push(format!("AWS default `{default}`"));
+        }
+        if c.inferred {
+            marks.push("inferred by AWS when left out".to_string());
+        }
         if let Some(op) = c.fetched_by {
             marks.push(format!(
                 "lazy: one {} call per row, not in `SELECT *`",

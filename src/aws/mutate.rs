@@ -1,12 +1,13 @@
 //! Making a mutating call: a resource's `Sender` turns the planned call (operation and wire
 //! members) into its SDK call; this file sends it and settles a retry whose first response was
-//! lost.
+//! lost, from the resource's `not_found` and `already_exists` codes.
 
 use async_trait::async_trait;
 
 use super::clients::EcrClients;
 use crate::dml::ApiCall;
 use crate::error::{Error, Result};
+use crate::schema::Resource;
 
 /// How a mutating call ended well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,35 +36,29 @@ macro_rules! send_call {
 pub trait Sender: std::fmt::Debug + Send + Sync {
     /// Sends `call` once (the SDK retries throttling and server errors itself).
     async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()>;
+}
 
-    /// Whether the error `code` of a retried `call` only says that its change is already there
-    /// (a Create answered "already exists" for exactly what it asked for). Only then is the
-    /// call counted as done. (A Delete answered with the resource's `not_found` code is
-    /// settled by `apply` for every resource.)
-    async fn already_applied(
-        &self,
-        clients: &EcrClients,
-        call: &ApiCall,
-        code: &str,
-        not_found: Option<&str>,
-    ) -> Result<bool> {
-        let _ = (clients, call, code, not_found);
-        Ok(false)
-    }
+/// Reads back the item a create call names (the engine does, through the resource's reader).
+#[async_trait]
+pub trait ReadBack: Send + Sync {
+    /// Whether the item `call` creates exists with every member `call` sends.
+    async fn is_as_asked(&self, clients: &EcrClients, call: &ApiCall) -> Result<bool>;
 }
 
 impl EcrClients {
-    /// Makes one mutating call through the resource's sender. A retried call refused only
+    /// Makes one mutating call of `resource` through its sender. A retried call refused only
     /// because its change is there already succeeded: its first attempt committed and only its
-    /// response was lost.
+    /// response was lost. That is a Delete answered with the resource's `not_found` code, or a
+    /// Create answered with its `already_exists` code for an item `read_back` finds as asked.
     ///
     /// Mutating calls are made one at a time, so the requests counted during this call are
     /// its own attempts.
     pub async fn apply(
         &self,
+        resource: &Resource,
         sender: &dyn Sender,
+        read_back: &dyn ReadBack,
         call: &ApiCall,
-        not_found: Option<&str>,
     ) -> Result<Applied> {
         let before = self.requests_sent();
         let Err(e) = sender.send(self, call).await else {
@@ -73,11 +68,17 @@ impl EcrClients {
         if let Error::Api { code, .. } = &e
             && retried
         {
-            // AWS names every removal Delete…; "not found" then means it was done.
-            let deleted = call.mutation.operation.starts_with("Delete");
-            if (deleted && not_found == Some(code.as_str()))
-                || sender.already_applied(self, call, code, not_found).await?
-            {
+            // AWS names every removal Delete… and every creation Create….
+            let operation = &call.mutation.operation;
+            let code = Some(code.as_str());
+            let settled = if operation.starts_with("Delete") {
+                code == resource.doc.not_found.as_deref()
+            } else {
+                operation.starts_with("Create")
+                    && code == resource.doc.already_exists.as_deref()
+                    && read_back.is_as_asked(self, call).await?
+            };
+            if settled {
                 return Ok(Applied::AfterLostResponse);
             }
         }

@@ -2,19 +2,16 @@
 //! retry classifier that makes the rule quota final: the SDK would otherwise retry
 //! LimitExceededException as throttling.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::operation::create_pull_through_cache_rule::CreatePullThroughCacheRuleError;
-use aws_sdk_ecr::types::{PullThroughCacheRule, UpstreamRegistry};
+use aws_sdk_ecr::types::UpstreamRegistry;
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
 use super::clients::EcrClients;
 use super::mutate::{Sender, not_sent};
-use super::request::ScanRequest;
 use crate::dml::ApiCall;
 use crate::error::Result;
 
@@ -83,45 +80,4 @@ impl Sender for RuleCalls {
             other => Err(not_sent(other, "pull-through cache rule")),
         }
     }
-
-    async fn already_applied(
-        &self,
-        clients: &EcrClients,
-        call: &ApiCall,
-        code: &str,
-        not_found: Option<&str>,
-    ) -> Result<bool> {
-        let m = &call.mutation;
-        match (m.operation.as_str(), code) {
-            ("CreatePullThroughCacheRule", "PullThroughCacheRuleAlreadyExistsException") => {
-                let request = ScanRequest {
-                    identifiers: Some(BTreeSet::from_iter(m.owned(PREFIX))),
-                    ..ScanRequest::default()
-                };
-                let found = clients
-                    .describe_rules(&call.region, &request, not_found)
-                    .await?;
-                Ok(found.iter().any(|r| is_as_asked(r, call)))
-            }
-            _ => Ok(false),
-        }
-    }
-}
-
-/// Whether an existing rule is exactly the one a Create asked for (members it left out are
-/// ECR's to infer).
-fn is_as_asked(rule: &PullThroughCacheRule, call: &ApiCall) -> bool {
-    let m = &call.mutation;
-    let given = |member: &str, have: Option<&str>| m.text(member).is_none_or(|w| have == Some(w));
-    rule.upstream_registry_url() == m.text("upstreamRegistryUrl")
-        && given(
-            "upstreamRegistry",
-            rule.upstream_registry().map(|u| u.as_str()),
-        )
-        && given(
-            "upstreamRepositoryPrefix",
-            rule.upstream_repository_prefix(),
-        )
-        && rule.credential_arn() == m.text("credentialArn")
-        && rule.custom_role_arn() == m.text("customRoleArn")
 }

@@ -6,7 +6,7 @@ use super::calls::{ApiCall, Mutation};
 use super::desired::DesiredRule;
 use super::directive::OnConflict;
 use super::state::RuleState;
-use crate::ecr::constraints::{self as c, ROOT_PREFIX};
+use crate::ecr::constraints as c;
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
 use crate::schema::{Resource, Verb};
@@ -248,13 +248,15 @@ fn check_same_creation(
     current: &RuleState,
     region: &str,
 ) -> Result<()> {
-    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
+    for c in resource.create_only_columns() {
+        let column = c.name.as_str();
         let want = row.values.get(column);
         let have = current.get(column);
-        // An unset upstream_registry is inferred, and an unset upstream prefix means ROOT.
-        let differs = match (want, column) {
-            (None, "upstream_repository_prefix") => have.is_some_and(|h| h != ROOT_PREFIX),
-            (None, _) => false,
+        // A column left out is what ECR fills: its default (an upstream prefix of ROOT), or
+        // whatever it infers (the upstream registry).
+        let differs = match (want, &c.default) {
+            (None, Some(default)) => have.is_some_and(|h| h != default),
+            (None, None) => false,
             (Some(w), _) => Some(w) != have,
         };
         if differs {

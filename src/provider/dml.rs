@@ -26,6 +26,7 @@ use json_patch::Patch;
 
 use super::context::ProviderContext;
 use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
+use super::read_back::ItemReadBack;
 use super::reader::{Reader, reader_for};
 use super::rule_reader::RuleReader;
 use super::scan_filter::all_true;
@@ -716,7 +717,7 @@ pub(crate) async fn read_region(
 /// Makes the planned calls in order (or, in a dry run, only reports them); a failed call is
 /// reported with every call that succeeded before it.
 pub(crate) async fn execute_plan(
-    resource: &Resource,
+    resource: &'static Resource,
     verb: &str,
     plan: CallPlan,
     sender: &dyn Sender,
@@ -740,7 +741,7 @@ pub(crate) async fn execute_plan(
         context.applied.start(call.to_string());
         let outcome = context
             .clients
-            .apply(sender, call, resource.doc.not_found.as_deref())
+            .apply(resource, sender, &ItemReadBack(resource), call)
             .await;
         if let Ok(Applied::AfterLostResponse) = outcome {
             context.note(format!(
@@ -841,6 +842,13 @@ impl DmlExec {
             verb,
             regions,
             columns,
+            on_conflict: self.on_conflict().cloned(),
         }
+    }
+}
+
+inventory::submit! {
+    super::permissions::TouchingExec {
+        touches: |node| node.downcast_ref::<DmlExec>().map(|dml| vec![dml.touch()]),
     }
 }

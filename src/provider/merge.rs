@@ -688,7 +688,14 @@ impl MergeExec {
                 verb,
                 regions: None,
                 columns,
+                on_conflict: None,
             })
             .collect()
+    }
+}
+
+inventory::submit! {
+    super::permissions::TouchingExec {
+        touches: |node| node.downcast_ref::<MergeExec>().map(MergeExec::touches),
     }
 }

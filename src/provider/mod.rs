@@ -16,6 +16,7 @@ pub mod policy_rows;
 pub mod policy_writer;
 pub mod progress;
 pub mod pushdown;
+pub mod read_back;
 pub mod reader;
 pub mod record_writer;
 pub mod records;

@@ -1,6 +1,7 @@
 //! Walks a planned statement to what it will touch — resource, verb, regions, columns and their
 //! literal values — without calling AWS: the scopes `EXPLAIN PERMISSIONS` and
-//! `skyql permissions` turn into IAM permissions.
+//! `skyql permissions` turn into IAM permissions. Each engine exec that calls AWS registers
+//! how to read its touches (`TouchingExec`), so this walk names no exec type.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -12,10 +13,8 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::dml::{DmlExec, utf8};
-use super::merge::MergeExec;
+use super::dml::utf8;
 use super::pushdown::REGION_COLUMN;
-use super::scan::ResourceScanExec;
 use crate::dml::OnConflict;
 use crate::error::{Error, Result};
 use crate::iam::permissions::{ANY_REGION, Scope};
@@ -35,7 +34,18 @@ pub struct Touch {
     pub regions: Option<Vec<String>>,
     /// The columns used.
     pub columns: Columns,
+    /// An INSERT's ON CONFLICT, which also reads (and with DO UPDATE updates) existing rows.
+    pub on_conflict: Option<OnConflict>,
 }
+
+/// An exec that calls AWS, as the permissions walk sees it: registered beside the exec with
+/// `inventory::submit!`.
+pub struct TouchingExec {
+    /// The touches of `node` when it is of this exec type, else `None`.
+    pub touches: fn(&dyn std::any::Any) -> Option<Vec<Touch>>,
+}
+
+inventory::collect!(TouchingExec);
 
 /// The text values of a literal expression (`None` when it is not a literal).
 pub fn literal_values(expr: &Arc<dyn PhysicalExpr>) -> Option<BTreeSet<String>> {
@@ -99,11 +109,9 @@ pub async fn scopes(
             // the calls its dry run shows. Where INSERT's own call also replaces (a registry
             // policy's PutRegistryPolicy), its permissions already cover both.
             let own_call = |verb| scope.resource.method(verb).map(|m| &m.operation);
-            let on_conflict = (node.as_ref() as &dyn std::any::Any)
-                .downcast_ref::<DmlExec>()
-                .and_then(DmlExec::on_conflict)
-                .filter(|_| own_call(Verb::Insert) != own_call(Verb::Update))
-                .cloned();
+            let on_conflict = touch
+                .on_conflict
+                .filter(|_| own_call(Verb::Insert) != own_call(Verb::Update));
             if let Some(conflict) = on_conflict {
                 out.push(Scope {
                     verb: Verb::Select,
@@ -130,17 +138,13 @@ pub async fn scopes(
     Ok(out)
 }
 
+/// What `node` touches: nothing unless it is an exec registered as calling AWS.
 fn touches(node: &Arc<dyn ExecutionPlan>) -> Vec<Touch> {
     let any: &dyn std::any::Any = node.as_ref();
-    if let Some(scan) = any.downcast_ref::<ResourceScanExec>() {
-        vec![scan.touch()]
-    } else if let Some(dml) = any.downcast_ref::<DmlExec>() {
-        vec![dml.touch()]
-    } else if let Some(merge) = any.downcast_ref::<MergeExec>() {
-        merge.touches()
-    } else {
-        Vec::new()
-    }
+    inventory::iter::<TouchingExec>
+        .into_iter()
+        .find_map(|exec| (exec.touches)(any))
+        .unwrap_or_default()
 }
 
 /// Whether running `plan` would call AWS.

@@ -179,8 +179,9 @@ impl RecordWriter {
                 .transpose()
                 .map_err(Error::Runtime)?;
             if new.is_null() && old.is_some() {
+                let row = row.map(|r| format!("row {r}: ")).unwrap_or_default();
                 return Err(Error::Usage(format!(
-                    "cannot set {column} of {} '{id}' in {region} to NULL: {} replaces a value but cannot remove it; nothing was sent",
+                    "{row}cannot set {column} of {} '{id}' in {region} to NULL: {} replaces a value but cannot remove it; nothing was sent",
                     self.resource.noun(),
                     self.resource.operation(Verb::Update)
                 )));
@@ -308,11 +309,18 @@ impl Writer for RecordWriter {
             match (existing.get(&(d.region.clone(), d.id.clone())), on_conflict) {
                 (Some(_), Some(OnConflict::DoNothing)) => plan.unchanged += 1,
                 (Some(current), Some(OnConflict::DoUpdate(columns))) => {
-                    // A NULL in the row is a value not given (the Create would not send it
-                    // either): the template keeps what it has, such as a default ECR set.
+                    // A NULL asks for no value, which the update cannot give where there is
+                    // one; except where ECR fills a value a Create leaves out (a default):
+                    // there the row's NULL keeps what ECR set, as its Create would have.
                     let wanted: Row = columns
                         .iter()
-                        .filter_map(|c| Some((c.clone(), d.values.get(c)?.clone())))
+                        .filter_map(|c| match d.values.get(c) {
+                            Some(v) => Some((c.clone(), v.clone())),
+                            None => {
+                                let filled = self.resource.column(c)?.filled_by_aws();
+                                (!filled).then(|| (c.clone(), Value::Null))
+                            }
+                        })
                         .collect();
                     match self.update(current, &wanted, Some(d.row))? {
                         Some(call) => {

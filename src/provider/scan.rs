@@ -281,6 +281,13 @@ impl ResourceScanExec {
                 .iter()
                 .map(|c| (c.name.clone(), None))
                 .collect(),
+            on_conflict: None,
         }
+    }
+}
+
+inventory::submit! {
+    super::permissions::TouchingExec {
+        touches: |node| node.downcast_ref::<ResourceScanExec>().map(|scan| vec![scan.touch()]),
     }
 }

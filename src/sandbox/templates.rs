@@ -574,6 +574,35 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_declares_the_defaults_create_applies() {
+        // An upsert's NULL keeps exactly these (`default` in provider-schemas).
+        let resource = crate::schema::schemas()
+            .resource("ecr", "repository_creation_templates")
+            .unwrap();
+        let mut r = Registry::new("123456789012", HashMap::new());
+        let created = r.create_template("us-east-1", body("ROOT"), 1.0).unwrap();
+        let t = &created["repositoryCreationTemplate"];
+        let mut defaulted = Vec::new();
+        for c in &resource.columns {
+            let member = resource.member(&c.name).unwrap_or_default();
+            if let Some(default) = &c.default {
+                let want: Value = serde_json::from_str(default).unwrap_or(json!(default));
+                assert_eq!(t[member], want, "{}", c.name);
+                defaulted.push(member);
+            }
+        }
+        // Members the body does not give and ECR does not set are absent.
+        let set: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
+        for member in set {
+            let given_or_ecrs = ["prefix", "appliedFor", "createdAt", "updatedAt"];
+            assert!(
+                defaulted.contains(&member) || given_or_ecrs.contains(&member),
+                "Create sets {member}, which the schema gives no default"
+            );
+        }
+    }
+
+    #[test]
     fn create_applies_the_defaults_and_update_keeps_what_it_does_not_name() {
         let mut r = Registry::new("123456789012", HashMap::new());
         let created = r.create_template("us-east-1", body("ROOT"), 1.0).unwrap();

@@ -81,6 +81,8 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     fetched_by: c.fetched_by,
                     nested: c.nested,
                     check: c.check.clone(),
+                    default: c.default.clone(),
+                    inferred: c.inferred,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -61,6 +61,10 @@ pub struct ResourceDoc {
     /// nothing; a retried delete was already done).
     #[serde(default)]
     pub not_found: Option<String>,
+    /// The error code ECR answers a create of an identifier it holds: after a lost response,
+    /// the engine reads the item back to tell whether the create it retried had committed.
+    #[serde(default)]
+    pub already_exists: Option<String>,
     /// Columns (or aliases) a WHERE clause can push to the API.
     pub key_columns: Vec<KeyColumn>,
     /// The API methods behind the SQL verbs.
@@ -111,6 +115,12 @@ pub struct ColumnDoc {
     /// ECR's constraints on the value sent (checked before any call).
     #[serde(default)]
     pub check: Option<Check>,
+    /// The value AWS gives the column when a create leaves it out (as a row reads it).
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Whether AWS infers the column from the other members when a create leaves it out.
+    #[serde(default)]
+    pub inferred: bool,
 }
 
 /// An API operation called once per resource, after the listing, to fill some columns.
@@ -258,6 +268,19 @@ pub struct Column {
     pub nested: bool,
     /// ECR's constraints on the value sent.
     pub check: Option<Check>,
+    /// The value AWS gives it when a create leaves it out.
+    pub default: Option<String>,
+    /// Whether AWS infers it from the other members when a create leaves it out.
+    pub inferred: bool,
+}
+
+impl Column {
+    /// Whether AWS fills the column when a create leaves it out (a default, or inferred). A
+    /// NULL for it in an upsert row is then a value not given, which keeps the current one;
+    /// for any other column it asks for no value.
+    pub fn filled_by_aws(&self) -> bool {
+        self.default.is_some() || self.inferred
+    }
 }
 
 /// A resolved resource: one SQL table.

@@ -842,6 +842,58 @@ fn a_rerun_of_the_same_upsert_converges_without_a_write() {
 }
 
 #[test]
+fn a_null_in_an_upsert_keeps_only_what_ecr_fills_and_is_refused_elsewhere() {
+    // One rule for every table: a NULL in an ON CONFLICT DO UPDATE row asks for no value. Where
+    // ECR fills a value a Create leaves out (the schema's `default`: tag mutability, encryption,
+    // tags), the NULL keeps it, as the Create would have; where it does not (the description),
+    // the Update cannot remove a value, so the statement is refused before any write.
+    let sb = demo_sandbox();
+    let upsert = |description: &str| {
+        format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, description, image_tag_mutability, \
+               encryption_configuration, resource_tags) \
+             VALUES ('us-east-1', 'ROOT', ['PULL_THROUGH_CACHE'], {description}, NULL, NULL, NULL) \
+             ON CONFLICT (region, prefix) DO UPDATE SET description = EXCLUDED.description, \
+               image_tag_mutability = EXCLUDED.image_tag_mutability, \
+               encryption_configuration = EXCLUDED.encryption_configuration, \
+               resource_tags = EXCLUDED.resource_tags"
+        )
+    };
+    let before = templates(&sb, "*");
+    let out = exec(&sb, &["-o", "csv"], &upsert("NULL"));
+    // Exit 1, not 2: the template was read (one Describe) before the NULL could be judged.
+    out.expect_code(1).expect_stderr(&[
+        "row 1: cannot set description of template 'ROOT' in us-east-1 to NULL",
+        "UpdateRepositoryCreationTemplate replaces a value but cannot remove it",
+        "no change was made",
+    ]);
+    assert_eq!(out.stdout, "");
+    assert_eq!(writes(&sb), []);
+    let out = exec(&sb, &["-o", "csv"], &upsert("'Every repository, now'"));
+    done(&out, 1, &format!("INSERT on {TEMPLATES}: updated 1"));
+    assert_eq!(
+        writes(&sb),
+        [call(
+            UPDATE,
+            "us-east-1",
+            json!({"prefix": "ROOT", "description": "Every repository, now"})
+        )]
+    );
+    let after = templates(
+        &sb,
+        "region, prefix, image_tag_mutability, encryption_configuration, resource_tags",
+    );
+    assert!(
+        after.contains(
+            &json!({"region": "us-east-1", "prefix": "ROOT", "image_tag_mutability": "MUTABLE",
+            "encryption_configuration": "{\"encryptionType\":\"AES256\"}", "resource_tags": "[]"})
+        ),
+        "{after:#?}"
+    );
+    assert_ne!(templates(&sb, "*"), before);
+}
+
+#[test]
 fn a_template_delete_whose_response_was_lost_succeeded() {
     // The engine settles it for every resource: a retried Delete answered with the schema's
     // `not_found` (TemplateNotFoundException) had committed.
@@ -868,6 +920,49 @@ fn a_template_delete_whose_response_was_lost_succeeded() {
         templates(&sb, "region, prefix"),
         [json!({"region": "us-east-1", "prefix": "ROOT"})]
     );
+}
+
+#[test]
+fn a_template_create_whose_response_was_lost_succeeded() {
+    // The first Create commits and loses its response (500); the SDK's retry is answered with
+    // the schema's `already_exists` (TemplateAlreadyExistsException). The engine reads the
+    // template back through its reader: it holds every member sent (ECR added its defaults),
+    // so the INSERT succeeded, and a re-run changes nothing.
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.lose_responses = vec![CREATE.into()];
+    let sb = common::start(config);
+    let insert = format!(
+        "INSERT INTO {TEMPLATES} (region, prefix, applied_for, description) \
+         VALUES ('us-east-1', 'lost', ['PULL_THROUGH_CACHE'], 'after a lost response')"
+    );
+    let out = exec(&sb, &["-o", "csv"], &insert);
+    out.expect_code(0)
+        .expect_stderr(&["response was lost", "found it done"]);
+    assert_eq!(out.stdout, "count\n1\n");
+    let statuses: Vec<(String, u16)> = sb
+        .log()
+        .entries()
+        .into_iter()
+        .map(|e| (e.operation, e.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (CREATE.to_string(), 500),
+            (CREATE.to_string(), 400),
+            (DESCRIBE.to_string(), 200)
+        ]
+    );
+    let found = templates(&sb, "prefix, description, image_tag_mutability");
+    assert!(
+        found.contains(&json!({"prefix": "lost", "description": "after a lost response", "image_tag_mutability": "MUTABLE"})),
+        "{found:#?}"
+    );
+    // The same INSERT again: the template exists, no response is lost, and it is refused.
+    sb.log().clear();
+    exec(&sb, &[], &insert)
+        .expect_code(1)
+        .expect_stderr(&["TemplateAlreadyExistsException", "no call had succeeded"]);
 }
 
 #[test]
