@@ -1,7 +1,7 @@
 //! Pure translation of WHERE filters into an API request plan: which regions to call and which
 //! identifiers to ask for. No I/O here; everything is decided before any call.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
@@ -194,10 +194,7 @@ pub fn plan_request(
     known_regions: &[String],
 ) -> Result<ScanRequest> {
     let mut request = ScanRequest::default();
-    for filter in filters {
-        let Some((column, values)) = literal_set(resource, filter) else {
-            continue;
-        };
+    for (column, values) in filters.iter().flat_map(|f| pins(resource, f)) {
         if column == REGION_COLUMN {
             for region in &values {
                 check_region(region, known_regions)?;
@@ -296,6 +293,41 @@ pub fn literal_set(resource: &Resource, expr: &Expr) -> Option<(String, BTreeSet
     }
 }
 
+/// The key columns `expr` confines to a set of values, with the sets: those of
+/// [`literal_set`], both sides' of an AND (intersected where both pin a column), and those
+/// every side of an OR pins (united). So `(region = 'a' AND prefix = 'x') OR (region = 'b' AND
+/// prefix = 'y')` reads regions a and b for prefixes x and y, and the filter, evaluated on
+/// the rows read, keeps only its two pairs.
+pub fn pins(resource: &Resource, expr: &Expr) -> BTreeMap<String, BTreeSet<String>> {
+    if let Some((column, values)) = literal_set(resource, expr) {
+        return BTreeMap::from([(column, values)]);
+    }
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
+        return BTreeMap::new();
+    };
+    let (mut left, right) = (pins(resource, left), pins(resource, right));
+    match op {
+        Operator::And => {
+            for (column, values) in right {
+                let both = match left.remove(&column) {
+                    Some(held) => held.intersection(&values).cloned().collect(),
+                    None => values,
+                };
+                left.insert(column, both);
+            }
+            left
+        }
+        Operator::Or => left
+            .into_iter()
+            .filter_map(|(column, mut values)| {
+                values.extend(right.get(&column)?.iter().cloned());
+                Some((column, values))
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
 /// The target column when `expr` is a key column (possibly cast, as DataFusion may coerce).
 fn key_column(resource: &Resource, expr: &Expr) -> Option<String> {
     match expr {
@@ -340,6 +372,36 @@ mod tests {
     }
     fn set(v: &[&str]) -> Option<BTreeSet<String>> {
         Some(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn an_or_of_pinned_pairs_pins_the_union_of_each_column() {
+        let pair = |region: &str, prefix: &str| {
+            col("region")
+                .eq(lit(region))
+                .and(col("ecr_repository_prefix").eq(lit(prefix)))
+        };
+        let either = pair("us-east-1", "hub").or(pair("eu-west-1", "quay"));
+        let request = plan_request(list(), &[either], None, regions()).unwrap();
+        assert_eq!(request.regions, set(&["eu-west-1", "us-east-1"]));
+        assert_eq!(request.identifiers, set(&["hub", "quay"]));
+        // A side that does not pin a column leaves it unpinned.
+        let loose = pair("us-east-1", "hub").or(col("region").eq(lit("eu-west-1")));
+        let request = plan_request(list(), &[loose], None, regions()).unwrap();
+        assert_eq!(request.regions, set(&["eu-west-1", "us-east-1"]));
+        assert_eq!(request.identifiers, None);
+        // Contradictory pins inside an AND pin nothing; a NOT pins nothing.
+        let never = col("region")
+            .eq(lit("us-east-1"))
+            .and(col("region").eq(lit("eu-west-1")));
+        assert_eq!(
+            pins(list(), &never),
+            BTreeMap::from([("region".to_string(), BTreeSet::new())])
+        );
+        assert!(pins(list(), &Expr::Not(Box::new(pair("us-east-1", "hub")))).is_empty());
+        // Every value is still checked before any call.
+        let typo = pair("us-east-9", "hub").or(pair("eu-west-1", "quay"));
+        assert!(plan_request(list(), &[typo], None, regions()).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use common::cli::{
     write_file,
 };
 use common::secret_arn;
-use serde_json::json;
+use serde_json::{Value, json};
 use skyql::sandbox::Sandbox;
 
 /// Every rule of the demo regions as `region prefix`, sorted.
@@ -1015,4 +1015,54 @@ fn exit_2_means_nothing_was_sent() {
         &["ecr_repository_prefix 'aaaa", "more characters"],
     );
     assert!(out.stderr.len() < 4000, "{} bytes", out.stderr.len());
+}
+
+#[test]
+fn an_or_of_region_and_identifier_pairs_pins_them_and_touches_only_those_pairs() {
+    // Each side of the OR pins a region and a prefix, so the statement is not bulk. The read
+    // covers the regions and prefixes named (us-east-1 and ap-southeast-2; quay and ecr-public),
+    // which holds two rules the statement does not name; the WHERE, evaluated on the rows read,
+    // keeps only its own pairs.
+    let sb = demo_sandbox();
+    let before = all_rules(&sb);
+    sb.log().clear();
+    let pairs = "(region = 'us-east-1' AND ecr_repository_prefix = 'quay') \
+                 OR (region = 'ap-southeast-2' AND ecr_repository_prefix = 'ecr-public')";
+    let out = exec(
+        &sb,
+        &["-o", "csv", ALL_DEMO],
+        &format!("DELETE FROM {RULES} WHERE {pairs}"),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n2\n", "{}", out.stderr);
+    assert_eq!(
+        prefixes_called(&sb, DELETE),
+        [
+            ("ap-southeast-2".into(), "ecr-public".into()),
+            ("us-east-1".into(), "quay".into())
+        ]
+    );
+    let mut read: Vec<(String, Value)> = calls_of(&sb, DESCRIBE);
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    let both = json!({"ecrRepositoryPrefixes": ["ecr-public", "quay"]});
+    assert_eq!(
+        read,
+        [
+            ("ap-southeast-2".to_string(), both.clone()),
+            ("us-east-1".to_string(), both)
+        ]
+    );
+    let mut want: Vec<String> = before
+        .into_iter()
+        .filter(|r| r != "us-east-1 quay" && r != "ap-southeast-2 ecr-public")
+        .collect();
+    want.sort();
+    assert_eq!(all_rules(&sb), want);
+    // A side that does not pin a prefix leaves the statement bulk.
+    let loose = format!(
+        "DELETE FROM {RULES} WHERE (region = 'us-east-1' AND ecr_repository_prefix = 'k8s') \
+         OR region = 'eu-west-1'"
+    );
+    sb.log().clear();
+    refused_without_any_call(&sb, &exec(&sb, &[], &loose), &["--allow-bulk"]);
 }
