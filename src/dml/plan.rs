@@ -33,6 +33,26 @@ impl CallPlan {
         (self.created + self.updated + self.deleted) as u64
     }
 
+    /// Adds the update call of one item, or counts it unchanged when there is none.
+    pub fn update(&mut self, call: Option<ApiCall>) {
+        match call {
+            Some(call) => {
+                self.calls.push(call);
+                self.updated += 1;
+            }
+            None => self.unchanged += 1,
+        }
+    }
+
+    /// Appends `other`'s calls after this plan's, adding its counts.
+    pub fn extend(&mut self, other: CallPlan) {
+        self.calls.extend(other.calls);
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+    }
+
     /// "created 2, updated 1, unchanged 3" (only the non-zero parts; "no change" when empty).
     pub fn summary(&self) -> String {
         self.describe(["created", "updated", "deleted"])
@@ -94,13 +114,7 @@ pub fn plan_insert(
                     .iter()
                     .map(|c| (c.clone(), row.values.get(c).map(str::to_string)))
                     .collect();
-                match update_call(resource, cur, &wanted, Some(row.row))? {
-                    Some(call) => {
-                        plan.calls.push(call);
-                        plan.updated += 1;
-                    }
-                    None => plan.unchanged += 1,
-                }
+                plan.update(update_call(resource, cur, &wanted, Some(row.row))?);
             }
             _ => {
                 plan.calls.push(ApiCall {
@@ -123,13 +137,7 @@ pub fn plan_update(
 ) -> Result<CallPlan> {
     let mut plan = CallPlan::default();
     for (current, wanted) in matches.iter().zip(new_values) {
-        match update_call(resource, current, wanted, None)? {
-            Some(call) => {
-                plan.calls.push(call);
-                plan.updated += 1;
-            }
-            None => plan.unchanged += 1,
-        }
+        plan.update(update_call(resource, current, wanted, None)?);
     }
     Ok(plan)
 }

@@ -318,6 +318,7 @@ fn check_len(value: &str, (min, max): (usize, usize)) -> Result<(), Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::checks::Pattern;
 
     /// The templates' schema checks what the sandbox checks: the same model constants.
     #[test]
@@ -327,7 +328,10 @@ mod tests {
             .unwrap();
         let check = |c: &str| t.column(c).unwrap().check.clone().unwrap();
         let prefix = check("prefix");
-        assert_eq!(prefix.pattern.as_deref(), Some(TEMPLATE_PREFIX_PATTERN));
+        assert_eq!(
+            prefix.pattern.as_ref().map(Pattern::as_str),
+            Some(TEMPLATE_PREFIX_PATTERN)
+        );
         assert_eq!((prefix.min_length, prefix.max_length), (Some(1), Some(256)));
         let encryption = check("encryption_configuration");
         assert_eq!(
@@ -335,14 +339,20 @@ mod tests {
             ENCRYPTION_TYPES
         );
         assert_eq!(
-            encryption.members["kmsKey"].pattern.as_deref(),
+            encryption.members["kmsKey"]
+                .pattern
+                .as_ref()
+                .map(Pattern::as_str),
             Some(KMS_KEY_PATTERN)
         );
         assert_eq!(check("image_tag_mutability").values, IMAGE_TAG_MUTABILITIES);
         assert_eq!(check("applied_for").items.unwrap().values, APPLIED_FOR);
         let filters = check("image_tag_mutability_exclusion_filters");
         let filter = &filters.items.as_ref().unwrap().members["filter"];
-        assert_eq!(filter.pattern.as_deref(), Some(EXCLUSION_FILTER_PATTERN));
+        assert_eq!(
+            filter.pattern.as_ref().map(Pattern::as_str),
+            Some(EXCLUSION_FILTER_PATTERN)
+        );
         assert_eq!(filters.max_length, Some(EXCLUSION_FILTERS_LEN.1));
         let tag = &check("resource_tags").items.unwrap().members["Key"];
         assert_eq!(tag.max_length, Some(TAG_KEY_LEN.1));

@@ -2,7 +2,7 @@
 //! when run, it reads what it needs, validates everything, plans the exact mutating calls (pure,
 //! in `dml::plan`), then makes them one by one — or, with `--dry-run`, only reports them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -27,21 +27,18 @@ use json_patch::Patch;
 use super::context::ProviderContext;
 use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
 use super::read_back::ItemReadBack;
-use super::reader::{Reader, reader_for};
-use super::rule_reader::RuleReader;
+use super::reader::reader_for;
 use super::scan_filter::all_true;
 use super::writer::Writer;
 use crate::aws::mutate::{Applied, Sender};
 use crate::aws::request::ScanRequest;
-use crate::aws::rule_calls::RuleCalls;
-use crate::dml::desired::{ReadOnly, read_only_problems, report_problems, validate_all};
-use crate::dml::plan::{CallPlan, plan_insert, plan_update, rule_key, value_problem};
-use crate::dml::{DesiredRule, Directive, DmlWhere, OnConflict, RuleState, patch};
+use crate::dml::plan::CallPlan;
+use crate::dml::{Directive, DmlWhere, OnConflict};
 use crate::error::{Error, Result};
 use crate::schema::{FetchOperation, Resource, schemas};
 
-/// Which rules an UPDATE or DELETE acts on: the API request, the regions, and every WHERE
-/// filter compiled against the table (re-checked on the rules read, since not all are pushed).
+/// Which rows an UPDATE or DELETE acts on: the API request, the regions, and every WHERE
+/// filter compiled against the table (re-checked on the rows read, since not all are pushed).
 pub struct MatchRequest {
     request: ScanRequest,
     regions: Vec<String>,
@@ -50,12 +47,12 @@ pub struct MatchRequest {
     bulk: bool,
     /// The WHERE is always false: nothing matches and no region is read.
     never: bool,
-    /// The extra calls per rule that the statement's expressions need (none unless they read
+    /// The extra calls per row that the statement's expressions need (none unless they read
     /// a `fetched_by` column, such as `WHERE is_valid = false`).
     fetches: BTreeSet<FetchOperation>,
 }
 
-/// A WHERE filter, and whether it reads a column that costs an extra call per rule.
+/// A WHERE filter, and whether it reads a column that costs an extra call per row.
 struct MatchFilter {
     expr: Arc<dyn PhysicalExpr>,
     fetched: bool,
@@ -96,7 +93,7 @@ impl MatchRequest {
         self.bulk
     }
 
-    /// Notes the columns `exprs` read (UPDATE's SET values), so the rules read fill them.
+    /// Notes the columns `exprs` read (UPDATE's SET values), so the rows read fill them.
     pub fn reads(&mut self, resource: &Resource, exprs: &[&Expr]) {
         for expr in exprs {
             self.fetches.extend(fetches_of(resource, expr));
@@ -120,7 +117,7 @@ pub(crate) fn fetches_of(resource: &Resource, expr: &Expr) -> BTreeSet<FetchOper
     resource.fetches_for(expr.column_refs().into_iter().map(|c| c.name.as_str()))
 }
 
-/// Plans which rules an UPDATE or DELETE touches; refuses an unpinned (bulk) statement
+/// Plans which rows an UPDATE or DELETE touches; refuses an unpinned (bulk) statement
 /// without `--allow-bulk` (a dry run may still show what it would match).
 ///
 /// The rows are chosen by the statement's own WHERE (`clause`), never by the filters DataFusion
@@ -301,7 +298,7 @@ impl DmlExec {
         )
     }
 
-    /// UPDATE of the matched rules.
+    /// UPDATE of the matched rows.
     pub fn update(
         resource: &'static Resource,
         writer: Arc<dyn Writer>,
@@ -322,7 +319,7 @@ impl DmlExec {
         )
     }
 
-    /// DELETE of the matched rules.
+    /// DELETE of the matched rows.
     pub fn delete(
         resource: &'static Resource,
         writer: Arc<dyn Writer>,
@@ -506,25 +503,6 @@ fn reads_columns(expr: &Arc<dyn PhysicalExpr>) -> bool {
         || expr.children().into_iter().any(reads_columns)
 }
 
-/// Checks the constant values an UPDATE of rules sets, as the rows of an INSERT are checked.
-pub(crate) fn check_constant_values(
-    schema: &DFSchema,
-    assignments: &[(String, Arc<dyn PhysicalExpr>)],
-) -> Result<()> {
-    let mut problems = Vec::new();
-    for (column, value) in constant_assignments(schema, assignments)? {
-        let text = utf8(&value)?;
-        if text.is_null(0) {
-            continue;
-        }
-        let value = text.value(0);
-        if let Some(why) = value_problem(column, value) {
-            problems.push(format!("{column}: '{value}': {why}"));
-        }
-    }
-    report_problems(&problems)
-}
-
 /// The one-row `count` stream of a DML plan; `run` makes the calls when the plan executes.
 pub(crate) fn count_stream(
     run: impl Future<Output = DfResult<u64>> + Send + 'static,
@@ -537,89 +515,6 @@ pub(crate) fn count_stream(
         count_schema(),
         futures::stream::once(batch),
     ))
-}
-
-/// Read-only values in INSERT rows: refused, unless ON CONFLICT reads the rules they can be
-/// compared with (an export fed back repeats them).
-pub(crate) fn read_only_rule(on_conflict: Option<&OnConflict>) -> ReadOnly {
-    if on_conflict.is_some() {
-        ReadOnly::MatchState
-    } else {
-        ReadOnly::Refused
-    }
-}
-
-pub(crate) async fn run_insert(
-    resource: &'static Resource,
-    batches: &[RecordBatch],
-    on_conflict: Option<&OnConflict>,
-    context: &ProviderContext,
-) -> Result<u64> {
-    let rows = DesiredRule::from_batches(batches);
-    let regions = validate_all(
-        &rows,
-        resource,
-        &schemas().provider.regions,
-        &context.default_regions,
-        read_only_rule(on_conflict),
-    )?;
-    let mut existing = HashMap::new();
-    if on_conflict.is_some() {
-        let mut wanted: HashMap<&str, BTreeSet<String>> = HashMap::new();
-        for (row, region) in rows.iter().zip(&regions) {
-            wanted
-                .entry(region.as_str())
-                .or_default()
-                .insert(row.values.prefix().to_string());
-        }
-        for (region, identifiers) in wanted {
-            let request = ScanRequest {
-                identifiers: Some(identifiers),
-                ..ScanRequest::default()
-            };
-            for rule in read_region(resource, region, &request, context).await? {
-                existing.insert(rule_key(rule.region(), rule.prefix()), rule);
-            }
-        }
-    }
-    if on_conflict.is_some() {
-        report_problems(&read_only_problems(&rows, &regions, resource, &existing))?;
-    }
-    let plan = plan_insert(resource, &rows, &regions, &existing, on_conflict)?;
-    execute_plan(resource, "INSERT", plan, &RuleCalls, context).await
-}
-
-pub(crate) async fn run_update(
-    resource: &'static Resource,
-    matches: &MatchRequest,
-    assignments: &[(String, Arc<dyn PhysicalExpr>)],
-    patch: Option<&Patch>,
-    context: &ProviderContext,
-) -> Result<u64> {
-    let found = read_matches(resource, matches, context, "UPDATE").await?;
-    let states = RuleState::from_batch(&found);
-    let new_values: Vec<Vec<(String, Option<String>)>> = match patch {
-        Some(p) => states
-            .iter()
-            .map(|s| patch::apply(p, s, resource))
-            .collect::<Result<_>>()?,
-        None => {
-            let columns = set_values(assignments, &found)?
-                .into_iter()
-                .map(|(name, values)| Ok((name.to_string(), utf8(&values)?)))
-                .collect::<Result<Vec<_>>>()?;
-            (0..found.num_rows())
-                .map(|i| {
-                    columns
-                        .iter()
-                        .map(|(n, a)| (n.clone(), (!a.is_null(i)).then(|| a.value(i).to_string())))
-                        .collect()
-                })
-                .collect()
-        }
-    };
-    let plan = plan_update(resource, &states, &new_values)?;
-    execute_plan(resource, "UPDATE", plan, &RuleCalls, context).await
 }
 
 /// The values the SET pairs give each row of `found`, by column.
@@ -638,9 +533,9 @@ pub(crate) fn set_values<'a>(
         .collect()
 }
 
-/// Reads the rules a statement matches: the pushed request per region, then every filter.
+/// Reads the rows a statement matches: the pushed request per region, then every filter.
 /// When a filter or SET value reads a column that costs a call per rule, the filters that do
-/// not read one run first, so only the rules they keep are fetched for.
+/// not read one run first, so only the rows they keep are fetched for.
 pub(crate) async fn read_matches(
     resource: &'static Resource,
     matches: &MatchRequest,
@@ -699,19 +594,6 @@ pub(crate) async fn read_matches(
         ));
     }
     Ok(found)
-}
-
-/// The current state of the rules `request` names in one region (as listed: no extra call).
-pub(crate) async fn read_region(
-    resource: &'static Resource,
-    region: &str,
-    request: &ScanRequest,
-    context: &ProviderContext,
-) -> Result<Vec<RuleState>> {
-    let listed = RuleReader { resource }
-        .list(&context.clients, region, request)
-        .await?;
-    Ok(RuleState::from_batch(&listed))
 }
 
 /// Makes the planned calls in order (or, in a dry run, only reports them); a failed call is
@@ -773,7 +655,7 @@ pub(crate) async fn execute_plan(
 
 /// Refuses to change anything when a region read by the statement (its source query, or its
 /// own read) failed: rows of that region are missing from what the plan was decided on, and a
-/// MERGE would delete rules only because their region could not be read.
+/// MERGE would delete items only because their region could not be read.
 fn refuse_partial_input(verb: &str, table: &str, context: &ProviderContext) -> Result<()> {
     let failed = context.failures.current();
     if failed.is_empty() || context.allow_partial {

@@ -1,8 +1,10 @@
-//! MERGE: converge the regions a desired-state source names. Rows are matched on region and
-//! identifier; each WHEN clause becomes Update, Create or Delete calls planned by `dml::plan`.
+//! MERGE into any writable resource: converge the regions a desired-state source names. Rows
+//! are matched on region and identifier; the WHEN clauses decide which target rows are deleted
+//! or updated and which source rows created (`MergeChanges`), and the resource's writer makes
+//! the calls.
 //!
-//! A matched row whose create-only columns (upstream URL, upstream registry, upstream prefix)
-//! differ cannot be updated in place: it is an error. Replacing is explicit — a
+//! A matched row whose create-only columns differ from the source's (a rule's upstream URL, say)
+//! cannot be updated in place: it is an error. Replacing is explicit — a
 //! `WHEN MATCHED AND t.upstream_registry_url <> s.upstream_registry_url THEN DELETE` clause
 //! deletes it, and the next run creates it.
 
@@ -11,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, new_null_array,
+    Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, new_null_array,
 };
 use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
@@ -28,18 +30,16 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::context::ProviderContext;
-use super::dml::{count_properties, count_stream, df, execute_plan, is_null_literal, utf8};
+use super::dml::{count_properties, count_stream, df, is_null_literal, utf8};
 use super::pushdown::REGION_COLUMN;
-use super::reader::read_region;
-use super::rule_reader::RuleReader;
+use super::reader::{read_region, reader_for};
+use super::records::{Row, rows_of};
+use super::writer::{MergeChanges, MergeUpdate, Writer};
 use crate::aws::request::ScanRequest;
-use crate::aws::rule_calls::RuleCalls;
-use crate::dml::desired::{ReadOnly, validate_all};
-use crate::dml::plan::{CallPlan, plan_delete, plan_insert, plan_update, rule_key};
-use crate::dml::{DesiredRule, RuleState};
+use crate::ecr::constraints::canonical_value;
 use crate::error::{Error, Result};
 use crate::schema::check_region;
-use crate::schema::{FetchOperation, Resource, schemas};
+use crate::schema::{FetchOperation, Resource, Verb, schemas};
 
 /// Which rows a clause applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,13 +64,14 @@ struct Clause {
 /// MERGE INTO one resource.
 pub struct MergeExec {
     resource: &'static Resource,
+    writer: Arc<dyn Writer>,
     source: Arc<dyn ExecutionPlan>,
     merge_schema: DFSchemaRef,
     /// Source column indices (in the source plan) holding the region and the identifier.
     key_columns: (usize, usize),
     clauses: Arc<Vec<Clause>>,
     logical_clauses: Vec<MergeIntoClause>,
-    /// The extra calls per target rule that the clauses need (none unless a condition or value
+    /// The extra calls per target row that the clauses need (none unless a condition or value
     /// reads a target column such as `t.is_valid`).
     fetches: Arc<BTreeSet<FetchOperation>>,
     context: Arc<ProviderContext>,
@@ -85,8 +86,10 @@ impl fmt::Debug for MergeExec {
 
 impl MergeExec {
     /// Checks and compiles a MERGE (no call is made here).
+    #[allow(clippy::too_many_arguments)]
     pub fn try_new(
         resource: &'static Resource,
+        writer: Arc<dyn Writer>,
         state: &dyn Session,
         source: Arc<dyn ExecutionPlan>,
         merge_schema: DFSchemaRef,
@@ -121,15 +124,17 @@ impl MergeExec {
                             Some(c) if c.updatable => {}
                             _ => {
                                 return Err(Error::Usage(format!(
-                                    "MERGE … UPDATE SET {column}: only {} change in place; a rule whose other columns differ \
+                                    "MERGE … UPDATE SET {column}: only {} change in place; a {} whose other columns differ \
                                      must be deleted and re-created",
-                                    resource.updatable_names()
+                                    resource.updatable_names(),
+                                    resource.noun()
                                 )));
                             }
                         }
                         if is_null_literal(value) {
                             return Err(Error::Usage(format!(
-                                "MERGE … UPDATE SET {column} = NULL: UpdatePullThroughCacheRule cannot remove a value"
+                                "MERGE … UPDATE SET {column} = NULL: {} cannot remove a value",
+                                resource.operation(Verb::Update)
                             )));
                         }
                         out.push((column.to_string(), compile(value)?));
@@ -170,11 +175,11 @@ impl MergeExec {
                         && !context.allow_bulk()
                         && !context.explaining()
                     {
-                        return Err(Error::BulkRefused(
-                            "WHEN NOT MATCHED BY SOURCE … THEN DELETE deletes every rule of the source's regions that the \
-                             source does not list: pass --allow-bulk to do it (review it first with --dry-run --allow-bulk); nothing was sent"
-                                .into(),
-                        ));
+                        return Err(Error::BulkRefused(format!(
+                            "WHEN NOT MATCHED BY SOURCE … THEN DELETE deletes every {} of the source's regions that the \
+                             source does not list: pass --allow-bulk to do it (review it first with --dry-run --allow-bulk); nothing was sent",
+                            resource.noun()
+                        )));
                     }
                     Action::Delete
                 }
@@ -192,6 +197,7 @@ impl MergeExec {
         }
         Ok(Self {
             resource,
+            writer,
             source,
             merge_schema,
             key_columns,
@@ -241,7 +247,8 @@ fn key_columns(
 ) -> Result<(usize, usize)> {
     let wrong = || {
         Error::Usage(format!(
-            "MERGE ON must match rules by region and identifier: ON t.region = s.region AND t.{id} = s.{id} (got {on})",
+            "MERGE ON must match {noun}s by region and identifier: ON t.region = s.region AND t.{id} = s.{id} (got {on})",
+            noun = resource.noun(),
             id = resource.doc.identifier
         ))
     };
@@ -343,6 +350,7 @@ impl ExecutionPlan for MergeExec {
         };
         Ok(Arc::new(MergeExec {
             resource: self.resource,
+            writer: Arc::clone(&self.writer),
             source,
             merge_schema: Arc::clone(&self.merge_schema),
             key_columns: self.key_columns,
@@ -359,8 +367,9 @@ impl ExecutionPlan for MergeExec {
         _partition: usize,
         task: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
-        let (resource, source, clauses, fetches, context) = (
+        let (resource, writer, source, clauses, fetches, context) = (
             self.resource,
+            Arc::clone(&self.writer),
             Arc::clone(&self.source),
             Arc::clone(&self.clauses),
             Arc::clone(&self.fetches),
@@ -390,6 +399,7 @@ impl ExecutionPlan for MergeExec {
             let source_batch = concat_batches(&source_schema, &batches)?;
             let count = run_merge(
                 resource,
+                writer.as_ref(),
                 &source_batch,
                 keys,
                 &merge_schema,
@@ -404,16 +414,25 @@ impl ExecutionPlan for MergeExec {
     }
 }
 
+/// Reads the target (every item of the regions the source names), decides the changes clause
+/// by clause, and has the writer make them.
+#[allow(clippy::too_many_arguments)]
 async fn run_merge(
     resource: &'static Resource,
+    writer: &dyn Writer,
     source: &RecordBatch,
     (region_col, id_col): (usize, usize),
     merge_schema: &SchemaRef,
     clauses: &[Clause],
     fetches: &BTreeSet<FetchOperation>,
     context: &ProviderContext,
-) -> Result<u64> {
+) -> DfResult<u64> {
     let known = &schemas().provider.regions;
+    let noun = resource.noun();
+    let id = resource.doc.identifier.as_str();
+    // An item's key: its region and its identifier in ECR's one spelling.
+    let key =
+        |region: &str, value: &str| (region.to_string(), canonical_value(id, value).to_string());
     let regions = utf8(source.column(region_col))?;
     let ids = utf8(source.column(id_col))?;
     let mut scope = BTreeSet::new();
@@ -421,40 +440,45 @@ async fn run_merge(
     for i in 0..source.num_rows() {
         if regions.is_null(i) || ids.is_null(i) {
             return Err(Error::Usage(format!(
-                "source row {}: region and {} must not be NULL",
-                i + 1,
-                resource.doc.identifier
-            )));
+                "source row {}: region and {id} must not be NULL",
+                i + 1
+            ))
+            .into());
         }
         check_region(regions.value(i), known)
             .map_err(|e| Error::Usage(format!("source row {}: {e}", i + 1)))?;
         scope.insert(regions.value(i).to_string());
-        if let Some(first) = by_key.insert(rule_key(regions.value(i), ids.value(i)), i) {
+        if let Some(first) = by_key.insert(key(regions.value(i), ids.value(i)), i) {
             return Err(Error::Usage(format!(
-                "source rows {} and {} both describe rule '{}' in {}",
+                "source rows {} and {} both describe {noun} '{}' in {}",
                 first + 1,
                 i + 1,
                 ids.value(i),
                 regions.value(i)
-            )));
+            ))
+            .into());
         }
     }
-    // The target: every rule of the regions the source names.
+    // The target: every item of the regions the source names.
     let target_schema = resource.arrow_schema();
-    let reader = RuleReader { resource };
+    let reader = reader_for(resource);
     let mut parts = Vec::new();
     for region in &scope {
         let request = ScanRequest::default();
-        parts.push(read_region(&reader, &context.clients, region, &request, fetches).await?);
+        parts
+            .push(read_region(reader.as_ref(), &context.clients, region, &request, fetches).await?);
     }
     let target =
         concat_batches(&target_schema, &parts).map_err(|e| Error::Runtime(e.to_string()))?;
-    let target_states = RuleState::from_batch(&target);
+    let column = |name: &str| target.column_by_name(name).map(utf8).transpose();
+    let (Some(target_regions), Some(target_ids)) = (column(REGION_COLUMN)?, column(id)?) else {
+        return Err(Error::Runtime(format!("{}: no region or {id} column", resource.path)).into());
+    };
     let mut matched = (Vec::new(), Vec::new());
     let mut by_source = Vec::new();
     let mut seen_sources = vec![false; source.num_rows()];
-    for (t, state) in target_states.iter().enumerate() {
-        match by_key.get(&rule_key(state.region(), state.prefix())) {
+    for t in 0..target.num_rows() {
+        match by_key.get(&key(target_regions.value(t), target_ids.value(t))) {
             Some(&s) => {
                 matched.0.push(t as u32);
                 matched.1.push(s as u32);
@@ -467,15 +491,12 @@ async fn run_merge(
         .filter(|&s| !seen_sources[s as usize])
         .collect();
 
-    let mut plan = CallPlan::default();
     let sets = [
         (Category::Matched, Some(&matched.0), Some(&matched.1)),
         (Category::NotMatchedByTarget, None, Some(&by_target)),
         (Category::NotMatchedBySource, Some(&by_source), None),
     ];
-    let mut deletes = Vec::new();
-    let mut updates = (Vec::new(), Vec::new());
-    let mut inserts = Vec::new();
+    let mut changes = MergeChanges::default();
     for (category, t_idx, s_idx) in sets {
         let n = t_idx.or(s_idx).map_or(0, Vec::len);
         if n == 0 {
@@ -506,69 +527,41 @@ async fn run_merge(
             if rows.is_empty() {
                 continue;
             }
-            let target_row = |i: usize| t_idx.map(|t| target_states[t[i] as usize].clone());
+            let target_row = |i: usize| t_idx.map(|t| t[i] as usize);
+            let source_row = |i: usize| s_idx.map_or(i, |s| s[i] as usize);
             match &clause.action {
-                Action::Delete => deletes.extend(rows.iter().filter_map(|&i| target_row(i))),
+                Action::Delete => changes
+                    .deletes
+                    .extend(rows.iter().filter_map(|&i| target_row(i))),
                 Action::Update(assignments) => {
                     let values = evaluate(assignments, &batch)?;
                     for &i in &rows {
-                        let current = target_row(i).expect("UPDATE applies to matched rows");
-                        check_no_replacement(
-                            resource,
-                            &current,
-                            source,
-                            s_idx.map(|s| s[i] as usize),
-                        )?;
-                        updates.0.push(current);
-                        updates.1.push(
-                            values
-                                .iter()
-                                .map(|(c, a)| {
-                                    (c.clone(), (!a.is_null(i)).then(|| a.value(i).to_string()))
-                                })
-                                .collect(),
-                        );
+                        let t = target_row(i).expect("UPDATE applies to matched rows");
+                        let s = source_row(i);
+                        check_no_replacement(resource, &target, t, source, s)?;
+                        let set = assignments
+                            .iter()
+                            .map(|(c, _)| {
+                                (c.clone(), values[i].get(c).cloned().unwrap_or_default())
+                            })
+                            .collect();
+                        changes.updates.push(MergeUpdate {
+                            target: t,
+                            source_row: s + 1,
+                            set,
+                        });
                     }
                 }
-                Action::Insert(values) => {
-                    let values = evaluate(values, &batch)?;
+                Action::Insert(columns) => {
+                    let values = evaluate(columns, &batch)?;
                     for &i in &rows {
-                        let s = s_idx.map_or(i, |s| s[i] as usize);
-                        inserts.push(DesiredRule {
-                            row: s + 1,
-                            values: RuleState(
-                                values
-                                    .iter()
-                                    .map(|(c, a)| {
-                                        (c.clone(), (!a.is_null(i)).then(|| a.value(i).to_string()))
-                                    })
-                                    .collect(),
-                            ),
-                        });
+                        changes.inserts.push((source_row(i) + 1, values[i].clone()));
                     }
                 }
             }
         }
     }
-    // Deletes first, so a converging MERGE never trips the 50-rule quota on its way.
-    let delete_plan = plan_delete(resource, &deletes);
-    let update_plan = plan_update(resource, &updates.0, &updates.1)?;
-    let insert_regions = validate_all(
-        &inserts,
-        resource,
-        known,
-        &context.default_regions,
-        ReadOnly::Refused,
-    )?;
-    let insert_plan = plan_insert(resource, &inserts, &insert_regions, &HashMap::new(), None)?;
-    for part in [delete_plan, update_plan, insert_plan] {
-        plan.calls.extend(part.calls);
-        plan.created += part.created;
-        plan.updated += part.updated;
-        plan.deleted += part.deleted;
-        plan.unchanged += part.unchanged;
-    }
-    execute_plan(resource, "MERGE", plan, &RuleCalls, context).await
+    writer.run_merge(&target, changes, context).await
 }
 
 /// Target columns (taken at `t_idx`, else NULL) followed by source columns (at `s_idx`, else NULL).
@@ -596,49 +589,55 @@ fn combined(
     RecordBatch::try_new(Arc::clone(schema), arrays).map_err(|e| Error::Runtime(e.to_string()))
 }
 
-fn evaluate(
-    exprs: &[(String, Arc<dyn PhysicalExpr>)],
-    batch: &RecordBatch,
-) -> Result<Vec<(String, StringArray)>> {
-    exprs
+fn evaluate(exprs: &[(String, Arc<dyn PhysicalExpr>)], batch: &RecordBatch) -> Result<Vec<Row>> {
+    let columns = exprs
         .iter()
         .map(|(c, e)| {
             let v = e
                 .evaluate(batch)
                 .and_then(|v| v.into_array(batch.num_rows()))
                 .map_err(df)?;
-            Ok((c.clone(), utf8(&v)?))
+            Ok((c.clone(), v))
         })
-        .collect()
+        .collect::<Result<Vec<(String, ArrayRef)>>>()?;
+    if columns.is_empty() {
+        return Ok(vec![Row::new(); batch.num_rows()]);
+    }
+    let batch = RecordBatch::try_from_iter(columns).map_err(|e| Error::Runtime(e.to_string()))?;
+    rows_of(&[batch])
 }
 
-/// A matched rule whose create-only columns differ from the source needs replacing, which an
-/// UPDATE cannot do.
+/// A matched item whose create-only columns differ from the source row's needs replacing,
+/// which an update cannot do.
 fn check_no_replacement(
     resource: &Resource,
-    current: &RuleState,
+    target: &RecordBatch,
+    t: usize,
     source: &RecordBatch,
-    s: Option<usize>,
+    s: usize,
 ) -> Result<()> {
-    let Some(s) = s else { return Ok(()) };
-    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
-        let Some(array) = source.column_by_name(column) else {
-            continue;
+    let text = |batch: &RecordBatch, column: &str, row: usize| -> Result<Option<String>> {
+        let Some(array) = batch.column_by_name(column) else {
+            return Ok(None);
         };
         let values = utf8(array)?;
-        if values.is_null(s) {
+        Ok((!values.is_null(row)).then(|| values.value(row).to_string()))
+    };
+    let id = &resource.doc.identifier;
+    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
+        let Some(want) = text(source, column, s)? else {
             continue;
-        }
-        let want = values.value(s);
-        let have = current.get(column).unwrap_or("NULL");
+        };
+        let have = text(target, column, t)?.unwrap_or_else(|| "NULL".into());
         if want != have {
             return Err(Error::Usage(format!(
-                "source row {}: rule '{}' in {} has {column} '{have}' but the source asks for '{want}': it needs \
+                "source row {}: {} '{}' in {} has {column} '{have}' but the source asks for '{want}': it needs \
                  replacing, which UPDATE cannot do; add WHEN MATCHED AND t.{column} <> s.{column} THEN DELETE \
                  (the next run creates it), or DELETE it first",
                 s + 1,
-                current.prefix(),
-                current.region()
+                resource.noun(),
+                text(target, id, t)?.unwrap_or_default(),
+                text(target, REGION_COLUMN, t)?.unwrap_or_default()
             )));
         }
     }

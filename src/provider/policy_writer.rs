@@ -11,7 +11,7 @@ use super::context::ProviderContext;
 use super::dml::{MatchRequest, is_null_literal};
 use super::policy_dml::{self, check_constant_assignments};
 use super::policy_rows::PolicyView;
-use super::writer::{Assignments, Writer};
+use super::writer::{Assignments, MergeChanges, Writer, merge_refused};
 use crate::dml::OnConflict;
 use crate::error::Error;
 use crate::schema::Resource;
@@ -86,6 +86,19 @@ impl Writer for PolicyWriter {
 
     fn table(&self) -> String {
         self.resource.qualified_name("aws")
+    }
+
+    fn merges(&self) -> bool {
+        false
+    }
+
+    async fn run_merge(
+        &self,
+        _target: &RecordBatch,
+        _changes: MergeChanges,
+        _context: &ProviderContext,
+    ) -> DfResult<u64> {
+        Err(merge_refused(&self.table()).into())
     }
 }
 

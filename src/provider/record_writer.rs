@@ -20,7 +20,7 @@ use super::dml::{
 use super::pushdown::REGION_COLUMN;
 use super::reader::reader_for;
 use super::records::{Row, rows_of, without_nulls};
-use super::writer::{Assignments, Writer};
+use super::writer::{Assignments, MergeChanges, Writer};
 use crate::aws::mutate::Sender;
 use crate::aws::request::ScanRequest;
 use crate::dml::desired::{region_or_default, report_problems};
@@ -163,6 +163,25 @@ impl RecordWriter {
             mutation: Mutation::new(r.operation(verb), members),
             row,
         }
+    }
+
+    /// The create call of a checked row.
+    fn create(&self, d: &Desired) -> ApiCall {
+        let mut values = d.values.clone();
+        values.remove(&self.resource.doc.identifier);
+        self.call(Verb::Insert, &d.region, &d.id, &values, Some(d.row))
+    }
+
+    /// The delete call of an item read.
+    fn delete(&self, row: &Row) -> ApiCall {
+        let id = text_of(row, &self.resource.doc.identifier);
+        self.call(
+            Verb::Delete,
+            &text_of(row, REGION_COLUMN),
+            &id,
+            &Row::new(),
+            None,
+        )
     }
 
     /// The update call that brings `current` to `wanted` (by column), if anything differs.
@@ -322,24 +341,10 @@ impl Writer for RecordWriter {
                             }
                         })
                         .collect();
-                    match self.update(current, &wanted, Some(d.row))? {
-                        Some(call) => {
-                            plan.calls.push(call);
-                            plan.updated += 1;
-                        }
-                        None => plan.unchanged += 1,
-                    }
+                    plan.update(self.update(current, &wanted, Some(d.row))?);
                 }
                 _ => {
-                    let mut values = d.values.clone();
-                    values.remove(&self.resource.doc.identifier);
-                    plan.calls.push(self.call(
-                        Verb::Insert,
-                        &d.region,
-                        &d.id,
-                        &values,
-                        Some(d.row),
-                    ));
+                    plan.calls.push(self.create(d));
                     plan.created += 1;
                 }
             }
@@ -369,35 +374,69 @@ impl Writer for RecordWriter {
                     .map_err(|why| Error::Usage(format!("{column}: {why}; nothing was sent")))?;
                 wanted.insert(column.clone(), value.unwrap_or(Value::Null));
             }
-            match self.update(current, &wanted, None)? {
-                Some(call) => {
-                    plan.calls.push(call);
-                    plan.updated += 1;
-                }
-                None => plan.unchanged += 1,
-            }
+            plan.update(self.update(current, &wanted, None)?);
         }
         self.execute("UPDATE", plan, context).await
     }
 
     async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
         let found = rows_of(&[read_matches(self.resource, read, context, "DELETE").await?])?;
-        let id = &self.resource.doc.identifier;
-        let calls = found.iter().map(|row| {
-            self.call(
-                Verb::Delete,
-                &text_of(row, REGION_COLUMN),
-                &text_of(row, id),
-                &Row::new(),
-                None,
-            )
-        });
         let plan = CallPlan {
-            calls: calls.collect(),
+            calls: found.iter().map(|row| self.delete(row)).collect(),
             deleted: found.len(),
             ..CallPlan::default()
         };
         self.execute("DELETE", plan, context).await
+    }
+
+    async fn run_merge(
+        &self,
+        target: &RecordBatch,
+        changes: MergeChanges,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let rows = rows_of(std::slice::from_ref(target))?;
+        let mut problems = Vec::new();
+        let mut plan = CallPlan::default();
+        for &t in &changes.deletes {
+            plan.calls.push(self.delete(&rows[t]));
+            plan.deleted += 1;
+        }
+        for update in &changes.updates {
+            let (t, s) = (update.target, update.source_row);
+            let mut wanted = Row::new();
+            for (column, value) in &update.set {
+                // The upsert's NULL rule: a NULL keeps only what ECR fills itself.
+                if value.is_null() {
+                    if !self
+                        .resource
+                        .column(column)
+                        .is_some_and(|c| c.filled_by_aws())
+                    {
+                        wanted.insert(column.clone(), Value::Null);
+                    }
+                    continue;
+                }
+                match self.wire(column, value) {
+                    Ok(v) => _ = wanted.insert(column.clone(), v),
+                    Err(why) => problems.push(format!("source row {s}: {column}: {why}")),
+                }
+            }
+            if problems.is_empty() {
+                plan.update(self.update(&rows[t], &wanted, Some(s))?);
+            }
+        }
+        for (s, values) in &changes.inserts {
+            match self.desired(*s, values, false, context) {
+                Ok(d) => {
+                    plan.calls.push(self.create(&d));
+                    plan.created += 1;
+                }
+                Err(p) => problems.extend(p),
+            }
+        }
+        report_problems(&problems)?;
+        self.execute("MERGE", plan, context).await
     }
 
     fn table(&self) -> String {

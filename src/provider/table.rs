@@ -18,10 +18,11 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::context::ProviderContext;
 use super::dml::{DmlExec, dml_request, statement_where};
+use super::merge::MergeExec;
 use super::reader::{Reader, reader_for};
 use super::scan::plan_scan;
 use super::scan_filter;
-use super::writer::{Writer, writer_for};
+use super::writer::{Writer, merge_refused, writer_for};
 use crate::dml::patch;
 use crate::error::Error;
 use crate::schema::{Resource, Verb, schemas};
@@ -180,8 +181,20 @@ impl TableProvider for ResourceTable {
             };
             self.check_verb(verb)?;
         }
-        self.writer
-            .merge(state, source, merge_schema, on, clauses, &self.context)
+        if !self.writer.merges() {
+            return Err(merge_refused(&self.writer.table()).into());
+        }
+        let exec = MergeExec::try_new(
+            self.resource,
+            Arc::clone(&self.writer),
+            state,
+            source,
+            merge_schema,
+            on,
+            clauses,
+            Arc::clone(&self.context),
+        )?;
+        Ok(Arc::new(exec))
     }
 
     async fn delete_from(

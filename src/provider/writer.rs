@@ -1,22 +1,22 @@
-//! What a resource implements to be written: its checks and how INSERT, UPDATE and DELETE run.
-//! The one table (`table.rs`) reads the statement and checks what every resource shares; the
-//! one DML exec (`dml.rs`) runs the writer's INSERT, UPDATE or DELETE (MERGE has its own exec).
+//! What a resource implements to be written: its checks and how INSERT, UPDATE, DELETE and the
+//! changes a MERGE decided run. The one table (`table.rs`) reads the statement and checks what
+//! every resource shares; the one DML exec (`dml.rs`) and the one MERGE exec (`merge.rs`) run
+//! the writer.
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::Session;
-use datafusion::common::DFSchemaRef;
 use datafusion::error::Result as DfResult;
-use datafusion::logical_expr::{Expr, MergeIntoClause};
+use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::ExecutionPlan;
 use json_patch::Patch;
+use serde_json::Value;
 
 use super::context::ProviderContext;
 use super::dml::MatchRequest;
+use super::records::Row;
 use crate::dml::OnConflict;
 use crate::schema::Resource;
 
@@ -62,29 +62,51 @@ pub trait Writer: fmt::Debug + Send + Sync {
     /// The resource's table name, for messages.
     fn table(&self) -> String;
 
-    /// Whether MERGE into the resource is supported (`merge` is overridden).
+    /// Whether MERGE into the resource is supported (`run_merge` is overridden): the table
+    /// refuses a MERGE before planning it otherwise.
     fn merges(&self) -> bool {
-        false
+        true
     }
 
-    /// The exec of a MERGE into the resource (refused unless the writer has one).
-    fn merge(
+    /// Makes the calls of the changes a MERGE decided on `target` (the rows read from the
+    /// regions its source names): deletes first, so converging never trips a quota, then
+    /// updates, then creates. Answers the rows changed.
+    async fn run_merge(
         &self,
-        state: &dyn Session,
-        source: Arc<dyn ExecutionPlan>,
-        merge_schema: DFSchemaRef,
-        on: Expr,
-        clauses: Vec<MergeIntoClause>,
-        context: &Arc<ProviderContext>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let _ = (state, source, merge_schema, on, clauses, context);
-        Err(crate::error::Error::Usage(format!(
-            "MERGE into {} is not supported yet: converge it with INSERT … ON CONFLICT DO UPDATE, \
-             UPDATE and DELETE",
-            self.table()
-        ))
-        .into())
-    }
+        target: &RecordBatch,
+        changes: MergeChanges,
+        context: &ProviderContext,
+    ) -> DfResult<u64>;
+}
+
+/// What a MERGE decided, clause by clause, before any call.
+#[derive(Debug, Default)]
+pub struct MergeChanges {
+    /// The target rows (indices into the target batch) to delete.
+    pub deletes: Vec<usize>,
+    /// The target rows to update.
+    pub updates: Vec<MergeUpdate>,
+    /// The rows to create: the 1-based source row and the values INSERT gives (NULL absent).
+    pub inserts: Vec<(usize, Row)>,
+}
+
+/// One matched target row a MERGE updates.
+#[derive(Debug)]
+pub struct MergeUpdate {
+    /// Its index in the target batch.
+    pub target: usize,
+    /// The 1-based source row it matched.
+    pub source_row: usize,
+    /// The values SET, by column (a NULL as `Value::Null`).
+    pub set: Vec<(String, Value)>,
+}
+
+/// The refusal of a MERGE into a table whose writer has none.
+pub fn merge_refused(table: &str) -> crate::error::Error {
+    crate::error::Error::Usage(format!(
+        "MERGE into {table} is not supported yet: converge it with INSERT … ON CONFLICT DO UPDATE, \
+         UPDATE and DELETE"
+    ))
 }
 
 /// The writer of `resource`, from its registered module. (A table without a method for a verb

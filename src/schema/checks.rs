@@ -14,7 +14,7 @@ use serde_json::Value;
 pub struct Check {
     /// Regular expression a string must match (the service model's pattern).
     #[serde(default)]
-    pub pattern: Option<String>,
+    pub pattern: Option<Pattern>,
     /// What the pattern stands for, named in the message instead of the expression.
     #[serde(default)]
     pub means: Option<String>,
@@ -39,6 +39,28 @@ pub struct Check {
     /// Whether a structure's member must be given.
     #[serde(default)]
     pub required: bool,
+}
+
+/// A regular expression, compiled once, when provider-schemas load (a bad one fails the load).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Pattern(Regex);
+
+impl Pattern {
+    /// The expression as written.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+
+    fn try_from(pattern: String) -> Result<Self, String> {
+        Regex::new(&pattern)
+            .map(Pattern)
+            .map_err(|e| format!("pattern {pattern}: {e}"))
+    }
 }
 
 impl Check {
@@ -101,11 +123,14 @@ impl Check {
             ));
         }
         if let Some(pattern) = &self.pattern
-            && !Regex::new(pattern).is_ok_and(|re| re.is_match(text))
+            && !pattern.0.is_match(text)
         {
             return Some(match &self.means {
                 Some(means) => format!("is not {means}"),
-                None => format!("must satisfy regular expression pattern: {pattern}"),
+                None => format!(
+                    "must satisfy regular expression pattern: {}",
+                    pattern.as_str()
+                ),
             });
         }
         if self.json_object {
@@ -116,17 +141,6 @@ impl Check {
             };
         }
         None
-    }
-
-    /// Compiles the patterns, so a bad one fails when provider-schemas load.
-    pub fn validate(&self) -> Result<(), String> {
-        if let Some(p) = &self.pattern {
-            Regex::new(p).map_err(|e| format!("pattern {p}: {e}"))?;
-        }
-        let nested = self.items.iter().map(|b| b.as_ref());
-        nested
-            .chain(self.members.values())
-            .try_for_each(Check::validate)
     }
 }
 
@@ -199,8 +213,9 @@ mod tests {
 
     #[test]
     fn a_bad_pattern_fails_when_the_schemas_load() {
-        let bad = check("{items: {members: {Key: {pattern: '(unclosed'}}}}");
-        assert!(bad.validate().unwrap_err().contains("(unclosed"));
-        assert!(check("{pattern: '^a+$'}").validate().is_ok());
+        let bad =
+            serde_yaml_ng::from_str::<Check>("{items: {members: {Key: {pattern: '(unclosed'}}}}");
+        assert!(bad.unwrap_err().to_string().contains("(unclosed"));
+        assert!(check("{pattern: '^a+$'}").problem(&"aa".into()).is_none());
     }
 }

@@ -117,11 +117,6 @@ fn check(provider: &ProviderDoc, r: &Resource) -> Result<(), String> {
         if !seen.insert(c.name.as_str()) {
             return Err(format!("{path}: column '{}' is declared twice", c.name));
         }
-        if let Some(check) = &c.check {
-            check
-                .validate()
-                .map_err(|e| format!("{path}: column '{}': {e}", c.name))?;
-        }
     }
     for c in r.columns.iter().filter(|c| c.fetched_by.is_some()) {
         check_fetched(r, c).map_err(|why| format!("{path}: column '{}': {why}", c.name))?;

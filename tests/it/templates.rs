@@ -529,15 +529,12 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
     }
     let merge = format!(
         "MERGE INTO {TEMPLATES} t USING (SELECT 'us-east-1' AS region, 'ROOT' AS prefix) s \
-         ON t.region = s.region AND t.prefix = s.prefix WHEN MATCHED THEN UPDATE SET description = 'x'"
+         ON t.region = s.region AND t.prefix = s.prefix WHEN MATCHED THEN UPDATE SET registry_id = 'x'"
     );
     refused_without_any_call(
         &sb,
         &exec(&sb, &[], &merge),
-        &[
-            &format!("MERGE into {TEMPLATES} is not supported yet"),
-            "ON CONFLICT DO UPDATE",
-        ],
+        &["MERGE … UPDATE SET registry_id: only", "change in place"],
     );
 
     // A value computed per template is refused once the template is read: exit 1 (something
@@ -965,11 +962,96 @@ fn a_template_create_whose_response_was_lost_succeeded() {
         .expect_stderr(&["TemplateAlreadyExistsException", "no call had succeeded"]);
 }
 
+/// A MERGE converging the templates of us-east-1 and eu-west-1 to two rows each, from `source`.
+fn merge_templates(source: &str, insert_applied_for: &str) -> String {
+    format!(
+        "MERGE INTO {TEMPLATES} t USING ({source}) s \
+         ON t.region = s.region AND t.prefix = s.prefix \
+         WHEN MATCHED THEN UPDATE SET description = s.description \
+         WHEN NOT MATCHED THEN INSERT (region, prefix, description, applied_for) \
+           VALUES (s.region, s.prefix, s.description, {insert_applied_for}) \
+         WHEN NOT MATCHED BY SOURCE THEN DELETE"
+    )
+}
+
+const DESIRED_TEMPLATES: &str = "\
+    SELECT 'us-east-1' AS region, 'ROOT' AS prefix, 'Every repository, managed' AS description \
+    UNION ALL SELECT 'us-east-1', 'quay', 'Quay mirrors' \
+    UNION ALL SELECT 'eu-west-1', 'ghcr', 'GitHub mirrors'";
+
+#[test]
+fn merge_converges_the_templates_of_the_source_regions_and_a_rerun_changes_nothing() {
+    let sb = demo_sandbox();
+    let merge = merge_templates(DESIRED_TEMPLATES, "['PULL_THROUGH_CACHE']");
+    // NOT MATCHED BY SOURCE … DELETE is bulk: refused without --allow-bulk, before any call.
+    refused_without_any_call(&sb, &exec(&sb, &[], &merge), &["--allow-bulk"]);
+    // The dry run lists the calls the run then makes: deletes first, then updates, creates.
+    let out = exec(&sb, &["--dry-run", "--allow-bulk"], &merge);
+    out.expect_code(0);
+    let expected = [
+        call(DELETE, "eu-west-1", json!({"prefix": "docker-hub"})),
+        call(
+            UPDATE,
+            "us-east-1",
+            json!({"prefix": "ROOT", "description": "Every repository, managed"}),
+        ),
+        call(
+            CREATE,
+            "us-east-1",
+            json!({"prefix": "quay", "description": "Quay mirrors", "appliedFor": ["PULL_THROUGH_CACHE"]}),
+        ),
+        call(
+            CREATE,
+            "eu-west-1",
+            json!({"prefix": "ghcr", "description": "GitHub mirrors", "appliedFor": ["PULL_THROUGH_CACHE"]}),
+        ),
+    ];
+    let mut planned_calls = planned(&out.stderr);
+    let mut want = expected.to_vec();
+    // The creates follow the source's row order, the deletes and updates the target's.
+    planned_calls.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    want.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(planned_calls, want, "{}", out.stderr);
+    assert_eq!(writes(&sb), []);
+    sb.log().clear();
+    let out = exec(&sb, &["-o", "csv", "--allow-bulk"], &merge);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n4\n", "{}", out.stderr);
+    let mut made = writes(&sb);
+    made.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(made, want);
+    assert_eq!(writes(&sb)[0].0, DELETE, "deletes run first");
+    assert_eq!(
+        templates(&sb, "region, prefix, description"),
+        [
+            json!({"region": "eu-west-1", "prefix": "ghcr", "description": "GitHub mirrors"}),
+            json!({"region": "us-east-1", "prefix": "ROOT", "description": "Every repository, managed"}),
+            json!({"region": "us-east-1", "prefix": "quay", "description": "Quay mirrors"}),
+        ]
+    );
+    // Converged: the same MERGE reads and writes nothing.
+    let out = exec(&sb, &["-o", "csv", "--allow-bulk"], &merge);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n0\n", "{}", out.stderr);
+    assert_eq!(writes(&sb), []);
+}
+
+#[test]
+fn a_merge_with_a_bad_value_writes_nothing_and_names_the_source_row() {
+    let sb = demo_sandbox();
+    let merge = merge_templates(DESIRED_TEMPLATES, "['NOPE']");
+    let out = exec(&sb, &["--allow-bulk"], &merge);
+    // The target is read first (the rows to create are known only then), so exit 1.
+    out.expect_code(1)
+        .expect_stderr(&["row 2: applied_for", "row 3: applied_for", "NOPE"]);
+    assert_eq!(writes(&sb), []);
+}
+
 #[test]
 fn a_write_whose_where_cannot_be_decided_first_is_refused_or_reads_nothing() {
     let sb = demo_sandbox();
-    // A subquery: refused before any call, pointing at this table's identifier (templates
-    // have no MERGE to offer instead), also under --dry-run.
+    // A subquery: refused before any call, pointing at this table's identifier and at MERGE,
+    // also under --dry-run.
     let subquery = format!(
         "DELETE FROM {TEMPLATES} WHERE prefix IN \
          (SELECT ecr_repository_prefix FROM aws.ecr.pull_through_cache_rules)"
@@ -978,9 +1060,8 @@ fn a_write_whose_where_cannot_be_decided_first_is_refused_or_reads_nothing() {
         let out = exec(&sb, flags, &subquery);
         out.expect_code(2).expect_stderr(&[
             "a subquery in the WHERE of DELETE is not supported",
-            "(WHERE prefix IN ('a', 'b')); nothing was sent",
+            "(WHERE prefix IN ('a', 'b')), or converge the table with MERGE … USING (SELECT …)",
         ]);
-        assert!(!out.stderr.contains("MERGE"), "{}", out.stderr);
         assert!(sb.log().is_empty(), "{:#?}", sb.log().entries());
     }
     // A WHERE the planner folds to false reads no region and writes nothing.
