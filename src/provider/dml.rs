@@ -725,6 +725,7 @@ impl DmlExec {
             regions,
             columns,
             on_conflict: self.on_conflict().cloned(),
+            input_rows: verb == Verb::Insert,
         }
     }
 }

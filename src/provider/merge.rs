@@ -688,6 +688,7 @@ impl MergeExec {
                 regions: None,
                 columns,
                 on_conflict: None,
+                input_rows: false,
             })
             .collect()
     }

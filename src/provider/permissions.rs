@@ -36,6 +36,9 @@ pub struct Touch {
     pub columns: Columns,
     /// An INSERT's ON CONFLICT, which also reads (and with DO UPDATE updates) existing rows.
     pub on_conflict: Option<OnConflict>,
+    /// Whether the rows written are the node's input rows (an INSERT's, not a MERGE's, whose
+    /// input is a source its clauses map): a local input is then run for their values.
+    pub input_rows: bool,
 }
 
 /// An exec that calls AWS, as the permissions walk sees it: registered beside the exec with
@@ -84,7 +87,7 @@ pub async fn scopes(
                     .unwrap_or_else(|| BTreeSet::from([ANY_REGION.to_string()])),
                 columns: touch.columns,
             };
-            if touch.verb == Verb::Insert
+            if touch.input_rows
                 && let Some(input) = node.children().first()
             {
                 if reads_aws(input) {

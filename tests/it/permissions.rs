@@ -985,3 +985,25 @@ fn a_merge_that_sets_no_role_needs_no_pass_role() {
         "{names:?}"
     );
 }
+
+#[test]
+fn a_merge_inserting_a_role_from_a_source_column_of_another_name_needs_pass_role() {
+    // The INSERT's columns are its own list, not the source's names (`role` here): the role
+    // it sets needs iam:PassRole, as an UPDATE's does.
+    let sb = demo_sandbox();
+    let sql = format!(
+        "MERGE INTO {RULES} t USING (SELECT 'us-east-1' AS region, 'mirror' AS prefix, \
+         '111122223333.dkr.ecr.us-east-1.amazonaws.com' AS url, \
+         'arn:aws:iam::123456789012:role/ecr-ptc' AS role) s \
+         ON t.region = s.region AND t.ecr_repository_prefix = s.prefix \
+         WHEN NOT MATCHED THEN INSERT (region, ecr_repository_prefix, upstream_registry_url, custom_role_arn) \
+         VALUES (s.region, s.prefix, s.url, s.role)"
+    );
+    let granted = explain(&sb, &sql);
+    assert!(
+        actions(&granted).contains(&"iam:PassRole"),
+        "{:?}",
+        actions(&granted)
+    );
+    assert_eq!(sb.log().len(), 0);
+}
