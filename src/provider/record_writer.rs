@@ -165,6 +165,17 @@ impl RecordWriter {
         }
     }
 
+    /// What a NULL for `column` asks of an update (an upsert's or a MERGE's): no value, which
+    /// the update refuses where there is one; or, where ECR fills a value a create leaves out
+    /// (the column's `default`), nothing: what ECR set stays, as the create would have left it.
+    fn null_for(&self, column: &str) -> Option<Value> {
+        let filled = self
+            .resource
+            .column(column)
+            .is_some_and(|c| c.filled_by_aws());
+        (!filled).then_some(Value::Null)
+    }
+
     /// The create call of a checked row.
     fn create(&self, d: &Desired) -> ApiCall {
         let mut values = d.values.clone();
@@ -328,17 +339,11 @@ impl Writer for RecordWriter {
             match (existing.get(&(d.region.clone(), d.id.clone())), on_conflict) {
                 (Some(_), Some(OnConflict::DoNothing)) => plan.unchanged += 1,
                 (Some(current), Some(OnConflict::DoUpdate(columns))) => {
-                    // A NULL asks for no value, which the update cannot give where there is
-                    // one; except where ECR fills a value a Create leaves out (a default):
-                    // there the row's NULL keeps what ECR set, as its Create would have.
                     let wanted: Row = columns
                         .iter()
-                        .filter_map(|c| match d.values.get(c) {
-                            Some(v) => Some((c.clone(), v.clone())),
-                            None => {
-                                let filled = self.resource.column(c)?.filled_by_aws();
-                                (!filled).then(|| (c.clone(), Value::Null))
-                            }
+                        .filter_map(|c| {
+                            let value = d.values.get(c).cloned().or_else(|| self.null_for(c));
+                            Some((c.clone(), value?))
                         })
                         .collect();
                     plan.update(self.update(current, &wanted, Some(d.row))?);
@@ -406,14 +411,9 @@ impl Writer for RecordWriter {
             let (t, s) = (update.target, update.source_row);
             let mut wanted = Row::new();
             for (column, value) in &update.set {
-                // The upsert's NULL rule: a NULL keeps only what ECR fills itself.
                 if value.is_null() {
-                    if !self
-                        .resource
-                        .column(column)
-                        .is_some_and(|c| c.filled_by_aws())
-                    {
-                        wanted.insert(column.clone(), Value::Null);
+                    if let Some(null) = self.null_for(column) {
+                        wanted.insert(column.clone(), null);
                     }
                     continue;
                 }

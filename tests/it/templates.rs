@@ -974,10 +974,12 @@ fn merge_templates(source: &str, insert_applied_for: &str) -> String {
     )
 }
 
+/// The desired templates, in this order (VALUES keeps it; a UNION's branches may come in any).
 const DESIRED_TEMPLATES: &str = "\
-    SELECT 'us-east-1' AS region, 'ROOT' AS prefix, 'Every repository, managed' AS description \
-    UNION ALL SELECT 'us-east-1', 'quay', 'Quay mirrors' \
-    UNION ALL SELECT 'eu-west-1', 'ghcr', 'GitHub mirrors'";
+    SELECT column1 AS region, column2 AS prefix, column3 AS description FROM (VALUES \
+    ('us-east-1', 'ROOT', 'Every repository, managed'), \
+    ('us-east-1', 'quay', 'Quay mirrors'), \
+    ('eu-west-1', 'ghcr', 'GitHub mirrors'))";
 
 #[test]
 fn merge_converges_the_templates_of_the_source_regions_and_a_rerun_changes_nothing() {
