@@ -320,6 +320,34 @@ mod tests {
     use super::*;
     use crate::schema::checks::Pattern;
 
+    /// The identifiers' schema checks (which refuse a pinned value that can never match) are
+    /// the constants the sandbox and the rule writer check.
+    #[test]
+    fn the_identifier_checks_are_these_constants() {
+        let schemas = crate::schema::schemas();
+        let column = |table: &str, c: &str| {
+            let r = schemas.resource("ecr", table).unwrap();
+            r.column(c).unwrap().check.clone().unwrap()
+        };
+        let prefix = column("pull_through_cache_rules", "ecr_repository_prefix");
+        assert_eq!(
+            prefix.pattern.as_ref().map(Pattern::as_str),
+            Some(PREFIX_PATTERN)
+        );
+        assert_eq!(
+            (prefix.min_length, prefix.max_length),
+            (Some(PREFIX_LEN.0), Some(PREFIX_LEN.1))
+        );
+        let sid = column("registry_policy_statements", "sid");
+        for value in ["ReadOnly1", "", "has space", "dash-ed", "Ünï"] {
+            assert_eq!(
+                sid.problem(&value.into()).is_none(),
+                crate::iam::policy::check_sid(value).is_ok(),
+                "{value:?}"
+            );
+        }
+    }
+
     /// The templates' schema checks what the sandbox checks: the same model constants.
     #[test]
     fn the_template_schema_checks_are_these_constants() {

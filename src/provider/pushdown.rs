@@ -10,9 +10,8 @@ use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
 use crate::aws::request::ScanRequest;
-use crate::ecr::constraints::{MAX_RESULTS, check_prefix, check_template_prefix};
+use crate::ecr::constraints::MAX_RESULTS;
 use crate::error::{Error, Result};
-use crate::iam::policy::check_sid;
 use crate::schema::{Resource, check_region};
 
 /// The column that chooses regions.
@@ -202,7 +201,7 @@ pub fn plan_request(
             request.regions = Some(intersect(request.regions.take(), values));
         } else if column == resource.doc.identifier {
             for id in &values {
-                check_identifier(&column, id)?;
+                check_identifier(resource, &column, id)?;
             }
             request.identifiers = Some(intersect(request.identifiers.take(), values));
         }
@@ -216,28 +215,16 @@ pub fn plan_request(
     Ok(request)
 }
 
-/// Checks a pinned identifier value: a value that can never match is a mistake worth reporting
-/// before any call.
-fn check_identifier(column: &str, id: &str) -> Result<()> {
-    match column {
-        "ecr_repository_prefix" => check_prefix(id).map_err(|why| {
-            Error::Usage(format!(
-                "{column} '{id}' can never match a pull-through cache rule: {}",
-                why.replace("Member must", "a repository prefix must")
-            ))
-        }),
-        "prefix" => check_template_prefix(id).map_err(|why| {
-            Error::Usage(format!(
-                "{column} '{id}' can never match a repository creation template: {}",
-                why.replace("Member must", "a template prefix must")
-            ))
-        }),
-        "sid" => check_sid(id).map_err(|why| {
-            Error::Usage(format!(
-                "{column} '{id}' can never match a statement: {why}"
-            ))
-        }),
-        _ => Ok(()),
+/// Checks a pinned identifier value against its column's `check` (ECR's constraints): a value
+/// that can never match is a mistake worth reporting before any call.
+fn check_identifier(resource: &Resource, column: &str, id: &str) -> Result<()> {
+    let check = resource.column(column).and_then(|c| c.check.as_ref());
+    match check.and_then(|c| c.problem(&id.into())) {
+        Some(why) => Err(Error::Usage(format!(
+            "{column} '{id}' can never match a row of {}: it {why}",
+            resource.qualified_name("aws")
+        ))),
+        None => Ok(()),
     }
 }
 

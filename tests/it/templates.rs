@@ -162,7 +162,7 @@ async fn a_prefix_in_where_is_sent_as_prefixes_and_a_trailing_slash_is_one_templ
         &format!("SELECT * FROM {TEMPLATES} WHERE prefix = 'Bad Prefix'"),
     )
     .expect_code(2)
-    .expect_stderr(&["can never match a repository creation template"]);
+    .expect_stderr(&["can never match a row of aws.ecr.repository_creation_templates"]);
     assert_eq!(sb.log().len(), 0);
 }
 
