@@ -176,9 +176,15 @@ pub fn plan(
             .columns_from
             .as_deref()
             .unwrap_or("the plural table");
+        let id = &resource.doc.identifier;
+        let pin = resource
+            .aliases()
+            .next()
+            .map_or(id.as_str(), |(alias, _)| alias);
+        let noun = resource.noun();
         return Err(Error::Usage(format!(
-            "{table} gets one rule by its identifier: add WHERE data__Identifier = '<ecr_repository_prefix>' \
-             (or IN (…)), or query aws.{}.{plural} to list rules",
+            "{table} gets one {noun} by its identifier: add WHERE {pin} = '<{id}>' \
+             (or IN (…)), or query aws.{}.{plural} to list {noun}s",
             resource.doc.service
         )));
     }

@@ -243,7 +243,8 @@ fn rewrite_update(update: &mut Update, directive: &mut Directive) -> Result<()> 
         )));
     }
     if kept.is_empty() {
-        let identifier = Ident::new("ecr_repository_prefix");
+        // Every table has the region column.
+        let identifier = Ident::new("region");
         kept.push(Assignment {
             target: AssignmentTarget::ColumnName(ObjectName::from(vec![identifier.clone()])),
             value: Expr::Identifier(identifier),
@@ -411,9 +412,7 @@ mod tests {
                 .contains("/CredentialArn")
         );
         assert!(
-            p.statement
-                .to_string()
-                .contains("SET ecr_repository_prefix = ecr_repository_prefix"),
+            p.statement.to_string().contains("SET region = region"),
             "{}",
             p.statement
         );
