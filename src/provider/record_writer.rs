@@ -49,15 +49,34 @@ struct Desired {
 
 impl RecordWriter {
     /// The value of `column` as sent: a nested column's JSON text parsed, a slash-insensitive
-    /// prefix in its one spelling.
+    /// prefix in its one spelling. Two spellings of an export are read as what they mean: a
+    /// list column arrives from CSV as one item holding the list's JSON text, and an empty
+    /// list where ECR takes none (its `check` wants at least one item) of an optional member
+    /// is no value (NULL); a required one stays, and its check refuses it.
     fn parse(&self, column: &str, value: &Value) -> std::result::Result<Value, String> {
-        let nested = self.resource.column(column).is_some_and(|c| c.nested);
-        Ok(match (nested, value) {
+        let declared = self.resource.column(column);
+        let nested = declared.is_some_and(|c| c.nested);
+        let parsed = match (nested, value) {
             (true, Value::String(text)) => serde_json::from_str(text)
                 .map(without_nulls)
                 .map_err(|e| format!("'{text}' is not valid JSON ({e})"))?,
             (false, Value::String(text)) => canonical_value(column, text).into(),
+            (false, Value::Array(items)) => match items.as_slice() {
+                [Value::String(text)] if text.starts_with('[') => serde_json::from_str(text)
+                    .ok()
+                    .filter(Value::is_array)
+                    .unwrap_or_else(|| value.clone()),
+                _ => value.clone(),
+            },
             _ => value.clone(),
+        };
+        let never_empty = declared
+            .and_then(|c| c.check.as_ref())
+            .is_some_and(|c| c.min_length.is_some_and(|n| n > 0))
+            && !self.required(column);
+        Ok(match parsed {
+            Value::Array(items) if items.is_empty() && never_empty => Value::Null,
+            other => other,
         })
     }
 
@@ -113,6 +132,8 @@ impl RecordWriter {
                 continue;
             }
             match self.wire(&c.name, value) {
+                // An export's empty list where ECR takes none: nothing to send.
+                Ok(Value::Null) => {}
                 Ok(v) => _ = values.insert(c.name.clone(), v),
                 Err(why) => problems.push(format!("row {n}: {}: {why}", c.name)),
             }
@@ -208,6 +229,7 @@ impl RecordWriter {
                 .map(|v| self.parse(column, v))
                 .transpose()
                 .map_err(Error::Runtime)?;
+            let old = old.filter(|v| !v.is_null());
             if new.is_null() && old.is_some() {
                 let row = row.map(|r| format!("row {r}: ")).unwrap_or_default();
                 return Err(Error::Usage(format!(

@@ -891,6 +891,41 @@ fn a_null_in_an_upsert_keeps_only_what_ecr_fills_and_is_refused_elsewhere() {
 }
 
 #[test]
+fn a_csv_export_fed_back_with_on_conflict_changes_nothing() {
+    // The export spells a list column as JSON text (applied_for) and holds ECR's empty list
+    // where ECR takes none (exclusion filters); fed back, both read as what they mean, and
+    // the upsert converges without a write.
+    let sb = demo_sandbox();
+    let export = exec(
+        &sb,
+        &["-o", "csv", ALL_DEMO],
+        &format!("SELECT * FROM {TEMPLATES}"),
+    );
+    export.expect_code(0);
+    assert!(
+        export.stdout.contains(r#""[""PULL_THROUGH_CACHE""]""#),
+        "{}",
+        export.stdout
+    );
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = write_file(dir.path(), "templates.csv", &export.stdout);
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &["-o", "csv", ALL_DEMO],
+        &format!(
+            "INSERT INTO {TEMPLATES} SELECT * FROM '{}' ON CONFLICT (region, prefix) DO UPDATE SET \
+             description = EXCLUDED.description, applied_for = EXCLUDED.applied_for, \
+             image_tag_mutability_exclusion_filters = EXCLUDED.image_tag_mutability_exclusion_filters, \
+             resource_tags = EXCLUDED.resource_tags, encryption_configuration = EXCLUDED.encryption_configuration",
+            file.display()
+        ),
+    );
+    done(&out, 0, &format!("INSERT on {TEMPLATES}: unchanged 2"));
+    assert_eq!(writes(&sb), []);
+}
+
+#[test]
 fn a_template_delete_whose_response_was_lost_succeeded() {
     // The engine settles it for every resource: a retried Delete answered with the schema's
     // `not_found` (TemplateNotFoundException) had committed.
