@@ -479,7 +479,11 @@ pub(crate) fn constant_assignments<'a>(
     schema: &DFSchema,
     assignments: &'a [(String, Arc<dyn PhysicalExpr>)],
 ) -> Result<Vec<(&'a str, ArrayRef)>> {
-    let schema = Arc::new(schema.as_arrow().clone());
+    // One row of NULLs: every field nullable (a MERGE's schema may declare some not).
+    let fields: Vec<Field> = (schema.as_arrow().fields().iter())
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
     let nulls = schema
         .fields()
         .iter()

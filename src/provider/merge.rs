@@ -184,6 +184,14 @@ impl MergeExec {
                     Action::Delete
                 }
             };
+            // Values that read no column are checked now: a bad one fails before any call.
+            if let Action::Update(values) | Action::Insert(values) = &action
+                && !context.explaining()
+            {
+                writer
+                    .check_merge_constants(&merge_schema, values)
+                    .map_err(|e| Error::from_datafusion(e, true))?;
+            }
             if matches!(action, Action::Insert(_)) && category != Category::NotMatchedByTarget {
                 return Err(Error::Usage(
                     "MERGE can INSERT only WHEN NOT MATCHED".into(),

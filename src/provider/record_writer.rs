@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::DFSchema;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::Expr;
 use json_patch::Patch;
@@ -307,8 +308,12 @@ impl Writer for RecordWriter {
     }
 
     fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
+        self.check_merge_constants(read.schema(), assignments)
+    }
+
+    fn check_merge_constants(&self, schema: &DFSchema, values: &Assignments) -> DfResult<()> {
         let mut problems = Vec::new();
-        for (column, value) in constant_assignments(read.schema(), assignments)? {
+        for (column, value) in constant_assignments(schema, values)? {
             let row = rows_of(&[RecordBatch::try_from_iter([(column, value)])?])?;
             if let Some(Err(why)) = row
                 .first()

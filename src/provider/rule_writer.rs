@@ -71,6 +71,10 @@ impl Writer for RuleWriter {
         Ok(check_constant_values(read.schema(), assignments)?)
     }
 
+    fn check_merge_constants(&self, schema: &DFSchema, values: &Assignments) -> DfResult<()> {
+        Ok(check_constant_values(schema, values)?)
+    }
+
     async fn run_insert(
         &self,
         batches: &[RecordBatch],

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::DFSchema;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
@@ -36,6 +37,13 @@ pub trait Writer: fmt::Debug + Send + Sync {
 
     /// Checks the SET values that read no column (before any call, and in a script's check).
     fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()>;
+
+    /// Checks the values of a MERGE's SET or INSERT that read no column (over `schema`, the
+    /// target's columns and the source's), while it is planned: before any call.
+    fn check_merge_constants(&self, schema: &DFSchema, values: &Assignments) -> DfResult<()> {
+        let _ = (schema, values);
+        Ok(())
+    }
 
     /// INSERT of `batches`: every row checked before any call; with `validate_only`, nothing
     /// more. Answers the rows changed.

@@ -1074,13 +1074,37 @@ fn merge_converges_the_templates_of_the_source_regions_and_a_rerun_changes_nothi
 }
 
 #[test]
-fn a_merge_with_a_bad_value_writes_nothing_and_names_the_source_row() {
+fn a_merge_with_a_bad_value_writes_nothing_and_names_it() {
     let sb = demo_sandbox();
-    let merge = merge_templates(DESIRED_TEMPLATES, "['NOPE']");
-    let out = exec(&sb, &["--allow-bulk"], &merge);
-    // The target is read first (the rows to create are known only then), so exit 1.
-    out.expect_code(1)
-        .expect_stderr(&["row 2: applied_for", "row 3: applied_for", "NOPE"]);
+    // A constant is checked while the MERGE is planned: exit 2, no request, also dry.
+    let constant = merge_templates(DESIRED_TEMPLATES, "['NOPE']");
+    for flags in [&["--allow-bulk"][..], &["--allow-bulk", "--dry-run"][..]] {
+        refused_without_any_call(
+            &sb,
+            &exec(&sb, flags, &constant),
+            &[
+                "applied_for",
+                "NOPE",
+                "must satisfy enum value set",
+                "nothing was sent",
+            ],
+        );
+    }
+    // A value from the source is known only when the source is read, after the target: exit
+    // 1, the source row named, no write.
+    let long = format!(
+        "SELECT column1 AS region, column2 AS prefix, column3 AS description FROM (VALUES \
+         ('us-east-1', 'ROOT', 'fine'), ('us-east-1', 'quay', repeat('x', 300)))"
+    );
+    let out = exec(
+        &sb,
+        &["--allow-bulk"],
+        &merge_templates(&long, "['PULL_THROUGH_CACHE']"),
+    );
+    out.expect_code(1).expect_stderr(&[
+        "row 2: description",
+        "must have length less than or equal to 256",
+    ]);
     assert_eq!(writes(&sb), []);
 }
 
