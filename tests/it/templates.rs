@@ -1092,14 +1092,12 @@ fn a_merge_with_a_bad_value_writes_nothing_and_names_it() {
     }
     // A value from the source is known only when the source is read, after the target: exit
     // 1, the source row named, no write.
-    let long = format!(
-        "SELECT column1 AS region, column2 AS prefix, column3 AS description FROM (VALUES \
-         ('us-east-1', 'ROOT', 'fine'), ('us-east-1', 'quay', repeat('x', 300)))"
-    );
+    let long = "SELECT column1 AS region, column2 AS prefix, column3 AS description FROM (VALUES \
+         ('us-east-1', 'ROOT', 'fine'), ('us-east-1', 'quay', repeat('x', 300)))";
     let out = exec(
         &sb,
         &["--allow-bulk"],
-        &merge_templates(&long, "['PULL_THROUGH_CACHE']"),
+        &merge_templates(long, "['PULL_THROUGH_CACHE']"),
     );
     out.expect_code(1).expect_stderr(&[
         "row 2: description",
