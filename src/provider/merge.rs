@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, new_null_array,
+    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, new_null_array,
 };
 use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
@@ -482,6 +482,7 @@ async fn run_merge(
     let (Some(target_regions), Some(target_ids)) = (column(REGION_COLUMN)?, column(id)?) else {
         return Err(Error::Runtime(format!("{}: no region or {id} column", resource.path)).into());
     };
+    let create_only = create_only_texts(resource, &target, source)?;
     let mut matched = (Vec::new(), Vec::new());
     let mut by_source = Vec::new();
     let mut seen_sources = vec![false; source.num_rows()];
@@ -546,7 +547,8 @@ async fn run_merge(
                     for &i in &rows {
                         let t = target_row(i).expect("UPDATE applies to matched rows");
                         let s = source_row(i);
-                        check_no_replacement(resource, &target, t, source, s)?;
+                        let named = (target_regions.value(t), target_ids.value(t));
+                        check_no_replacement(resource, &create_only, named, t, s)?;
                         let set = assignments
                             .iter()
                             .map(|(c, _)| {
@@ -615,37 +617,50 @@ fn evaluate(exprs: &[(String, Arc<dyn PhysicalExpr>)], batch: &RecordBatch) -> R
     rows_of(&[batch])
 }
 
-/// A matched item whose create-only columns differ from the source row's needs replacing,
-/// which an update cannot do.
-fn check_no_replacement(
+/// The create-only columns the source gives, as text on both sides (target, source): cast once
+/// per MERGE, not per matched row.
+type CreateOnly = Vec<(String, StringArray, StringArray)>;
+
+fn create_only_texts(
     resource: &Resource,
     target: &RecordBatch,
-    t: usize,
     source: &RecordBatch,
+) -> Result<CreateOnly> {
+    let mut out = Vec::new();
+    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
+        if let (Some(t), Some(s)) = (target.column_by_name(column), source.column_by_name(column)) {
+            out.push((column.to_string(), utf8(t)?, utf8(s)?));
+        }
+    }
+    Ok(out)
+}
+
+/// A matched item (target row `t`, named `id` in `region`) whose create-only columns differ
+/// from source row `s`'s needs replacing, which an update cannot do.
+fn check_no_replacement(
+    resource: &Resource,
+    create_only: &CreateOnly,
+    (region, id): (&str, &str),
+    t: usize,
     s: usize,
 ) -> Result<()> {
-    let text = |batch: &RecordBatch, column: &str, row: usize| -> Result<Option<String>> {
-        let Some(array) = batch.column_by_name(column) else {
-            return Ok(None);
-        };
-        let values = utf8(array)?;
-        Ok((!values.is_null(row)).then(|| values.value(row).to_string()))
-    };
-    let id = &resource.doc.identifier;
-    for column in resource.create_only_columns().map(|c| c.name.as_str()) {
-        let Some(want) = text(source, column, s)? else {
+    for (column, target, source) in create_only {
+        if source.is_null(s) {
             continue;
+        }
+        let want = source.value(s);
+        let have = if target.is_null(t) {
+            "NULL"
+        } else {
+            target.value(t)
         };
-        let have = text(target, column, t)?.unwrap_or_else(|| "NULL".into());
         if want != have {
             return Err(Error::Usage(format!(
-                "source row {}: {} '{}' in {} has {column} '{have}' but the source asks for '{want}': it needs \
+                "source row {}: {} '{id}' in {region} has {column} '{have}' but the source asks for '{want}': it needs \
                  replacing, which UPDATE cannot do; add WHEN MATCHED AND t.{column} <> s.{column} THEN DELETE \
                  (the next run creates it), or DELETE it first",
                 s + 1,
                 resource.noun(),
-                text(target, id, t)?.unwrap_or_default(),
-                text(target, REGION_COLUMN, t)?.unwrap_or_default()
             )));
         }
     }
