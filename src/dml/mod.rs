@@ -2,15 +2,12 @@
 //!
 //! Everything here is pure: rows in, validated plans out. The provider executes the plans.
 
+pub mod call_plan;
 pub mod calls;
-pub mod desired;
 pub mod directive;
 pub mod patch;
-pub mod plan;
 pub mod policy;
-pub mod state;
+pub mod problems;
 
 pub use calls::{ApiCall, Mutation};
-pub use desired::DesiredRule;
 pub use directive::{Directive, DmlWhere, OnConflict};
-pub use state::RuleState;

@@ -1,10 +1,9 @@
 //! stackql's `SET data__PatchDocument = '<RFC 6902 JSON Patch>'`: checked when planned, applied
-//! (with json-patch) to each rule's current state when run.
+//! (with json-patch) to each matched item's current values when run.
 
 use json_patch::{Patch, PatchOperation};
 use serde_json::{Map, Value};
 
-use super::state::RuleState;
 use crate::error::{Error, Result};
 use crate::schema::{Resource, Source};
 
@@ -42,7 +41,12 @@ pub fn parse(text: &str, resource: &Resource) -> Result<Patch> {
 
 /// The column a patch path writes, if UPDATE may change it in place.
 fn writable_column<'a>(path: &str, resource: &'a Resource) -> Result<&'a str> {
-    let field = path.trim_start_matches('/');
+    // A path into a nested member (`/ResourceTags/-`) writes that member.
+    let field = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
     let updatable: Vec<String> = resource
         .columns
         .iter()
@@ -56,9 +60,10 @@ fn writable_column<'a>(path: &str, resource: &'a Resource) -> Result<&'a str> {
         Some(c) if c.updatable => Ok(&c.name),
         Some(c) => Err(Error::Usage(format!(
             "data__PatchDocument writes {path} ({}), which cannot change in place: only {} can \
-             (delete and re-create the rule to change the others)",
+             (delete and re-create the {} to change the others)",
             c.name,
-            updatable.join(", ")
+            updatable.join(", "),
+            resource.noun()
         ))),
         None => Err(Error::Usage(format!(
             "data__PatchDocument writes {path}, which is not a field of {}; updatable fields: {}",
@@ -68,25 +73,36 @@ fn writable_column<'a>(path: &str, resource: &'a Resource) -> Result<&'a str> {
     }
 }
 
-/// Applies the patch to a rule's current state; answers the updatable columns it changes.
+/// Applies the patch to an item's current values (`current`, by column; a nested column as its
+/// JSON text); answers the updatable columns it changes and their new values (NULL: removed).
 pub fn apply(
     patch: &Patch,
-    current: &RuleState,
+    current: &Map<String, Value>,
     resource: &Resource,
-) -> Result<Vec<(String, Option<String>)>> {
+) -> Result<Vec<(String, Value)>> {
     let mut doc = Map::new();
     for c in &resource.columns {
         if let (Source::Field(m), Some(v)) = (&c.source, current.get(&c.name)) {
-            doc.insert(field_name(m), Value::String(v.to_string()));
+            // A nested member is patched as the structure it is, not as its text.
+            let v = match v.as_str().filter(|_| c.nested) {
+                Some(text) => serde_json::from_str(text).unwrap_or_else(|_| v.clone()),
+                None => v.clone(),
+            };
+            doc.insert(field_name(m), v);
         }
     }
     let before = Value::Object(doc);
     let mut after = before.clone();
     json_patch::patch(&mut after, &patch.0).map_err(|e| {
+        let id = current
+            .get(&resource.doc.identifier)
+            .and_then(Value::as_str);
+        let region = current.get("region").and_then(Value::as_str);
         Error::Usage(format!(
-            "data__PatchDocument does not apply to rule '{}' in {}: {e}",
-            current.prefix(),
-            current.region()
+            "data__PatchDocument does not apply to {} '{}' in {}: {e}",
+            resource.noun(),
+            id.unwrap_or_default(),
+            region.unwrap_or_default()
         ))
     })?;
     let mut changes = Vec::new();
@@ -100,8 +116,9 @@ pub fn apply(
             continue;
         }
         match new {
-            Some(Value::String(s)) => changes.push((c.name.clone(), Some(s.clone()))),
-            None | Some(Value::Null) => changes.push((c.name.clone(), None)),
+            None | Some(Value::Null) => changes.push((c.name.clone(), Value::Null)),
+            Some(v @ Value::String(_)) => changes.push((c.name.clone(), v.clone())),
+            Some(v) if c.nested => changes.push((c.name.clone(), v.to_string().into())),
             Some(other) => {
                 return Err(Error::Usage(format!(
                     "data__PatchDocument sets /{key} to {other}: it must be a string"
@@ -123,18 +140,16 @@ mod tests {
             .unwrap()
     }
 
-    fn rule() -> RuleState {
-        RuleState(
-            [
-                ("region", "us-east-1"),
-                ("ecr_repository_prefix", "dh"),
-                ("credential_arn", "arn:old"),
-                ("upstream_registry_url", "registry-1.docker.io"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
-            .collect(),
-        )
+    fn rule() -> Map<String, Value> {
+        [
+            ("region", "us-east-1"),
+            ("ecr_repository_prefix", "dh"),
+            ("credential_arn", "arn:old"),
+            ("upstream_registry_url", "registry-1.docker.io"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect()
     }
 
     #[test]
@@ -146,12 +161,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             apply(&p, &rule(), resource()).unwrap(),
-            vec![("credential_arn".into(), Some("arn:new".into()))]
+            vec![("credential_arn".into(), "arn:new".into())]
         );
         let p = parse(r#"[{"op":"test","path":"/CredentialArn","value":"arn:old"},{"op":"add","path":"/CustomRoleArn","value":"arn:role"}]"#, resource()).unwrap();
         assert_eq!(
             apply(&p, &rule(), resource()).unwrap(),
-            vec![("custom_role_arn".into(), Some("arn:role".into()))]
+            vec![("custom_role_arn".into(), "arn:role".into())]
         );
     }
 
@@ -197,7 +212,7 @@ mod tests {
         let p = parse(r#"[{"op":"remove","path":"/CredentialArn"}]"#, resource()).unwrap();
         assert_eq!(
             apply(&p, &rule(), resource()).unwrap(),
-            vec![("credential_arn".into(), None)]
+            vec![("credential_arn".into(), Value::Null)]
         );
     }
 }

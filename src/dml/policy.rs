@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::call_plan::CallPlan;
 use super::calls::{ApiCall, Mutation};
 use super::directive::OnConflict;
-use super::plan::CallPlan;
 use crate::error::{Error, Result};
 use crate::iam::policy::{
     StatementRow, check_size, empty_document, parse, row_of, sid_of, statement_of, statements,

@@ -320,8 +320,8 @@ mod tests {
     use super::*;
     use crate::schema::checks::Pattern;
 
-    /// The identifiers' schema checks (which refuse a pinned value that can never match) are
-    /// the constants the sandbox and the rule writer check.
+    /// The rules' and statements' schema checks (which refuse a pinned identifier that can
+    /// never match, and any value before a write) are the constants the sandbox checks.
     #[test]
     fn the_identifier_checks_are_these_constants() {
         let schemas = crate::schema::schemas();
@@ -338,6 +338,37 @@ mod tests {
             (prefix.min_length, prefix.max_length),
             (Some(PREFIX_LEN.0), Some(PREFIX_LEN.1))
         );
+        let upstream = column("pull_through_cache_rules", "upstream_repository_prefix");
+        assert_eq!(
+            (
+                upstream.pattern.as_ref().map(Pattern::as_str),
+                upstream.max_length
+            ),
+            (Some(PREFIX_PATTERN), Some(PREFIX_LEN.1))
+        );
+        let credential = column("pull_through_cache_rules", "credential_arn");
+        assert_eq!(
+            credential.pattern.as_ref().map(Pattern::as_str),
+            Some(CREDENTIAL_ARN_PATTERN)
+        );
+        assert_eq!(
+            (credential.min_length, credential.max_length),
+            (Some(CREDENTIAL_ARN_LEN.0), Some(CREDENTIAL_ARN_LEN.1))
+        );
+        let role = column("pull_through_cache_rules", "custom_role_arn");
+        assert_eq!(role.max_length, Some(CUSTOM_ROLE_ARN_MAX));
+        for arn in [
+            "arn:aws:iam::123456789012:role/ecr-ptc",
+            "arn:aws:iam::123456789012:role/path/to/r",
+            "arn:aws:iam::123456789012:user/bob",
+            "arn:aws:iam::123:role/x",
+        ] {
+            assert_eq!(
+                role.problem(&arn.into()).is_none(),
+                role_arn_account(arn).is_some(),
+                "{arn}"
+            );
+        }
         let sid = column("registry_policy_statements", "sid");
         for value in ["ReadOnly1", "", "has space", "dash-ed", "Ünï"] {
             assert_eq!(

@@ -1,6 +1,6 @@
 //! DML execution: INSERT, UPDATE and DELETE as one ExecutionPlan each. Planning makes no call;
 //! when run, it reads what it needs, validates everything, plans the exact mutating calls (pure,
-//! in `dml::plan`), then makes them one by one — or, with `--dry-run`, only reports them.
+//! in `dml::call_plan`), then makes them one by one — or, with `--dry-run`, only reports them.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -32,7 +32,7 @@ use super::scan_filter::all_true;
 use super::writer::Writer;
 use crate::aws::mutate::{Applied, Sender};
 use crate::aws::request::ScanRequest;
-use crate::dml::plan::CallPlan;
+use crate::dml::call_plan::CallPlan;
 use crate::dml::{Directive, DmlWhere, OnConflict};
 use crate::error::{Error, Result};
 use crate::schema::{FetchOperation, Resource, schemas};

@@ -18,11 +18,11 @@ use super::pushdown::REGION_COLUMN;
 use super::scan_filter::all_true;
 use crate::aws::policy::PolicyCalls;
 use crate::dml::OnConflict;
-use crate::dml::desired::{region_or_default, report_problems};
 use crate::dml::policy::{
     NewPolicy, NewStatement, Policies, plan_policy_delete, plan_policy_put, plan_statement_delete,
     plan_statement_insert, plan_statement_update,
 };
+use crate::dml::problems::{region_or_default, report_problems};
 use crate::error::{Error, Result};
 use crate::iam::policy::{
     StatementRow, check_document, check_row, check_size, empty_document, statement_of,

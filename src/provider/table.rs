@@ -123,7 +123,7 @@ impl TableProvider for ResourceTable {
             Some(text) if self.writer.takes_patch() => Some(patch::parse(text, self.resource)?),
             Some(_) => {
                 return Err(Error::Usage(format!(
-                    "data__PatchDocument is for the rule tables: SET the columns of {} directly ({})",
+                    "{} takes no data__PatchDocument: SET its columns directly ({})",
                     self.resource.qualified_name("aws"),
                     self.resource.updatable_names()
                 ))

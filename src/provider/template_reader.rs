@@ -45,7 +45,7 @@ inventory::submit! {
         reader: |resource| std::sync::Arc::new(TemplateReader { resource }),
         writer: |resource| {
             let sender = std::sync::Arc::new(crate::aws::templates::TemplateCalls);
-            std::sync::Arc::new(super::record_writer::RecordWriter { resource, sender })
+            std::sync::Arc::new(super::record_writer::RecordWriter { resource, sender, item_rules: None })
         },
     }
 }

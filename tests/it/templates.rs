@@ -447,8 +447,8 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
         r#"row 3: applied_for: ["NOPE"]: item 1: must satisfy enum value set: [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]"#,
         "row 4: image_tag_mutability: 'SOMETIMES': must satisfy enum value set",
         r#"row 5: encryption_configuration: {"kmsKey":"x"}: needs the string member encryptionType"#,
-        "row 6: lifecycle_policy: '{not json': is not valid JSON",
-        "row 7: custom_role_arn: 'arn:aws:iam::123:user/x': is not an IAM role ARN",
+        "row 6: lifecycle_policy: '{not json' is not valid JSON",
+        "row 7: custom_role_arn: 'arn:aws:iam::123:user/x' is not an IAM role ARN",
         "row 8: applied_for: is required",
         "row 9: applied_for: []: must have length greater than or equal to 1",
         "row 10: region: unknown region 'us-east-9'",
@@ -479,7 +479,7 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
             "row 1: description: 'xxx",
             "must have length less than or equal to 256",
             r#"row 1: resource_tags: [{"Key":"team"}]: item 1: needs the string member Value"#,
-            "row 1: repository_policy: '[1': is not valid JSON",
+            "row 1: repository_policy: '[1' is not valid JSON",
             "row 1: image_tag_mutability_exclusion_filters:",
             "must have length greater than or equal to 1",
         ],
@@ -499,7 +499,7 @@ fn every_bad_value_is_refused_before_any_call_naming_row_column_and_why() {
                 "3 problem(s)",
                 "nothing was sent",
                 "image_tag_mutability: 'SOMETIMES': must satisfy enum value set",
-                "lifecycle_policy: '{not json': is not valid JSON",
+                "lifecycle_policy: '{not json' is not valid JSON",
                 r#"applied_for: ["NOPE"]: item 1: must satisfy enum value set"#,
             ],
         );
@@ -888,6 +888,39 @@ fn a_null_in_an_upsert_keeps_only_what_ecr_fills_and_is_refused_elsewhere() {
         "{after:#?}"
     );
     assert_ne!(templates(&sb, "*"), before);
+}
+
+#[test]
+fn a_patch_document_updates_a_template_as_stackql_writes_it() {
+    // stackql's update form works on every writable table: the patch's fields are the members
+    // (a nested one patched as its structure), and only what it changes is sent.
+    let sb = demo_sandbox();
+    let patch = r#"[{"op":"replace","path":"/Description","value":"Every cached repository"},
+                    {"op":"add","path":"/ResourceTags/-","value":{"Key":"team","Value":"platform"}}]"#;
+    let sql = format!(
+        "UPDATE {TEMPLATES} SET data__PatchDocument = '{patch}' WHERE region = 'us-east-1' AND prefix = 'ROOT'"
+    );
+    let out = exec(&sb, &["-o", "csv"], &sql);
+    done(&out, 1, &format!("UPDATE on {TEMPLATES}: updated 1"));
+    assert_eq!(
+        writes(&sb),
+        [call(
+            UPDATE,
+            "us-east-1",
+            json!({"prefix": "ROOT", "description": "Every cached repository",
+                   "resourceTags": [{"Key": "team", "Value": "platform"}]})
+        )]
+    );
+    // A patch that writes what AWS sets is refused before any call.
+    let sb = demo_sandbox();
+    let bad = format!(
+        r#"UPDATE {TEMPLATES} SET data__PatchDocument = '[{{"op":"replace","path":"/RegistryId","value":"1"}}]' WHERE region = 'us-east-1' AND prefix = 'ROOT'"#
+    );
+    refused_without_any_call(
+        &sb,
+        &exec(&sb, &[], &bad),
+        &["/RegistryId (registry_id)", "cannot change in place"],
+    );
 }
 
 #[test]

@@ -1,0 +1,102 @@
+//! A statement's plan: the exact mutating calls it makes and what they amount to, which the
+//! DML exec carries out or (with `--dry-run`) prints.
+
+use super::calls::ApiCall;
+
+/// The calls of a statement and what they amount to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallPlan {
+    /// The mutating calls, in order.
+    pub calls: Vec<ApiCall>,
+    /// Items to create.
+    pub created: usize,
+    /// Items to update.
+    pub updated: usize,
+    /// Items to delete.
+    pub deleted: usize,
+    /// Items already as asked (no call).
+    pub unchanged: usize,
+}
+
+impl CallPlan {
+    /// The row count a statement reports: rules changed.
+    pub fn count(&self) -> u64 {
+        (self.created + self.updated + self.deleted) as u64
+    }
+
+    /// Adds the update call of one item, or counts it unchanged when there is none.
+    pub fn update(&mut self, call: Option<ApiCall>) {
+        match call {
+            Some(call) => {
+                self.calls.push(call);
+                self.updated += 1;
+            }
+            None => self.unchanged += 1,
+        }
+    }
+
+    /// Appends `other`'s calls after this plan's, adding its counts.
+    pub fn extend(&mut self, other: CallPlan) {
+        self.calls.extend(other.calls);
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+    }
+
+    /// "created 2, updated 1, unchanged 3" (only the non-zero parts; "no change" when empty).
+    pub fn summary(&self) -> String {
+        self.describe(["created", "updated", "deleted"])
+    }
+
+    /// The same for a plan not carried out (a dry run): "create 2, update 1, unchanged 3".
+    pub fn intent(&self) -> String {
+        self.describe(["create", "update", "delete"])
+    }
+
+    fn describe(&self, verbs: [&str; 3]) -> String {
+        let counts = [self.created, self.updated, self.deleted, self.unchanged];
+        let parts: Vec<String> = verbs
+            .iter()
+            .chain(&["unchanged"])
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| format!("{w} {n}"))
+            .collect();
+        if parts.is_empty() {
+            "no change".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dml::Mutation;
+
+    fn call() -> ApiCall {
+        ApiCall {
+            region: "us-east-1".into(),
+            mutation: Mutation::new("DeletePullThroughCacheRule", []),
+            row: None,
+        }
+    }
+
+    #[test]
+    fn counts_and_summaries_name_only_what_happens() {
+        let mut plan = CallPlan::default();
+        assert_eq!(plan.summary(), "no change");
+        plan.update(Some(call()));
+        plan.update(None);
+        plan.extend(CallPlan {
+            calls: vec![call()],
+            deleted: 1,
+            ..CallPlan::default()
+        });
+        assert_eq!((plan.calls.len(), plan.count()), (2, 2));
+        assert_eq!(plan.summary(), "updated 1, deleted 1, unchanged 1");
+        assert_eq!(plan.intent(), "update 1, delete 1, unchanged 1");
+    }
+}

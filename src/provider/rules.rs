@@ -1,0 +1,238 @@
+//! Pull-through cache rules on the engine: read with DescribePullThroughCacheRules (and
+//! ValidatePullThroughCacheRule for the lazy validation columns), written by the record writer
+//! with the rules' sender and the rules ECR applies between a rule's columns.
+
+use std::collections::BTreeSet;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, BooleanArray, StringArray};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::record_batch::RecordBatch;
+use serde_json::Value;
+
+use super::item_rules::ItemRules;
+use super::reader::Reader;
+use super::record_writer::RecordWriter;
+use super::records::Row;
+use crate::aws::EcrClients;
+use crate::aws::convert::{rules_batch, with_validations};
+use crate::aws::request::ScanRequest;
+use crate::aws::rule_calls::RuleCalls;
+use crate::ecr::constraints::ROOT_PREFIX;
+use crate::ecr::upstream::UpstreamRegistry;
+use crate::error::{Error, Result};
+use crate::schema::{Column, FetchOperation, Resource};
+
+/// Reads a rule table.
+#[derive(Debug)]
+pub struct RuleReader {
+    /// The table's resource.
+    pub resource: &'static Resource,
+}
+
+#[async_trait]
+impl Reader for RuleReader {
+    async fn list(
+        &self,
+        clients: &EcrClients,
+        region: &str,
+        request: &ScanRequest,
+    ) -> Result<RecordBatch> {
+        let rules = clients
+            .describe_rules(region, request, self.resource.doc.not_found.as_deref())
+            .await?;
+        let columns: Vec<&Column> = self.resource.columns.iter().collect();
+        rules_batch(self.resource.arrow_schema(), &columns, region, &rules)
+    }
+
+    async fn fill(
+        &self,
+        clients: &EcrClients,
+        region: &str,
+        rows: RecordBatch,
+        fetches: &BTreeSet<FetchOperation>,
+    ) -> Result<RecordBatch> {
+        if !fetches.contains(&FetchOperation::ValidatePullThroughCacheRule) {
+            return Ok(rows);
+        }
+        let identifier = rows
+            .column_by_name(&self.resource.doc.identifier)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .ok_or_else(|| Error::Runtime("the rows have no identifier column".into()))?;
+        let prefixes = (0..identifier.len())
+            .map(|i| identifier.value(i).to_string())
+            .collect();
+        let answers = clients
+            .validate_prefixes(region, prefixes, self.resource.doc.not_found.as_deref())
+            .await?;
+        // A rule deleted since it was listed has no answer, and no row.
+        let exists: BooleanArray = answers.iter().map(|a| Some(a.is_some())).collect();
+        let rows =
+            filter_record_batch(&rows, &exists).map_err(|e| Error::Runtime(e.to_string()))?;
+        let answers: Vec<_> = answers.into_iter().flatten().collect();
+        with_validations(self.resource, rows, &answers)
+    }
+}
+
+/// What ECR requires across a rule's columns: the upstream registry its URL names, the
+/// credential that registry needs or refuses, a custom role only for an ECR upstream, and an
+/// upstream prefix only on a rule that is not ROOT.
+#[derive(Debug)]
+pub struct RuleItems;
+
+impl ItemRules for RuleItems {
+    fn problems(&self, item: &Row) -> Vec<(String, String)> {
+        let text = |c: &str| item.get(c).and_then(Value::as_str);
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut bad = |column: &str, why: String| out.push((column.to_string(), why));
+        let upstream_prefix = text("upstream_repository_prefix");
+        if text("ecr_repository_prefix") == Some(ROOT_PREFIX)
+            && upstream_prefix.is_some_and(|p| p != ROOT_PREFIX)
+        {
+            bad(
+                "upstream_repository_prefix",
+                "can only be set when ecr_repository_prefix is not ROOT".into(),
+            );
+        }
+        let named = match text("upstream_registry") {
+            Some(name) => match UpstreamRegistry::parse(name) {
+                Some(u) => Some(u),
+                None => {
+                    let names = UpstreamRegistry::names();
+                    bad(
+                        "upstream_registry",
+                        format!("'{name}' is not an upstream registry; expected one of {names}"),
+                    );
+                    return out;
+                }
+            },
+            None => None,
+        };
+        // No URL is the required-column problem the writer reports itself.
+        let Some(url) = text("upstream_registry_url") else {
+            return out;
+        };
+        let Some(upstream) = UpstreamRegistry::from_url(url) else {
+            let examples: Vec<&str> = UpstreamRegistry::ALL.map(|u| u.example_url()).to_vec();
+            bad(
+                "upstream_registry_url",
+                format!(
+                    "'{url}' is not an upstream ECR can cache; supported: {}",
+                    examples.join(", ")
+                ),
+            );
+            return out;
+        };
+        if let Some(named) = named.filter(|n| *n != upstream) {
+            bad(
+                "upstream_registry",
+                format!(
+                    "'{named}' does not match upstream_registry_url '{url}' (that is {upstream})"
+                ),
+            );
+        }
+        let credential = text("credential_arn").is_some();
+        if upstream.requires_credential() && !credential {
+            bad(
+                "credential_arn",
+                format!(
+                    "is required for the upstream registry {upstream} (a Secrets Manager secret named ecr-pullthroughcache/…)"
+                ),
+            );
+        }
+        if !upstream.accepts_credential() && credential {
+            bad(
+                "credential_arn",
+                format!("must be NULL: the upstream registry {upstream} takes no credential"),
+            );
+        }
+        if !upstream.accepts_custom_role() && text("custom_role_arn").is_some() {
+            bad(
+                "custom_role_arn",
+                format!("must be NULL: a custom role is only for ecr upstreams, not {upstream}"),
+            );
+        }
+        out
+    }
+}
+
+inventory::submit! {
+    super::module::ResourceModule {
+        name: "pull_through_cache_rules",
+        reader: |resource| Arc::new(RuleReader { resource }),
+        writer: |resource| {
+            let sender = Arc::new(RuleCalls);
+            Arc::new(RecordWriter { resource, sender, item_rules: Some(&RuleItems) })
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const DH_SECRET: &str =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-Ab12";
+    const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-ptc";
+
+    fn problems(item: serde_json::Value) -> Vec<String> {
+        let item = item.as_object().cloned().unwrap_or_default();
+        let found = RuleItems.problems(&item);
+        found
+            .into_iter()
+            .map(|(c, why)| format!("{c}: {why}"))
+            .collect()
+    }
+
+    #[test]
+    fn a_good_rule_has_no_problem() {
+        let dh = json!({"ecr_repository_prefix": "dh", "upstream_registry_url": "registry-1.docker.io", "credential_arn": DH_SECRET});
+        assert_eq!(problems(dh), Vec::<String>::new());
+        let ecr = json!({"ecr_repository_prefix": "e", "upstream_registry_url": "111122223333.dkr.ecr.us-east-1.amazonaws.com", "custom_role_arn": ROLE, "upstream_repository_prefix": "team"});
+        assert_eq!(problems(ecr), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_rule_across_columns_names_its_column() {
+        let cases = [
+            (
+                json!({"upstream_registry_url": "registry-1.docker.io"}),
+                "credential_arn: is required for the upstream registry docker-hub",
+            ),
+            (
+                json!({"upstream_registry_url": "quay.io", "credential_arn": DH_SECRET}),
+                "credential_arn: must be NULL: the upstream registry quay takes no credential",
+            ),
+            (
+                json!({"upstream_registry_url": "docker.io"}),
+                "upstream_registry_url: 'docker.io' is not an upstream ECR can cache",
+            ),
+            (
+                json!({"upstream_registry_url": "quay.io", "upstream_registry": "ecr-public"}),
+                "upstream_registry: 'ecr-public' does not match upstream_registry_url 'quay.io' (that is quay)",
+            ),
+            (
+                json!({"upstream_registry_url": "quay.io", "upstream_registry": "dockerhub"}),
+                "upstream_registry: 'dockerhub' is not an upstream registry; expected one of ecr, ",
+            ),
+            (
+                json!({"ecr_repository_prefix": "ROOT", "upstream_registry_url": "quay.io", "upstream_repository_prefix": "team"}),
+                "upstream_repository_prefix: can only be set when ecr_repository_prefix is not ROOT",
+            ),
+            (
+                json!({"upstream_registry_url": "quay.io", "custom_role_arn": ROLE}),
+                "custom_role_arn: must be NULL: a custom role is only for ecr upstreams, not quay",
+            ),
+        ];
+        for (item, want) in cases {
+            let got = problems(item);
+            assert!(
+                got.iter().any(|p| p.starts_with(want)),
+                "want {want:?}, got {got:?}"
+            );
+        }
+    }
+}
