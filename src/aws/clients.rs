@@ -1,4 +1,4 @@
-//! Per-region aws-sdk-ecr clients, bounded region concurrency, and the paginated calls.
+//! Per-region aws-sdk-ecr clients, bounded region concurrency, and how a failed call is reported.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -9,24 +9,11 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::config::Region;
 use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_ecr::operation::validate_pull_through_cache_rule::ValidatePullThroughCacheRuleOutput;
-use aws_sdk_ecr::types::PullThroughCacheRule;
-use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
-use super::request::ScanRequest;
 use super::sent::SentRequests;
 use super::settings::{AwsSettings, RetryMode};
-use crate::ecr::constraints::same_prefix;
-use crate::error::{Error, Result};
-
-const DESCRIBE: &str = "DescribePullThroughCacheRules";
-const VALIDATE: &str = "ValidatePullThroughCacheRule";
-
-/// ValidatePullThroughCacheRule calls in flight per region. One call per rule adds up (50
-/// rules a region at most): a few round trips' worth of concurrency keeps a region quick
-/// without bursting past ECR's request rate, which would only cost throttling retries.
-pub const VALIDATE_IN_FLIGHT: usize = 8;
+use crate::error::Error;
 
 /// The ECR clients of a session: one per region, sharing one SDK configuration.
 pub struct EcrClients {
@@ -101,7 +88,7 @@ impl EcrClients {
             .or_insert_with(|| {
                 let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
                     .region(Region::new(region.to_string()))
-                    .retry_classifier(super::rule_calls::QuotaIsFinal)
+                    .retry_classifier(super::rules::QuotaIsFinal)
                     .retry_classifier(super::fail_fast::FailFast)
                     .interceptor(self.sent.clone())
                     .build();
@@ -121,115 +108,6 @@ impl EcrClients {
             .acquire_owned()
             .await
             .expect("the limiter is never closed")
-    }
-
-    /// The rules of one region that `request` asks for, paginating to the end (or to the limit).
-    ///
-    /// With identifiers, each chunk of up to 100 is one call. ECR fails the whole call when any
-    /// requested prefix does not exist; a single missing identifier simply has no row, and for
-    /// several, one listing (a single page: the quota is 50 rules) answers for all of them.
-    pub async fn describe_rules(
-        &self,
-        region: &str,
-        request: &ScanRequest,
-        not_found: Option<&str>,
-    ) -> Result<Vec<PullThroughCacheRule>> {
-        let client = self.client(region);
-        let Some(chunks) = request.identifier_chunks() else {
-            return list_all(&client, region, request.page_size, request.limit).await;
-        };
-        let mut rules = Vec::new();
-        for chunk in chunks {
-            let single = chunk.len() == 1;
-            let result = client
-                .describe_pull_through_cache_rules()
-                .set_ecr_repository_prefixes(Some(chunk))
-                .send()
-                .await;
-            match result {
-                Ok(page) => rules.extend(page.pull_through_cache_rules.unwrap_or_default()),
-                Err(e) if is_not_found(&e, not_found) && single => {}
-                Err(e) if is_not_found(&e, not_found) => {
-                    let all = list_all(&client, region, None, None).await?;
-                    let wanted = request
-                        .identifiers
-                        .as_ref()
-                        .expect("chunks come from identifiers");
-                    return Ok(all
-                        .into_iter()
-                        .filter(|r| {
-                            let p = r.ecr_repository_prefix().unwrap_or_default();
-                            wanted.iter().any(|w| same_prefix(w, p))
-                        })
-                        .collect());
-                }
-                Err(e) => return Err(api_error(region, DESCRIBE, e)),
-            }
-        }
-        Ok(rules)
-    }
-
-    /// ValidatePullThroughCacheRule for the rule `prefix` of `region`; `None` when there is no
-    /// such rule (it may have been deleted since it was listed).
-    pub async fn validate_rule(
-        &self,
-        region: &str,
-        prefix: &str,
-        not_found: Option<&str>,
-    ) -> Result<Option<ValidatePullThroughCacheRuleOutput>> {
-        let result = self
-            .client(region)
-            .validate_pull_through_cache_rule()
-            .ecr_repository_prefix(prefix)
-            .send()
-            .await;
-        match result {
-            Ok(answer) => Ok(Some(answer)),
-            Err(e) if is_not_found(&e, not_found) => Ok(None),
-            Err(e) => Err(api_error(region, VALIDATE, e)),
-        }
-    }
-
-    /// ValidatePullThroughCacheRule for each of `prefixes` ([`VALIDATE_IN_FLIGHT`] calls at a
-    /// time), answers in their order; `None` for a rule that no longer exists.
-    pub async fn validate_prefixes(
-        &self,
-        region: &str,
-        prefixes: Vec<String>,
-        not_found: Option<&str>,
-    ) -> Result<Vec<Option<ValidatePullThroughCacheRuleOutput>>> {
-        // Owned prefixes: a stream over borrowed rules makes the future's Send bound
-        // higher-ranked, which the plan's boxed stream cannot prove.
-        futures::stream::iter(prefixes)
-            .map(|prefix| async move { self.validate_rule(region, &prefix, not_found).await })
-            .buffered(VALIDATE_IN_FLIGHT)
-            .try_collect()
-            .await
-    }
-}
-
-/// Lists every rule of a region, page by page, stopping once `limit` rows are in hand.
-async fn list_all(
-    client: &Client,
-    region: &str,
-    page_size: Option<i32>,
-    limit: Option<usize>,
-) -> Result<Vec<PullThroughCacheRule>> {
-    let mut rules = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .describe_pull_through_cache_rules()
-            .set_max_results(page_size)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| api_error(region, DESCRIBE, e))?;
-        rules.extend(page.pull_through_cache_rules.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() || limit.is_some_and(|n| rules.len() >= n) {
-            return Ok(rules);
-        }
     }
 }
 
@@ -293,7 +171,10 @@ fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// Whether `e` is the resource's "no such item" answer (its schema's `not_found`).
-fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>, not_found: Option<&str>) -> bool {
+pub fn is_not_found<E: ProvideErrorMetadata, R>(
+    e: &SdkError<E, R>,
+    not_found: Option<&str>,
+) -> bool {
     e.code().is_some() && e.code() == not_found
 }
 

@@ -7,7 +7,7 @@ pub mod fail_fast;
 pub mod mutate;
 pub mod policy;
 pub mod request;
-pub mod rule_calls;
+pub mod rules;
 pub mod sent;
 pub mod settings;
 pub mod templates;

@@ -652,7 +652,7 @@ fn text_of(row: &Row, column: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::rule_calls::RuleCalls;
+    use crate::aws::rules::RuleCalls;
     use crate::provider::rules::RuleItems;
     use serde_json::json;
 

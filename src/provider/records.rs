@@ -1,12 +1,14 @@
 //! Rows as JSON objects, both ways: a reader's records (API members by wire name) into a batch
 //! of the resource's columns, and a batch into rows by column name for the record writer.
 
+use std::sync::Arc;
+
 use datafusion::arrow::json::{ArrayWriter, ReaderBuilder};
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::schema::{Resource, Source};
+use crate::schema::{FetchOperation, Resource, Source};
 
 /// One item as the API answers it: members by wire name (`registryId`), timestamps in
 /// microseconds, nested structures as JSON.
@@ -51,6 +53,35 @@ pub fn records_batch(resource: &Resource, region: &str, records: &[Record]) -> R
     decoder.serialize(&rows).map_err(fail)?;
     let batch = decoder.flush().map_err(fail)?;
     Ok(batch.unwrap_or_else(|| RecordBatch::new_empty(resource.arrow_schema())))
+}
+
+/// `rows` (every column of `resource`, as listed) with the lazy columns that `fetch` fills set
+/// from `answers`: one per row, in order, each the answer of the call for that row by member.
+pub fn fill_columns(
+    resource: &Resource,
+    rows: RecordBatch,
+    fetch: FetchOperation,
+    answers: &[Record],
+) -> Result<RecordBatch> {
+    if answers.len() != rows.num_rows() {
+        return Err(Error::Runtime(format!(
+            "{} {fetch:?} answers for {} rows",
+            answers.len(),
+            rows.num_rows()
+        )));
+    }
+    // Every column of the answers' batch is NULL but the ones the call fills.
+    let filled = records_batch(resource, "", answers)?;
+    let columns = resource.columns.iter().enumerate().map(|(i, c)| {
+        let from = if c.fetched_by == Some(fetch) {
+            &filled
+        } else {
+            &rows
+        };
+        Arc::clone(from.column(i))
+    });
+    RecordBatch::try_new(rows.schema(), columns.collect())
+        .map_err(|e| Error::Runtime(e.to_string()))
 }
 
 /// The rows of `batches` as JSON objects by column name (NULLs left out).
@@ -125,6 +156,44 @@ mod tests {
         let rows = rows_of(&[batch]).unwrap();
         assert_eq!(rows[0]["applied_for"], json!(["PULL_THROUGH_CACHE"]));
         assert_eq!(rows[0]["created_at"], json!("1970-01-01T00:00:01Z"));
+    }
+
+    #[test]
+    fn answers_of_a_call_per_row_fill_only_its_lazy_columns() {
+        let rules = schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap();
+        let listed = [
+            record(json!({"ecrRepositoryPrefix": "ok", "createdAt": 1_000_000})),
+            record(json!({"ecrRepositoryPrefix": "broken"})),
+        ];
+        let listed = records_batch(rules, "us-east-1", &listed).unwrap();
+        // Listed, a lazy column is NULL (not validated), not false.
+        assert_eq!(listed.column_by_name("is_valid").unwrap().null_count(), 2);
+        let answers = [
+            record(json!({"isValid": true, "failure": null})),
+            record(json!({"isValid": false, "failure": "SecretNotFoundException: gone"})),
+        ];
+        let validate = FetchOperation::ValidatePullThroughCacheRule;
+        let filled = fill_columns(rules, listed.clone(), validate, &answers).unwrap();
+        let rows = rows_of(&[filled]).unwrap();
+        assert_eq!(
+            rows[0],
+            record(
+                json!({"region": "us-east-1", "ecr_repository_prefix": "ok", "is_valid": true,
+                          "created_at": "1970-01-01T00:00:01Z"})
+            )
+        );
+        assert_eq!(
+            rows[1]["validation_failure"],
+            json!("SecretNotFoundException: gone")
+        );
+        let e = fill_columns(rules, listed, validate, &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("0 ValidatePullThroughCacheRule answers for 2 rows"),
+            "{e}"
+        );
     }
 
     #[test]

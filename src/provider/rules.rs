@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, BooleanArray, StringArray};
+use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value;
@@ -15,15 +15,14 @@ use serde_json::Value;
 use super::item_rules::ItemRules;
 use super::reader::Reader;
 use super::record_writer::RecordWriter;
-use super::records::Row;
+use super::records::{Row, fill_columns, records_batch, rows_of};
 use crate::aws::EcrClients;
-use crate::aws::convert::{rules_batch, with_validations};
 use crate::aws::request::ScanRequest;
-use crate::aws::rule_calls::RuleCalls;
+use crate::aws::rules::{RuleCalls, rule_record, validation_record};
 use crate::ecr::constraints::ROOT_PREFIX;
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
-use crate::schema::{Column, FetchOperation, Resource};
+use crate::schema::{FetchOperation, Resource};
 
 /// Reads a rule table.
 #[derive(Debug)]
@@ -40,11 +39,10 @@ impl Reader for RuleReader {
         region: &str,
         request: &ScanRequest,
     ) -> Result<RecordBatch> {
-        let rules = clients
-            .describe_rules(region, request, self.resource.doc.not_found.as_deref())
-            .await?;
-        let columns: Vec<&Column> = self.resource.columns.iter().collect();
-        rules_batch(self.resource.arrow_schema(), &columns, region, &rules)
+        let not_found = self.resource.doc.not_found.as_deref();
+        let rules = clients.describe_rules(region, request, not_found).await?;
+        let records: Vec<_> = rules.iter().map(rule_record).collect();
+        records_batch(self.resource, region, &records)
     }
 
     async fn fill(
@@ -54,25 +52,29 @@ impl Reader for RuleReader {
         rows: RecordBatch,
         fetches: &BTreeSet<FetchOperation>,
     ) -> Result<RecordBatch> {
-        if !fetches.contains(&FetchOperation::ValidatePullThroughCacheRule) {
+        let validate = FetchOperation::ValidatePullThroughCacheRule;
+        if !fetches.contains(&validate) {
             return Ok(rows);
         }
-        let identifier = rows
-            .column_by_name(&self.resource.doc.identifier)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .ok_or_else(|| Error::Runtime("the rows have no identifier column".into()))?;
-        let prefixes = (0..identifier.len())
-            .map(|i| identifier.value(i).to_string())
-            .collect();
+        let prefixes = rows_of(std::slice::from_ref(&rows))?
+            .iter()
+            .map(|row| {
+                row.get(&self.resource.doc.identifier)?
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Runtime("a rule read has no prefix".into()))?;
+        let not_found = self.resource.doc.not_found.as_deref();
         let answers = clients
-            .validate_prefixes(region, prefixes, self.resource.doc.not_found.as_deref())
+            .validate_prefixes(region, prefixes, not_found)
             .await?;
         // A rule deleted since it was listed has no answer, and no row.
         let exists: BooleanArray = answers.iter().map(|a| Some(a.is_some())).collect();
         let rows =
             filter_record_batch(&rows, &exists).map_err(|e| Error::Runtime(e.to_string()))?;
-        let answers: Vec<_> = answers.into_iter().flatten().collect();
-        with_validations(self.resource, rows, &answers)
+        let answers: Vec<_> = answers.iter().flatten().map(validation_record).collect();
+        fill_columns(self.resource, rows, validate, &answers)
     }
 }
 

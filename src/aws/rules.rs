@@ -1,0 +1,235 @@
+//! Pull-through cache rules over aws-sdk-ecr: reading a region's rules
+//! (DescribePullThroughCacheRules, page by page, or by prefix) and validating them
+//! (ValidatePullThroughCacheRule) as API members, sending Create, Update and Delete, and a
+//! retry classifier that makes the rule quota final (the SDK would otherwise retry
+//! LimitExceededException as throttling).
+
+use async_trait::async_trait;
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::error::ProvideErrorMetadata;
+use aws_sdk_ecr::operation::create_pull_through_cache_rule::CreatePullThroughCacheRuleError;
+use aws_sdk_ecr::operation::validate_pull_through_cache_rule::ValidatePullThroughCacheRuleOutput;
+use aws_sdk_ecr::types::{PullThroughCacheRule, UpstreamRegistry};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Map, Value, json};
+
+use super::clients::{EcrClients, api_error, is_not_found};
+use super::convert::micros;
+use super::mutate::{Sender, not_sent};
+use super::request::ScanRequest;
+use crate::dml::ApiCall;
+use crate::ecr::constraints::{canonical_prefix, same_prefix};
+use crate::error::Result;
+
+const DESCRIBE: &str = "DescribePullThroughCacheRules";
+const VALIDATE: &str = "ValidatePullThroughCacheRule";
+
+/// ValidatePullThroughCacheRule calls in flight per region. One call per rule adds up (50
+/// rules a region at most): a few round trips' worth of concurrency keeps a region quick
+/// without bursting past ECR's request rate, which would only cost throttling retries.
+pub const VALIDATE_IN_FLIGHT: usize = 8;
+
+impl EcrClients {
+    /// The rules of one region that `request` asks for, paginating to the end (or to the limit).
+    ///
+    /// With identifiers, each chunk of up to 100 is one call. ECR fails the whole call when any
+    /// requested prefix does not exist; a single missing identifier simply has no row, and for
+    /// several, one listing (a single page: the quota is 50 rules) answers for all of them.
+    pub async fn describe_rules(
+        &self,
+        region: &str,
+        request: &ScanRequest,
+        not_found: Option<&str>,
+    ) -> Result<Vec<PullThroughCacheRule>> {
+        let client = self.client(region);
+        let Some(chunks) = request.identifier_chunks() else {
+            return list_all(&client, region, request.page_size, request.limit).await;
+        };
+        let mut rules = Vec::new();
+        for chunk in chunks {
+            let single = chunk.len() == 1;
+            let result = client
+                .describe_pull_through_cache_rules()
+                .set_ecr_repository_prefixes(Some(chunk))
+                .send()
+                .await;
+            match result {
+                Ok(page) => rules.extend(page.pull_through_cache_rules.unwrap_or_default()),
+                Err(e) if is_not_found(&e, not_found) && single => {}
+                Err(e) if is_not_found(&e, not_found) => {
+                    let all = list_all(&client, region, None, None).await?;
+                    let wanted = request
+                        .identifiers
+                        .as_ref()
+                        .expect("chunks come from identifiers");
+                    return Ok(all
+                        .into_iter()
+                        .filter(|r| {
+                            let p = r.ecr_repository_prefix().unwrap_or_default();
+                            wanted.iter().any(|w| same_prefix(w, p))
+                        })
+                        .collect());
+                }
+                Err(e) => return Err(api_error(region, DESCRIBE, e)),
+            }
+        }
+        Ok(rules)
+    }
+
+    /// ValidatePullThroughCacheRule for the rule `prefix` of `region`; `None` when there is no
+    /// such rule (it may have been deleted since it was listed).
+    pub async fn validate_rule(
+        &self,
+        region: &str,
+        prefix: &str,
+        not_found: Option<&str>,
+    ) -> Result<Option<ValidatePullThroughCacheRuleOutput>> {
+        let result = self
+            .client(region)
+            .validate_pull_through_cache_rule()
+            .ecr_repository_prefix(prefix)
+            .send()
+            .await;
+        match result {
+            Ok(answer) => Ok(Some(answer)),
+            Err(e) if is_not_found(&e, not_found) => Ok(None),
+            Err(e) => Err(api_error(region, VALIDATE, e)),
+        }
+    }
+
+    /// ValidatePullThroughCacheRule for each of `prefixes` ([`VALIDATE_IN_FLIGHT`] calls at a
+    /// time), answers in their order; `None` for a rule that no longer exists.
+    pub async fn validate_prefixes(
+        &self,
+        region: &str,
+        prefixes: Vec<String>,
+        not_found: Option<&str>,
+    ) -> Result<Vec<Option<ValidatePullThroughCacheRuleOutput>>> {
+        // Owned prefixes: a stream over borrowed rules makes the future's Send bound
+        // higher-ranked, which the plan's boxed stream cannot prove.
+        futures::stream::iter(prefixes)
+            .map(|prefix| async move { self.validate_rule(region, &prefix, not_found).await })
+            .buffered(VALIDATE_IN_FLIGHT)
+            .try_collect()
+            .await
+    }
+}
+
+/// Lists every rule of a region, page by page, stopping once `limit` rows are in hand.
+async fn list_all(
+    client: &Client,
+    region: &str,
+    page_size: Option<i32>,
+    limit: Option<usize>,
+) -> Result<Vec<PullThroughCacheRule>> {
+    let mut rules = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_pull_through_cache_rules()
+            .set_max_results(page_size)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| api_error(region, DESCRIBE, e))?;
+        rules.extend(page.pull_through_cache_rules.unwrap_or_default());
+        token = page.next_token;
+        if token.is_none() || limit.is_some_and(|n| rules.len() >= n) {
+            return Ok(rules);
+        }
+    }
+}
+
+/// A rule as its API members (wire names; timestamps in microseconds; the prefix in its one
+/// spelling, `team` never `team/`, as WHERE literals are written).
+pub fn rule_record(r: &PullThroughCacheRule) -> Map<String, Value> {
+    let record = json!({
+        "registryId": r.registry_id(),
+        "ecrRepositoryPrefix": r.ecr_repository_prefix().map(canonical_prefix),
+        "upstreamRegistryUrl": r.upstream_registry_url(),
+        "upstreamRegistry": r.upstream_registry().map(UpstreamRegistry::as_str),
+        "upstreamRepositoryPrefix": r.upstream_repository_prefix(),
+        "credentialArn": r.credential_arn(),
+        "customRoleArn": r.custom_role_arn(),
+        "createdAt": r.created_at().map(micros),
+        "updatedAt": r.updated_at().map(micros),
+    });
+    record.as_object().cloned().unwrap_or_default()
+}
+
+/// A ValidatePullThroughCacheRule answer as the members the lazy columns take.
+pub fn validation_record(v: &ValidatePullThroughCacheRuleOutput) -> Map<String, Value> {
+    let record = json!({"isValid": v.is_valid(), "failure": v.failure()});
+    record.as_object().cloned().unwrap_or_default()
+}
+
+/// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule
+/// quota, which does not lift by waiting.
+#[derive(Debug)]
+pub struct QuotaIsFinal;
+
+impl ClassifyRetry for QuotaIsFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let quota = matches!(ctx.output_or_error(), Some(Err(err))
+            if OrchestratorError::as_operation_error(err)
+                .and_then(|e| e.downcast_ref::<CreatePullThroughCacheRuleError>())
+                .and_then(|e| e.code())
+                == Some("LimitExceededException"));
+        if quota {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "skyql: the pull-through cache rule quota is final"
+    }
+}
+
+/// Sends the rule tables' calls.
+#[derive(Debug)]
+pub struct RuleCalls;
+
+/// The rule's identifier member.
+const PREFIX: &str = "ecrRepositoryPrefix";
+
+#[async_trait]
+impl Sender for RuleCalls {
+    async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()> {
+        let client = clients.client(&call.region);
+        let m = &call.mutation;
+        match m.operation.as_str() {
+            "CreatePullThroughCacheRule" => crate::send_call!(
+                call,
+                client
+                    .create_pull_through_cache_rule()
+                    .set_ecr_repository_prefix(m.owned(PREFIX))
+                    .set_upstream_registry_url(m.owned("upstreamRegistryUrl"))
+                    .set_upstream_registry(m.text("upstreamRegistry").map(UpstreamRegistry::from))
+                    .set_upstream_repository_prefix(m.owned("upstreamRepositoryPrefix"))
+                    .set_credential_arn(m.owned("credentialArn"))
+                    .set_custom_role_arn(m.owned("customRoleArn"))
+            ),
+            "UpdatePullThroughCacheRule" => crate::send_call!(
+                call,
+                client
+                    .update_pull_through_cache_rule()
+                    .set_ecr_repository_prefix(m.owned(PREFIX))
+                    .set_credential_arn(m.owned("credentialArn"))
+                    .set_custom_role_arn(m.owned("customRoleArn"))
+            ),
+            "DeletePullThroughCacheRule" => crate::send_call!(
+                call,
+                client
+                    .delete_pull_through_cache_rule()
+                    .set_ecr_repository_prefix(m.owned(PREFIX))
+            ),
+            other => Err(not_sent(other, "pull-through cache rule")),
+        }
+    }
+}
