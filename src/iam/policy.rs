@@ -2,6 +2,7 @@
 //! of a document, done before any call. Read-modify-write keeps what skyql does not model
 //! (other members, NotAction statements) verbatim.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::actions::check_action;
@@ -10,21 +11,29 @@ use crate::ecr::constraints::POLICY_TEXT_MAX;
 /// The policy language version skyql writes.
 pub const POLICY_VERSION: &str = "2012-10-17";
 
-/// One statement as a row of `aws.ecr.registry_policy_statements`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One statement as a row of `aws.ecr.registry_policy_statements`; serialized, its members
+/// are the columns' `source` names in provider-schemas.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StatementRow {
     /// `Sid`.
+    #[serde(rename = "Sid")]
     pub sid: Option<String>,
     /// `Effect` (Allow or Deny).
+    #[serde(rename = "Effect")]
     pub effect: Option<String>,
     /// `Principal`: IAM ARNs and account ids as they are, service principals
     /// (`*.amazonaws.com`), `*`, or `<Type>:<value>` for other principal types.
+    #[serde(rename = "Principal")]
     pub principals: Vec<String>,
     /// `Action`.
+    #[serde(rename = "Action")]
     pub actions: Vec<String>,
     /// `Resource`.
+    #[serde(rename = "Resource")]
     pub resources: Vec<String>,
     /// `Condition` as JSON text.
+    #[serde(rename = "Condition")]
     pub conditions: Option<String>,
 }
 

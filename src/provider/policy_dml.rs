@@ -6,15 +6,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::{concat_batches, filter_record_batch};
-use datafusion::arrow::datatypes::DataType;
 use datafusion::physical_expr::PhysicalExpr;
 
 use super::context::ProviderContext;
-use super::dml::{MatchRequest, constant_assignments, df, execute_plan, utf8};
-use super::policy_rows::{PolicyView, policy_rows};
+use super::dml::{MatchRequest, constant_assignments, execute_plan, set_values};
+use super::policy_rows::{PolicyView, policy_rows, statement_of_row};
 use super::pushdown::REGION_COLUMN;
+use super::records::{Row, rows_of};
 use super::scan_filter::all_true;
 use crate::aws::policy::PolicyCalls;
 use crate::dml::OnConflict;
@@ -30,6 +30,7 @@ use crate::iam::policy::{
 };
 use crate::schema::check_region;
 use crate::schema::{Resource, schemas};
+use serde_json::{Value, json};
 
 /// INSERT into a registry policy table: every row checked before any read, then the current
 /// policies read and the PutRegistryPolicy calls planned and made.
@@ -41,7 +42,7 @@ pub(crate) async fn run_insert(
     validate_only: bool,
     context: &ProviderContext,
 ) -> Result<u64> {
-    let rows = InputRows::check(view, batches, context)?;
+    let rows = InputRows::check(view, resource, batches, context)?;
     if validate_only {
         return Ok(0);
     }
@@ -83,85 +84,83 @@ enum InputRows {
 
 impl InputRows {
     /// Reads and checks every row; the error lists every problem, before any call.
-    fn check(view: PolicyView, batches: &[RecordBatch], context: &ProviderContext) -> Result<Self> {
+    fn check(
+        view: PolicyView,
+        resource: &Resource,
+        batches: &[RecordBatch],
+        context: &ProviderContext,
+    ) -> Result<Self> {
         let known = &schemas().provider.regions;
         let mut problems = Vec::new();
         let mut statements = Vec::new();
         let mut policies = Vec::new();
         let mut sids: BTreeMap<(String, String), usize> = BTreeMap::new();
-        let mut n = 0;
-        for batch in batches {
-            for i in 0..batch.num_rows() {
-                n += 1;
-                let region = match region_or_default(
-                    text_at(batch, REGION_COLUMN, i)?.as_deref(),
-                    n,
-                    &context.default_regions,
-                ) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        problems.push(e);
-                        continue;
-                    }
-                };
-                if let Err(e) = check_region(&region, known) {
-                    problems.push(format!("row {n}: {e}"));
+        for (i, row) in rows_of(batches)?.iter().enumerate() {
+            let n = i + 1;
+            let text = |c: &str| row.get(c).and_then(Value::as_str);
+            let region = match region_or_default(text(REGION_COLUMN), n, &context.default_regions) {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(e);
                     continue;
                 }
-                if text_at(batch, "registry_id", i)?.is_some() {
-                    problems.push(format!(
-                        "row {n}: registry_id is read-only (the registry of the region is the caller's account); leave it out"
-                    ));
+            };
+            if let Err(e) = check_region(&region, known) {
+                problems.push(format!("row {n}: {e}"));
+                continue;
+            }
+            if text("registry_id").is_some() {
+                problems.push(format!(
+                    "row {n}: registry_id is read-only (the registry of the region is the caller's account); leave it out"
+                ));
+            }
+            match view {
+                PolicyView::Statements => {
+                    let statement = statement_of_row(resource, row)?;
+                    let before = problems.len();
+                    problems.extend(
+                        check_row(&statement, &region)
+                            .into_iter()
+                            .map(|p| format!("row {n}: {p}")),
+                    );
+                    if let Some(sid) = &statement.sid
+                        && let Some(first) = sids.insert((region.clone(), sid.clone()), n)
+                    {
+                        problems.push(format!(
+                            "rows {first} and {n} both add sid '{sid}' to {region}'s policy; a sid is unique in a policy"
+                        ));
+                    }
+                    // Over the limit on its own, it is over it whatever the policy holds.
+                    let alone = with_statements(&empty_document(), vec![statement_of(&statement)]);
+                    if let Err(e) = check_size(&alone) {
+                        problems.push(format!("row {n}: statement {e}"));
+                    }
+                    if problems.len() == before {
+                        statements.push(NewStatement {
+                            row: n,
+                            region,
+                            statement,
+                        });
+                    }
                 }
-                match view {
-                    PolicyView::Statements => {
-                        let statement = statement_at(batch, i)?;
-                        let before = problems.len();
-                        problems.extend(
-                            check_row(&statement, &region)
-                                .into_iter()
-                                .map(|p| format!("row {n}: {p}")),
-                        );
-                        if let Some(sid) = &statement.sid
-                            && let Some(first) = sids.insert((region.clone(), sid.clone()), n)
-                        {
-                            problems.push(format!(
-                                "rows {first} and {n} both add sid '{sid}' to {region}'s policy; a sid is unique in a policy"
-                            ));
-                        }
-                        // Over the limit on its own, it is over it whatever the policy holds.
-                        let alone =
-                            with_statements(&empty_document(), vec![statement_of(&statement)]);
-                        if let Err(e) = check_size(&alone) {
-                            problems.push(format!("row {n}: statement {e}"));
-                        }
-                        if problems.len() == before {
-                            statements.push(NewStatement {
-                                row: n,
+                PolicyView::Document => match text("policy_text") {
+                    None => problems.push(format!("row {n}: policy_text is required")),
+                    Some(text) => {
+                        let found = check_document(text, &region);
+                        if found.is_empty() {
+                            policies.push(NewPolicy {
+                                row: Some(n),
                                 region,
-                                statement,
+                                policy_text: text.to_string(),
                             });
                         }
+                        problems.extend(
+                            found
+                                .into_iter()
+                                .map(|p| format!("row {n}: policy_text: {p}")),
+                        );
                     }
-                    PolicyView::Document => match text_at(batch, "policy_text", i)? {
-                        None => problems.push(format!("row {n}: policy_text is required")),
-                        Some(text) => {
-                            let found = check_document(&text, &region);
-                            if found.is_empty() {
-                                policies.push(NewPolicy {
-                                    row: Some(n),
-                                    region,
-                                    policy_text: text,
-                                });
-                            }
-                            problems.extend(
-                                found
-                                    .into_iter()
-                                    .map(|p| format!("row {n}: policy_text: {p}")),
-                            );
-                        }
-                    },
-                }
+                },
             }
         }
         report_problems(&problems)?;
@@ -264,14 +263,12 @@ async fn read_matches(
     if matches.is_bulk() || context.dry_run() {
         let listed: Vec<String> = match view {
             PolicyView::Document => positions.iter().map(|(r, _)| r.clone()).collect(),
-            PolicyView::Statements => (0..rows.num_rows())
-                .map(|i| {
-                    let sid = text_at(&rows, "sid", i).ok().flatten();
-                    format!(
-                        "{} {}",
-                        positions[i].0,
-                        sid.as_deref().unwrap_or("(no sid)")
-                    )
+            PolicyView::Statements => rows_of(std::slice::from_ref(&rows))?
+                .iter()
+                .zip(&positions)
+                .map(|(row, (region, _))| {
+                    let sid = row.get("sid").and_then(Value::as_str);
+                    format!("{region} {}", sid.unwrap_or("(no sid)"))
                 })
                 .collect(),
         };
@@ -309,67 +306,48 @@ pub(crate) async fn run_update(
     context: &ProviderContext,
 ) -> Result<u64> {
     let read = read_matches(resource, view, matches, context, "UPDATE").await?;
-    let n = read.rows.num_rows();
-    let mut values: BTreeMap<&str, ArrayRef> = BTreeMap::new();
-    for (column, expr) in assignments {
-        let v = expr
-            .evaluate(&read.rows)
-            .and_then(|v| v.into_array(n))
-            .map_err(df)?;
-        values.insert(column, v);
-    }
+    let current = rows_of(std::slice::from_ref(&read.rows))?;
+    let new_rows = values_set(&set_values(assignments, &read.rows)?, current.len())?;
     let mut problems = Vec::new();
-    let plan = match view {
-        PolicyView::Document => {
-            let mut rows = Vec::new();
-            for (i, (region, _)) in read.positions.iter().enumerate() {
-                let text = match values.get("policy_text") {
-                    Some(a) => text_of(a, i)?,
-                    None => text_at(&read.rows, "policy_text", i)?,
-                };
-                let text = text.unwrap_or_default();
+    let mut policies = Vec::new();
+    let mut changes: BTreeMap<String, Vec<(usize, StatementRow)>> = BTreeMap::new();
+    for ((row, new), (region, at)) in current.into_iter().zip(new_rows).zip(&read.positions) {
+        let row = with_set(row, assignments, &new);
+        match view {
+            PolicyView::Document => {
+                let text = row.get("policy_text").and_then(Value::as_str);
+                let text = text.unwrap_or_default().to_string();
                 problems.extend(
                     check_document(&text, region)
                         .into_iter()
                         .map(|p| format!("{region}: policy_text: {p}")),
                 );
-                rows.push(NewPolicy {
+                policies.push(NewPolicy {
                     row: None,
                     region: region.clone(),
                     policy_text: text,
                 });
             }
-            report_problems(&problems)?;
-            plan_policy_put(&rows, &read.policies, false, None)?
-        }
-        PolicyView::Statements => {
-            let mut changes: BTreeMap<String, Vec<(usize, StatementRow)>> = BTreeMap::new();
-            for (i, (region, at)) in read.positions.iter().enumerate() {
-                let mut row = statement_at(&read.rows, i)?;
-                for (column, array) in &values {
-                    match *column {
-                        "effect" => row.effect = text_of(array, i)?,
-                        "conditions" => row.conditions = text_of(array, i)?,
-                        "principals" => row.principals = list_of(array, i, column)?,
-                        "actions" => row.actions = list_of(array, i, column)?,
-                        "resources" => row.resources = list_of(array, i, column)?,
-                        _ => {}
-                    }
-                }
-                let sid = row
-                    .sid
-                    .clone()
-                    .unwrap_or_else(|| format!("statement {}", at + 1));
+            PolicyView::Statements => {
+                let statement = statement_of_row(resource, &row)?;
+                let sid =
+                    (statement.sid.clone()).unwrap_or_else(|| format!("statement {}", at + 1));
                 problems.extend(
-                    check_row(&row, region)
+                    check_row(&statement, region)
                         .into_iter()
                         .map(|p| format!("{region} {sid}: {p}")),
                 );
-                changes.entry(region.clone()).or_default().push((*at, row));
+                changes
+                    .entry(region.clone())
+                    .or_default()
+                    .push((*at, statement));
             }
-            report_problems(&problems)?;
-            plan_statement_update(&read.texts(), &changes)?
         }
+    }
+    report_problems(&problems)?;
+    let plan = match view {
+        PolicyView::Document => plan_policy_put(&policies, &read.policies, false, None)?,
+        PolicyView::Statements => plan_statement_update(&read.texts(), &changes)?,
     };
     execute_plan(resource, "UPDATE", plan, &PolicyCalls, context).await
 }
@@ -378,96 +356,67 @@ pub(crate) async fn run_update(
 /// script's check does before its first statement runs; the others are checked once read.
 pub(crate) fn check_constant_assignments(
     view: PolicyView,
+    resource: &Resource,
     matches: &MatchRequest,
     assignments: &[(String, Arc<dyn PhysicalExpr>)],
 ) -> Result<()> {
     let constants = constant_assignments(matches.schema(), assignments)?;
-    if constants.is_empty() {
+    let Some(set) = values_set(&constants, 1)?
+        .pop()
+        .filter(|_| !constants.is_empty())
+    else {
         return Ok(());
-    }
+    };
+    // A statement that is valid but for the constants set.
+    let valid =
+        json!({"sid": "Checked", "principals": ["*"], "actions": ["ecr:*"], "resources": ["*"]});
+    let statement = with_set(
+        valid.as_object().cloned().unwrap_or_default(),
+        assignments,
+        &set,
+    );
+    let statement = statement_of_row(resource, &statement)?;
     let mut problems = Vec::new();
     for region in matches.regions() {
-        // A statement that is valid but for the constants set.
-        let mut statement = StatementRow {
-            sid: Some("Checked".into()),
-            principals: vec!["*".into()],
-            actions: vec!["ecr:*".into()],
-            resources: vec!["*".into()],
-            ..StatementRow::default()
-        };
-        for (column, value) in &constants {
-            match (view, *column) {
-                (PolicyView::Document, "policy_text") => {
-                    let text = text_of(value, 0)?.unwrap_or_default();
-                    problems.extend(
-                        check_document(&text, region)
-                            .into_iter()
-                            .map(|p| format!("{region}: policy_text: {p}")),
-                    );
-                }
-                (_, "effect") => statement.effect = text_of(value, 0)?,
-                (_, "conditions") => statement.conditions = text_of(value, 0)?,
-                (_, "principals") => statement.principals = list_of(value, 0, column)?,
-                (_, "actions") => statement.actions = list_of(value, 0, column)?,
-                (_, "resources") => statement.resources = list_of(value, 0, column)?,
-                _ => {}
+        match view {
+            PolicyView::Document => {
+                let Some(text) = set.get("policy_text").and_then(Value::as_str) else {
+                    continue;
+                };
+                problems.extend(
+                    check_document(text, region)
+                        .into_iter()
+                        .map(|p| format!("{region}: policy_text: {p}")),
+                );
             }
-        }
-        if view == PolicyView::Statements {
-            problems.extend(
+            PolicyView::Statements => problems.extend(
                 check_row(&statement, region)
                     .into_iter()
                     .map(|p| format!("{region}: {p}")),
-            );
+            ),
         }
     }
     problems.dedup();
     report_problems(&problems)
 }
 
-/// The statement in row `i` of a batch in the statements table's columns.
-fn statement_at(batch: &RecordBatch, i: usize) -> Result<StatementRow> {
-    let list = |name: &str| match batch.column_by_name(name) {
-        Some(a) => list_of(a, i, name),
-        None => Ok(Vec::new()),
-    };
-    Ok(StatementRow {
-        sid: text_at(batch, "sid", i)?,
-        effect: text_at(batch, "effect", i)?,
-        principals: list("principals")?,
-        actions: list("actions")?,
-        resources: list("resources")?,
-        conditions: text_at(batch, "conditions", i)?,
-    })
-}
-
-fn text_at(batch: &RecordBatch, name: &str, i: usize) -> Result<Option<String>> {
-    match batch.column_by_name(name) {
-        Some(a) => text_of(a, i),
-        None => Ok(None),
+/// The values SET gives each of `n` rows, by column (a NULL left out).
+fn values_set(columns: &[(&str, ArrayRef)], n: usize) -> Result<Vec<Row>> {
+    if columns.is_empty() {
+        return Ok(vec![Row::new(); n]);
     }
+    let batch = RecordBatch::try_from_iter(columns.iter().map(|(c, v)| (*c, Arc::clone(v))))
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    rows_of(&[batch])
 }
 
-fn text_of(array: &ArrayRef, i: usize) -> Result<Option<String>> {
-    let strings = utf8(&array.slice(i, 1))?;
-    Ok((!strings.is_null(0)).then(|| strings.value(0).to_string()))
-}
-
-/// The strings of a list value (`['a', 'b']`); NULL is an empty list.
-fn list_of(array: &ArrayRef, i: usize, column: &str) -> Result<Vec<String>> {
-    if array.is_null(i) {
-        return Ok(Vec::new());
-    }
-    let values = match array.data_type() {
-        DataType::List(_) => array.as_list::<i32>().value(i),
-        DataType::LargeList(_) => array.as_list::<i64>().value(i),
-        DataType::FixedSizeList(..) => array.as_fixed_size_list().value(i),
-        other => {
-            return Err(Error::Usage(format!(
-                "{column} must be a list such as ['a', 'b'], not {other}"
-            )));
+/// `row` with the columns SET (`assignments`) taking their values in `set`: a NULL removes one.
+fn with_set(mut row: Row, assignments: &[(String, Arc<dyn PhysicalExpr>)], set: &Row) -> Row {
+    for (column, _) in assignments {
+        match set.get(column) {
+            Some(v) => _ = row.insert(column.clone(), v.clone()),
+            None => _ = row.remove(column),
         }
-    };
-    let strings = utf8(&values)?;
-    Ok(strings.iter().flatten().map(str::to_string).collect())
+    }
+    row
 }

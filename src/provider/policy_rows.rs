@@ -1,14 +1,16 @@
 //! The rows of the registry policy tables: one GetRegistryPolicy per region, answered as one
 //! row (`registry_policy`) or one row per statement (`registry_policy_statements`).
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{ArrayRef, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use serde_json::{Value, json};
 
 use crate::aws::policy::RegistryPolicy;
 use crate::error::{Error, Result};
 use crate::iam::policy::{StatementRow, parse, row_of, statements};
 use crate::schema::Resource;
+
+use super::records::{Record, Row, records_batch};
 
 /// How a registry policy table shows the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,74 +22,68 @@ pub enum PolicyView {
 }
 
 impl PolicyView {
-    /// The view of a resource read with GetRegistryPolicy, by its identifier (region: the
-    /// document; sid: statements); `None` for other resources.
-    pub fn of(resource: &Resource) -> Option<Self> {
-        let select = resource.method(crate::schema::Verb::Select)?;
-        if select.operation != "GetRegistryPolicy" {
-            return None;
+    /// The view of a registry policy table: by its identifier, a statement's `sid` or (one
+    /// policy per region) the region.
+    pub fn of(resource: &Resource) -> Self {
+        match resource.doc.identifier.as_str() {
+            "sid" => Self::Statements,
+            _ => Self::Document,
         }
-        Some(if resource.doc.identifier == "sid" {
-            Self::Statements
-        } else {
-            Self::Document
-        })
     }
 }
 
 /// A region's rows in the table's full schema, with the position in the policy's statement
-/// list of each row (DML changes statements by position).
+/// list of each row (DML changes statements by position). Each row is the API members its
+/// columns name as `source`: the policy's, and a statement's own.
 pub fn policy_rows(
     view: PolicyView,
     resource: &Resource,
     region: &str,
     policy: Option<&RegistryPolicy>,
 ) -> Result<(RecordBatch, Vec<usize>)> {
-    let schema = resource.arrow_schema();
     let Some(policy) = policy else {
-        return Ok((RecordBatch::new_empty(schema), Vec::new()));
+        return Ok((RecordBatch::new_empty(resource.arrow_schema()), Vec::new()));
     };
-    let rows: Vec<StatementRow> = match view {
-        PolicyView::Document => Vec::new(),
+    let mut whole = Record::new();
+    whole.insert("registryId".into(), json!(policy.registry_id));
+    let records = match view {
+        PolicyView::Document => {
+            whole.insert("policyText".into(), json!(policy.policy_text));
+            vec![whole]
+        }
         PolicyView::Statements => {
             let doc = parse(&policy.policy_text)
                 .map_err(|e| Error::Runtime(format!("{region}: registry policy: {e}")))?;
-            statements(&doc).iter().map(row_of).collect()
-        }
-    };
-    let n = match view {
-        PolicyView::Document => 1,
-        PolicyView::Statements => rows.len(),
-    };
-    let text = |f: &dyn Fn(&StatementRow) -> Option<String>| -> ArrayRef {
-        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
-    };
-    let list = |f: &dyn Fn(&StatementRow) -> &Vec<String>| -> ArrayRef {
-        let mut b = ListBuilder::new(StringBuilder::new());
-        for r in &rows {
-            for v in f(r) {
-                b.values().append_value(v);
+            let mut records = Vec::new();
+            for statement in statements(&doc) {
+                let row = serde_json::to_value(row_of(&statement))
+                    .map_err(|e| Error::Runtime(e.to_string()))?;
+                let mut record = whole.clone();
+                record.extend(row.as_object().cloned().unwrap_or_default());
+                records.push(record);
             }
-            b.append(true);
+            records
         }
-        Arc::new(b.finish())
     };
-    let columns: Vec<ArrayRef> = resource
-        .columns
+    let positions = (0..records.len()).collect();
+    Ok((records_batch(resource, region, &records)?, positions))
+}
+
+/// The statement a row of the statements table holds (by column name, as `rows_of` reads it).
+pub fn statement_of_row(resource: &Resource, row: &Row) -> Result<StatementRow> {
+    for (column, value) in row {
+        let list = resource
+            .column(column)
+            .is_some_and(|c| matches!(c.data_type, DataType::List(_)));
+        if list && !value.is_array() {
+            return Err(Error::Usage(format!(
+                "{column} must be a list such as ['a', 'b'], not {value}"
+            )));
+        }
+    }
+    let members: Record = row
         .iter()
-        .map(|c| match c.name.as_str() {
-            "region" => Arc::new(StringArray::from(vec![region; n])) as ArrayRef,
-            "registry_id" => Arc::new(StringArray::from(vec![policy.registry_id.clone(); n])),
-            "policy_text" => Arc::new(StringArray::from(vec![policy.policy_text.clone(); n])),
-            "sid" => text(&|r| r.sid.clone()),
-            "effect" => text(&|r| r.effect.clone()),
-            "conditions" => text(&|r| r.conditions.clone()),
-            "principals" => list(&|r| &r.principals),
-            "actions" => list(&|r| &r.actions),
-            "resources" => list(&|r| &r.resources),
-            other => unreachable!("the policy tables have no column {other}"),
-        })
+        .filter_map(|(c, v)| Some((resource.member(c)?.to_string(), v.clone())))
         .collect();
-    let batch = RecordBatch::try_new(schema, columns).map_err(|e| Error::Runtime(e.to_string()))?;
-    Ok((batch, (0..n).collect()))
+    serde_json::from_value(Value::Object(members)).map_err(|e| Error::Runtime(e.to_string()))
 }

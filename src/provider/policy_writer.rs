@@ -52,7 +52,12 @@ impl Writer for PolicyWriter {
     }
 
     fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
-        Ok(check_constant_assignments(self.view, read, assignments)?)
+        Ok(check_constant_assignments(
+            self.view,
+            self.resource,
+            read,
+            assignments,
+        )?)
     }
 
     async fn run_insert(
@@ -106,11 +111,11 @@ inventory::submit! {
     super::module::ResourceModule {
         name: "registry_policy",
         reader: |resource| {
-            let view = PolicyView::of(resource).expect("a registry policy table");
+            let view = PolicyView::of(resource);
             std::sync::Arc::new(super::policy_reader::PolicyReader { resource, view })
         },
         writer: |resource| {
-            let view = PolicyView::of(resource).expect("a registry policy table");
+            let view = PolicyView::of(resource);
             std::sync::Arc::new(PolicyWriter { resource, view })
         },
     }
