@@ -11,7 +11,6 @@ pub mod item_rules;
 pub mod merge;
 pub mod module;
 pub mod permissions;
-pub mod policy_dml;
 pub mod policy_reader;
 pub mod policy_rows;
 pub mod policy_writer;
