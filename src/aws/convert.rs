@@ -1,6 +1,16 @@
-//! API values as row values: a timestamp as the microseconds of the columns' Arrow type.
+//! API values as row values: an item's members as a record, a timestamp as the microseconds of
+//! the columns' Arrow type.
 
 use aws_sdk_ecr::primitives::DateTime;
+use serde_json::{Map, Value};
+
+/// The members of an item built with `json!`, moved out of the object (not copied).
+pub fn into_record(item: Value) -> Map<String, Value> {
+    match item {
+        Value::Object(members) => members,
+        _ => Map::new(),
+    }
+}
 
 /// Microseconds since the epoch, rounded to the nearest: ECR sends epoch seconds as a JSON
 /// number (`1796002379.948`), which the SDK reads through an f64 (`….947999954`), so truncating

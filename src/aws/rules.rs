@@ -18,7 +18,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
 use super::clients::{EcrClients, api_error, is_not_found};
-use super::convert::micros;
+use super::convert::{into_record, micros};
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
@@ -158,13 +158,13 @@ pub fn rule_record(r: &PullThroughCacheRule) -> Map<String, Value> {
         "createdAt": r.created_at().map(micros),
         "updatedAt": r.updated_at().map(micros),
     });
-    record.as_object().cloned().unwrap_or_default()
+    into_record(record)
 }
 
 /// A ValidatePullThroughCacheRule answer as the members the lazy columns take.
 pub fn validation_record(v: &ValidatePullThroughCacheRuleOutput) -> Map<String, Value> {
     let record = json!({"isValid": v.is_valid(), "failure": v.failure()});
-    record.as_object().cloned().unwrap_or_default()
+    into_record(record)
 }
 
 /// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule

@@ -11,7 +11,7 @@ use aws_sdk_ecr::types::{
 use serde_json::{Map, Value, json};
 
 use super::clients::{EcrClients, api_error};
-use super::convert::micros;
+use super::convert::{into_record, micros};
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
@@ -91,7 +91,7 @@ pub fn template_record(
         "createdAt": t.created_at().map(micros),
         "updatedAt": t.updated_at().map(micros),
     });
-    record.as_object().cloned().unwrap_or_default()
+    into_record(record)
 }
 
 /// Sends the templates table's calls (Create and Update take the same members).
