@@ -1,8 +1,18 @@
-//! API values as row values: an item's members as a record, a timestamp as the microseconds of
-//! the columns' Arrow type.
+//! API values as row values: an item's members as a record, or borrowed one by one (`Member`)
+//! where a listing is hot; a timestamp as the microseconds of the columns' Arrow type.
 
 use aws_sdk_ecr::primitives::DateTime;
 use serde_json::{Map, Value};
+
+/// One member of an item, borrowed from the SDK's answer: what a column of text or of
+/// timestamps holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member<'a> {
+    /// A string.
+    Text(&'a str),
+    /// A timestamp, in microseconds since the epoch.
+    Time(i64),
+}
 
 /// The members of an item built with `json!`, moved out of the object (not copied).
 pub fn into_record(item: Value) -> Map<String, Value> {

@@ -9,6 +9,7 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::operation::create_pull_through_cache_rule::CreatePullThroughCacheRuleError;
 use aws_sdk_ecr::operation::validate_pull_through_cache_rule::ValidatePullThroughCacheRuleOutput;
+use aws_sdk_ecr::primitives::DateTime;
 use aws_sdk_ecr::types::{PullThroughCacheRule, UpstreamRegistry};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
@@ -18,12 +19,12 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
 use super::clients::{EcrClients, api_error, is_not_found};
-use super::convert::{into_record, micros};
+use super::convert::{Member, into_record, micros};
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
 use crate::ecr::constraints::{canonical_prefix, same_prefix};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const DESCRIBE: &str = "DescribePullThroughCacheRules";
 const VALIDATE: &str = "ValidatePullThroughCacheRule";
@@ -144,21 +145,29 @@ async fn list_all(
     }
 }
 
-/// A rule as its API members (wire names; timestamps in microseconds; the prefix in its one
-/// spelling, `team` never `team/`, as WHERE literals are written).
-pub fn rule_record(r: &PullThroughCacheRule) -> Map<String, Value> {
-    let record = json!({
-        "registryId": r.registry_id(),
-        "ecrRepositoryPrefix": r.ecr_repository_prefix().map(canonical_prefix),
-        "upstreamRegistryUrl": r.upstream_registry_url(),
-        "upstreamRegistry": r.upstream_registry().map(UpstreamRegistry::as_str),
-        "upstreamRepositoryPrefix": r.upstream_repository_prefix(),
-        "credentialArn": r.credential_arn(),
-        "customRoleArn": r.custom_role_arn(),
-        "createdAt": r.created_at().map(micros),
-        "updatedAt": r.updated_at().map(micros),
-    });
-    into_record(record)
+/// A member of a rule, by wire name (timestamps in microseconds; the prefix in its one
+/// spelling, `team` never `team/`, as WHERE literals are written). A listing reads every rule
+/// through here, so nothing is copied.
+pub fn rule_member<'a>(r: &'a PullThroughCacheRule, member: &str) -> Result<Option<Member<'a>>> {
+    let time = |t: Option<&DateTime>| t.map(|t| Member::Time(micros(t)));
+    Ok(match member {
+        "registryId" => r.registry_id().map(Member::Text),
+        "ecrRepositoryPrefix" => r
+            .ecr_repository_prefix()
+            .map(|p| Member::Text(canonical_prefix(p))),
+        "upstreamRegistryUrl" => r.upstream_registry_url().map(Member::Text),
+        "upstreamRegistry" => r.upstream_registry().map(|u| Member::Text(u.as_str())),
+        "upstreamRepositoryPrefix" => r.upstream_repository_prefix().map(Member::Text),
+        "credentialArn" => r.credential_arn().map(Member::Text),
+        "customRoleArn" => r.custom_role_arn().map(Member::Text),
+        "createdAt" => time(r.created_at()),
+        "updatedAt" => time(r.updated_at()),
+        other => {
+            return Err(Error::Runtime(format!(
+                "provider-schemas names a PullThroughCacheRule member '{other}' the rules' reader does not map"
+            )));
+        }
+    })
 }
 
 /// A ValidatePullThroughCacheRule answer as the members the lazy columns take.
@@ -231,5 +240,36 @@ impl Sender for RuleCalls {
             ),
             other => Err(not_sent(other, "pull-through cache rule")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::schemas;
+
+    #[test]
+    fn every_listed_column_of_the_rules_is_a_member_the_reader_maps() {
+        let rule = PullThroughCacheRule::builder()
+            .ecr_repository_prefix("team/")
+            .created_at(DateTime::from_secs_f64(1_748_779_200.25))
+            .build();
+        let rules = schemas()
+            .resource("ecr", "pull_through_cache_rules")
+            .unwrap();
+        for c in rules.columns.iter().filter(|c| c.fetched_by.is_none()) {
+            if let Some(member) = rules.member(&c.name) {
+                assert!(rule_member(&rule, member).is_ok(), "{member}");
+            }
+        }
+        assert_eq!(
+            rule_member(&rule, "ecrRepositoryPrefix").unwrap(),
+            Some(Member::Text("team"))
+        );
+        assert_eq!(
+            rule_member(&rule, "createdAt").unwrap(),
+            Some(Member::Time(1_748_779_200_250_000))
+        );
+        assert!(rule_member(&rule, "colour").is_err());
     }
 }

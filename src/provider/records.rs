@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
+    new_null_array,
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::arrow::json::ArrayWriter;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde_json::{Map, Value};
 
+use crate::aws::convert::Member;
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, Source};
 
@@ -91,6 +93,55 @@ fn column_of<'a>(
             )));
         }
     })
+}
+
+/// The batch of `items` read in `region`, in the resource's columns, each taking its `source`
+/// member from `member` (which refuses a member it does not know): no record is built, as a
+/// listing of every region goes through here. Lazy columns are NULL.
+pub fn items_batch<T>(
+    resource: &Resource,
+    region: &str,
+    items: &[T],
+    member: for<'a> fn(&'a T, &str) -> Result<Option<Member<'a>>>,
+) -> Result<RecordBatch> {
+    let mut columns = Vec::with_capacity(resource.columns.len());
+    for c in &resource.columns {
+        let values = match (&c.source, c.fetched_by) {
+            (_, Some(_)) => vec![None; items.len()],
+            (Source::Region, None) => vec![Some(Member::Text(region)); items.len()],
+            (Source::Field(m), None) => {
+                (items.iter().map(|i| member(i, m))).collect::<Result<_>>()?
+            }
+        };
+        let wrong = || Error::Runtime(format!("column {} is not of its member's type", c.name));
+        let array: ArrayRef = match &c.data_type {
+            DataType::Utf8 => Arc::new(StringArray::from_iter(
+                values
+                    .into_iter()
+                    .map(|v| match v {
+                        Some(Member::Text(text)) => Ok(Some(text)),
+                        None => Ok(None),
+                        _ => Err(wrong()),
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            )),
+            DataType::Timestamp(TimeUnit::Microsecond, zone) => {
+                let times = values.into_iter().map(|v| match v {
+                    Some(Member::Time(t)) => Ok(Some(t)),
+                    None => Ok(None),
+                    _ => Err(wrong()),
+                });
+                let times = TimestampMicrosecondArray::from(times.collect::<Result<Vec<_>>>()?);
+                Arc::new(times.with_timezone_opt(zone.clone()))
+            }
+            other if values.iter().all(Option::is_none) => new_null_array(other, items.len()),
+            _ => return Err(wrong()),
+        };
+        columns.push(array);
+    }
+    let options = RecordBatchOptions::new().with_row_count(Some(items.len()));
+    RecordBatch::try_new_with_options(resource.arrow_schema(), columns, &options)
+        .map_err(|e| Error::Runtime(e.to_string()))
 }
 
 /// `rows` (every column of `resource`, as listed) with the lazy columns that `fetch` fills set

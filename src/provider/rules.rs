@@ -15,10 +15,10 @@ use serde_json::Value;
 use super::item_rules::ItemRules;
 use super::reader::Reader;
 use super::record_writer::RecordWriter;
-use super::records::{Row, fill_columns, records_batch, rows_of};
+use super::records::{Row, fill_columns, items_batch, rows_of};
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
-use crate::aws::rules::{RuleCalls, rule_record, validation_record};
+use crate::aws::rules::{RuleCalls, rule_member, validation_record};
 use crate::ecr::constraints::ROOT_PREFIX;
 use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
@@ -41,8 +41,7 @@ impl Reader for RuleReader {
     ) -> Result<RecordBatch> {
         let not_found = self.resource.doc.not_found.as_deref();
         let rules = clients.describe_rules(region, request, not_found).await?;
-        let records: Vec<_> = rules.iter().map(rule_record).collect();
-        records_batch(self.resource, region, &records)
+        items_batch(self.resource, region, &rules, rule_member)
     }
 
     async fn fill(
