@@ -571,33 +571,44 @@ pub(crate) async fn read_matches(
         batches.push(keep(filled, &late)?);
     }
     let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;
-    // A bulk statement, and every dry run, lists what it matched for review.
-    if matches.bulk || context.dry_run() {
-        let text = |name: &str| found.column_by_name(name).map(utf8).transpose();
-        let (regions, ids) = (text(REGION_COLUMN)?, text(&resource.doc.identifier)?);
-        let listed: Vec<String> = (0..found.num_rows())
-            .map(|i| {
-                let value = |a: &Option<StringArray>| a.as_ref().map(|a| a.value(i).to_string());
-                format!(
-                    "{} {}",
-                    value(&regions).unwrap_or_default(),
-                    value(&ids).unwrap_or_default()
-                )
-            })
-            .collect();
-        context.note(format!(
-            "{verb} {}matches {} {}(s): {}",
-            if matches.bulk {
-                "without pinned identifiers "
-            } else {
-                ""
-            },
-            listed.len(),
-            resource.noun(),
-            listed.join(", ")
-        ));
-    }
+    let bulk = matches.bulk.then_some("pinned identifiers");
+    note_matches(
+        context,
+        verb,
+        bulk,
+        &format!("{}(s)", resource.noun()),
+        || {
+            let text = |name: &str| found.column_by_name(name).map(utf8).transpose();
+            let (regions, ids) = (text(REGION_COLUMN)?, text(&resource.doc.identifier)?);
+            let value = |a: &Option<StringArray>, i| a.as_ref().map(|a| a.value(i).to_string());
+            Ok((0..found.num_rows())
+                .map(|i| {
+                    let (region, id) = (value(&regions, i), value(&ids, i));
+                    format!("{} {}", region.unwrap_or_default(), id.unwrap_or_default())
+                })
+                .collect())
+        },
+    )?;
     Ok(found)
+}
+
+/// Lists for review what a bulk statement (its WHERE `without` a pin), or any dry run, matched:
+/// "DELETE without pinned identifiers matches 2 rule(s): us-east-1 quay, eu-west-1 k8s".
+pub(crate) fn note_matches(
+    context: &ProviderContext,
+    verb: &str,
+    without: Option<&str>,
+    what: &str,
+    listed: impl FnOnce() -> Result<Vec<String>>,
+) -> Result<()> {
+    if without.is_none() && !context.dry_run() {
+        return Ok(());
+    }
+    let listed = listed()?;
+    let without = without.map(|w| format!("without {w} ")).unwrap_or_default();
+    let (n, list) = (listed.len(), listed.join(", "));
+    context.note(format!("{verb} {without}matches {n} {what}: {list}"));
+    Ok(())
 }
 
 /// Makes the planned calls in order (or, in a dry run, only reports them); a failed call is

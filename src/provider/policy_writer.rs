@@ -15,7 +15,9 @@ use datafusion::physical_expr::PhysicalExpr;
 use json_patch::Patch;
 
 use super::context::ProviderContext;
-use super::dml::{MatchRequest, constant_assignments, execute_plan, is_null_literal, set_values};
+use super::dml::{
+    MatchRequest, constant_assignments, execute_plan, is_null_literal, note_matches, set_values,
+};
 use super::policy_rows::{PolicyView, policy_rows, statement_of_row};
 use super::pushdown::REGION_COLUMN;
 use super::records::{Row, rows_of};
@@ -400,34 +402,30 @@ async fn read_matches(
         .filter(|(_, k)| k.unwrap_or(false))
         .map(|(p, _)| p)
         .collect();
-    // A bulk statement, and every dry run, lists what it matched for review.
-    if matches.is_bulk() || context.dry_run() {
-        let listed: Vec<String> = match view {
-            PolicyView::Document => positions.iter().map(|(r, _)| r.clone()).collect(),
-            PolicyView::Statements => rows_of(std::slice::from_ref(&rows))?
-                .iter()
-                .zip(&positions)
-                .map(|(row, (region, _))| {
-                    let sid = row.get("sid").and_then(Value::as_str);
-                    format!("{region} {}", sid.unwrap_or("(no sid)"))
-                })
-                .collect(),
-        };
-        context.note(format!(
-            "{verb} {}matches {} {}: {}",
-            if matches.is_bulk() {
-                format!("without a pinned {} ", resource.doc.identifier)
-            } else {
-                String::new()
-            },
-            listed.len(),
-            match view {
-                PolicyView::Document => "policy(ies)",
-                PolicyView::Statements => "statement(s)",
-            },
-            listed.join(", ")
-        ));
-    }
+    let pin = format!("a pinned {}", resource.doc.identifier);
+    let what = match view {
+        PolicyView::Document => "policy(ies)",
+        PolicyView::Statements => "statement(s)",
+    };
+    note_matches(
+        context,
+        verb,
+        matches.is_bulk().then_some(&pin),
+        what,
+        || {
+            Ok(match view {
+                PolicyView::Document => positions.iter().map(|(r, _)| r.clone()).collect(),
+                PolicyView::Statements => rows_of(std::slice::from_ref(&rows))?
+                    .iter()
+                    .zip(&positions)
+                    .map(|(row, (region, _))| {
+                        let sid = row.get("sid").and_then(Value::as_str);
+                        format!("{region} {}", sid.unwrap_or("(no sid)"))
+                    })
+                    .collect(),
+            })
+        },
+    )?;
     let policies = read
         .into_iter()
         .map(|(region, p)| (region, p.map(|p| p.policy_text)))
