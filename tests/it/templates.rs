@@ -956,6 +956,25 @@ fn a_csv_export_fed_back_with_on_conflict_changes_nothing() {
     );
     done(&out, 0, &format!("INSERT on {TEMPLATES}: unchanged 2"));
     assert_eq!(writes(&sb), []);
+
+    // An export of another account's registry is not this one's: its registry_id must be the
+    // template's own, so the upsert is refused once the template is read, with no write.
+    let other = export.stdout.replace("123456789012", "111122223333");
+    let file = write_file(dir.path(), "other.csv", &other);
+    let out = exec(
+        &sb,
+        &["-o", "csv", ALL_DEMO],
+        &format!(
+            "INSERT INTO {TEMPLATES} SELECT * FROM '{}' ON CONFLICT (region, prefix) DO UPDATE SET \
+             description = EXCLUDED.description",
+            file.display()
+        ),
+    );
+    out.expect_code(1).expect_stderr(&[
+        "registry_id: '111122223333' differs from the template's current '123456789012'",
+        "a read-only column may repeat the current value (as an export does) or be left empty",
+    ]);
+    assert_eq!(writes(&sb), []);
 }
 
 #[test]
