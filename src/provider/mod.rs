@@ -24,7 +24,7 @@ pub mod rules;
 pub mod scan;
 pub mod scan_filter;
 pub mod table;
-pub mod template_reader;
+pub mod templates;
 pub mod writer;
 
 pub use catalog::register_catalog;
