@@ -1569,6 +1569,14 @@ fn bad_update_values_are_refused_before_any_write() {
             vec!["actions cannot be NULL"],
         ),
         (
+            // What INSERT requires (the schema's required_params), UPDATE cannot remove.
+            format!("UPDATE {STATEMENTS} SET resources = NULL WHERE sid = '{DEMO_SID}'"),
+            vec![
+                "resources cannot be NULL",
+                "a statement needs principals, actions and resources",
+            ],
+        ),
+        (
             format!("UPDATE {STATEMENTS} SET sid = 'Other' WHERE sid = '{DEMO_SID}'"),
             vec!["sid cannot be set"],
         ),
