@@ -4,14 +4,32 @@
 use aws_sdk_ecr::primitives::DateTime;
 use serde_json::{Map, Value};
 
-/// One member of an item, borrowed from the SDK's answer: what a column of text or of
-/// timestamps holds.
+/// One member of an item, borrowed from the SDK's answer or from a record: what a column
+/// holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Member<'a> {
     /// A string.
     Text(&'a str),
     /// A timestamp, in microseconds since the epoch.
     Time(i64),
+    /// A boolean.
+    Flag(bool),
+    /// Anything else as JSON: a list, a structure.
+    Json(&'a Value),
+}
+
+impl<'a> Member<'a> {
+    /// A record's member (`None` for JSON null): a whole number is a timestamp in
+    /// microseconds, as records write them.
+    pub fn of(value: &'a Value) -> Option<Self> {
+        Some(match value {
+            Value::Null => return None,
+            Value::String(text) => Self::Text(text),
+            Value::Bool(b) => Self::Flag(*b),
+            Value::Number(n) => n.as_i64().map_or(Self::Json(value), Self::Time),
+            other => Self::Json(other),
+        })
+    }
 }
 
 /// The members of an item built with `json!`, moved out of the object (not copied).

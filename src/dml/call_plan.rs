@@ -35,15 +35,6 @@ impl CallPlan {
         }
     }
 
-    /// Appends `other`'s calls after this plan's, adding its counts.
-    pub fn extend(&mut self, other: CallPlan) {
-        self.calls.extend(other.calls);
-        self.created += other.created;
-        self.updated += other.updated;
-        self.deleted += other.deleted;
-        self.unchanged += other.unchanged;
-    }
-
     /// "created 2, updated 1, unchanged 3" (only the non-zero parts; "no change" when empty).
     pub fn summary(&self) -> String {
         self.describe(["created", "updated", "deleted"])
@@ -90,11 +81,8 @@ mod tests {
         assert_eq!(plan.summary(), "no change");
         plan.update(Some(call()));
         plan.update(None);
-        plan.extend(CallPlan {
-            calls: vec![call()],
-            deleted: 1,
-            ..CallPlan::default()
-        });
+        plan.calls.push(call());
+        plan.deleted += 1;
         assert_eq!((plan.calls.len(), plan.count()), (2, 2));
         assert_eq!(plan.summary(), "updated 1, deleted 1, unchanged 1");
         assert_eq!(plan.intent(), "update 1, delete 1, unchanged 1");

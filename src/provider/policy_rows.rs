@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::iam::policy::{StatementRow, parse, row_of, statements};
 use crate::schema::Resource;
 
+use super::pushdown::REGION_COLUMN;
 use super::records::{Record, Row, records_batch};
 
 /// How a registry policy table shows the policy.
@@ -22,12 +23,12 @@ pub enum PolicyView {
 }
 
 impl PolicyView {
-    /// The view of a registry policy table: by its identifier, a statement's `sid` or (one
-    /// policy per region) the region.
+    /// The view of a registry policy table: one policy per region where the region is its
+    /// identifier, else one row per statement (identified by its sid).
     pub fn of(resource: &Resource) -> Self {
-        match resource.doc.identifier.as_str() {
-            "sid" => Self::Statements,
-            _ => Self::Document,
+        match resource.doc.identifier == REGION_COLUMN {
+            true => Self::Document,
+            false => Self::Statements,
         }
     }
 }

@@ -36,7 +36,7 @@ use crate::iam::policy::{
     with_statements,
 };
 use crate::schema::check_region;
-use crate::schema::{Resource, Verb, schemas};
+use crate::schema::{Resource, schemas};
 use serde_json::{Value, json};
 
 /// Writes a registry policy table: a read-modify-write of one policy per region.
@@ -60,11 +60,7 @@ impl Writer for PolicyWriter {
             .into());
         }
         // What INSERT requires, UPDATE cannot take away.
-        let member = self.resource.member(column).unwrap_or(column);
-        let insert = self.resource.method(Verb::Insert);
-        let required = insert
-            .is_some_and(|m| (m.required_params.iter()).any(|p| p.eq_ignore_ascii_case(member)));
-        if required && is_null_literal(value) {
+        if self.resource.required_on_insert(column) && is_null_literal(value) {
             let why = match self.view {
                 PolicyView::Document => "DELETE FROM aws.ecr.registry_policy removes a policy",
                 PolicyView::Statements => "a statement needs principals, actions and resources",

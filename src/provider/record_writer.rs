@@ -82,7 +82,7 @@ impl RecordWriter {
         let never_empty = declared
             .and_then(|c| c.check.as_ref())
             .is_some_and(|c| c.min_length.is_some_and(|n| n > 0))
-            && !self.required(column);
+            && !self.resource.required_on_insert(column);
         Ok(match parsed {
             Value::Array(items) if items.is_empty() && never_empty => Value::Null,
             other => other,
@@ -121,7 +121,7 @@ impl RecordWriter {
         for c in &self.resource.columns {
             // '' is no value: stackql writes it for an unused optional field, CSV for an empty cell.
             let Some(value) = row.get(&c.name).filter(|v| v.as_str() != Some("")) else {
-                if c.name != REGION_COLUMN && self.required(&c.name) {
+                if c.name != REGION_COLUMN && self.resource.required_on_insert(&c.name) {
                     problems.push(format!("row {n}: {}: is required", c.name));
                 }
                 continue;
@@ -255,17 +255,6 @@ impl RecordWriter {
             }
         }
         problems
-    }
-
-    /// Whether INSERT's operation requires `column` (its `required_params`, by member name).
-    fn required(&self, column: &str) -> bool {
-        let method = self.resource.method(Verb::Insert);
-        let member = self.resource.member(column).unwrap_or(column);
-        method.is_some_and(|m| {
-            m.required_params
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(member))
-        })
     }
 
     /// A call of the resource's `verb` operation on `id` with the `values` (by column) given.

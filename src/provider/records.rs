@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
-    new_null_array,
+    ArrayRef, BooleanArray, ListBuilder, StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::arrow::json::ArrayWriter;
@@ -40,11 +39,10 @@ pub fn records_batch(resource: &Resource, region: &str, records: &[Record]) -> R
     }
     // Each column built straight from the members: a listing of every region goes through
     // here, and arrow-json's decoder costs four times as much per row.
-    let region = Value::from(region);
     let columns = resource.columns.iter().map(|c| {
         let values = records.iter().map(|r| match &c.source {
-            Source::Region => Some(&region),
-            Source::Field(member) => r.get(member).filter(|v| !v.is_null()),
+            Source::Region => Some(Member::Text(region)),
+            Source::Field(member) => r.get(member).and_then(Member::of),
         });
         column_of(c, values)
     });
@@ -52,47 +50,6 @@ pub fn records_batch(resource: &Resource, region: &str, records: &[Record]) -> R
     let options = RecordBatchOptions::new().with_row_count(Some(records.len()));
     RecordBatch::try_new_with_options(resource.arrow_schema(), columns, &options)
         .map_err(|e| Error::Runtime(e.to_string()))
-}
-
-/// The Arrow array of `column` holding `values` (one per row; `None` is NULL): text as it is,
-/// a nested structure as its JSON text without null members.
-fn column_of<'a>(
-    column: &Column,
-    values: impl Iterator<Item = Option<&'a Value>>,
-) -> Result<ArrayRef> {
-    Ok(match &column.data_type {
-        DataType::Utf8 => Arc::new(StringArray::from_iter(values.map(|v| {
-            v.map(|v| match v {
-                Value::String(text) => text.clone(),
-                other if column.nested => without_nulls(other.clone()).to_string(),
-                other => other.to_string(),
-            })
-        }))),
-        DataType::Boolean => Arc::new(BooleanArray::from_iter(
-            values.map(|v| v.and_then(Value::as_bool)),
-        )),
-        DataType::Timestamp(TimeUnit::Microsecond, zone) => Arc::new(
-            TimestampMicrosecondArray::from_iter(values.map(|v| v.and_then(Value::as_i64)))
-                .with_timezone_opt(zone.clone()),
-        ),
-        DataType::List(item) if item.data_type() == &DataType::Utf8 => {
-            let mut list = ListBuilder::new(StringBuilder::new()).with_field(Arc::clone(item));
-            for v in values {
-                let items = v.and_then(Value::as_array);
-                for item in items.into_iter().flatten() {
-                    list.values().append_option(item.as_str());
-                }
-                list.append(items.is_some());
-            }
-            Arc::new(list.finish())
-        }
-        other => {
-            return Err(Error::Runtime(format!(
-                "column {} is declared {other}, which a record cannot fill",
-                column.name
-            )));
-        }
-    })
 }
 
 /// The batch of `items` read in `region`, in the resource's columns, each taking its `source`
@@ -106,42 +63,90 @@ pub fn items_batch<T>(
 ) -> Result<RecordBatch> {
     let mut columns = Vec::with_capacity(resource.columns.len());
     for c in &resource.columns {
-        let values = match (&c.source, c.fetched_by) {
+        let values: Vec<Option<Member>> = match (&c.source, c.fetched_by) {
             (_, Some(_)) => vec![None; items.len()],
             (Source::Region, None) => vec![Some(Member::Text(region)); items.len()],
             (Source::Field(m), None) => {
                 (items.iter().map(|i| member(i, m))).collect::<Result<_>>()?
             }
         };
-        let wrong = || Error::Runtime(format!("column {} is not of its member's type", c.name));
-        let array: ArrayRef = match &c.data_type {
-            DataType::Utf8 => Arc::new(StringArray::from_iter(
-                values
-                    .into_iter()
-                    .map(|v| match v {
-                        Some(Member::Text(text)) => Ok(Some(text)),
-                        None => Ok(None),
-                        _ => Err(wrong()),
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            )),
-            DataType::Timestamp(TimeUnit::Microsecond, zone) => {
-                let times = values.into_iter().map(|v| match v {
-                    Some(Member::Time(t)) => Ok(Some(t)),
-                    None => Ok(None),
-                    _ => Err(wrong()),
-                });
-                let times = TimestampMicrosecondArray::from(times.collect::<Result<Vec<_>>>()?);
-                Arc::new(times.with_timezone_opt(zone.clone()))
-            }
-            other if values.iter().all(Option::is_none) => new_null_array(other, items.len()),
-            _ => return Err(wrong()),
-        };
-        columns.push(array);
+        columns.push(column_of(c, values.into_iter())?);
     }
     let options = RecordBatchOptions::new().with_row_count(Some(items.len()));
     RecordBatch::try_new_with_options(resource.arrow_schema(), columns, &options)
         .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// The Arrow array of `column` holding `values` (one per row; `None` is NULL): text as it is,
+/// a nested structure as its JSON text without null members. A value of another kind than
+/// the column's is an error, never a NULL.
+fn column_of<'a>(
+    column: &Column,
+    values: impl Iterator<Item = Option<Member<'a>>>,
+) -> Result<ArrayRef> {
+    let wrong = |v: &Member| {
+        Error::Runtime(format!(
+            "column {} is declared {}, which {v:?} cannot fill",
+            column.name, column.data_type
+        ))
+    };
+    Ok(match &column.data_type {
+        DataType::Utf8 => {
+            let mut text = StringBuilder::new();
+            for v in values {
+                match v {
+                    None => text.append_null(),
+                    Some(Member::Text(t)) => text.append_value(t),
+                    Some(Member::Json(v)) if column.nested => {
+                        text.append_value(without_nulls(v.clone()).to_string())
+                    }
+                    Some(Member::Json(v)) => text.append_value(v.to_string()),
+                    Some(Member::Time(t)) => text.append_value(t.to_string()),
+                    Some(Member::Flag(b)) => text.append_value(b.to_string()),
+                }
+            }
+            Arc::new(text.finish())
+        }
+        DataType::Boolean => {
+            let flags = values.map(|v| match v {
+                None => Ok(None),
+                Some(Member::Flag(b)) => Ok(Some(b)),
+                Some(other) => Err(wrong(&other)),
+            });
+            Arc::new(BooleanArray::from(flags.collect::<Result<Vec<_>>>()?))
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, zone) => {
+            let times = values.map(|v| match v {
+                None => Ok(None),
+                Some(Member::Time(t)) => Ok(Some(t)),
+                Some(other) => Err(wrong(&other)),
+            });
+            let times = TimestampMicrosecondArray::from(times.collect::<Result<Vec<_>>>()?);
+            Arc::new(times.with_timezone_opt(zone.clone()))
+        }
+        DataType::List(item) if item.data_type() == &DataType::Utf8 => {
+            let mut list = ListBuilder::new(StringBuilder::new()).with_field(Arc::clone(item));
+            for v in values {
+                match v {
+                    None => list.append(false),
+                    Some(Member::Json(Value::Array(items))) => {
+                        for item in items {
+                            list.values().append_option(item.as_str());
+                        }
+                        list.append(true);
+                    }
+                    Some(other) => return Err(wrong(&other)),
+                }
+            }
+            Arc::new(list.finish())
+        }
+        other => {
+            return Err(Error::Runtime(format!(
+                "column {} is declared {other}, which no API member fills",
+                column.name
+            )));
+        }
+    })
 }
 
 /// `rows` (every column of `resource`, as listed) with the lazy columns that `fetch` fills set
@@ -281,6 +286,17 @@ mod tests {
         assert!(
             e.to_string()
                 .contains("0 ValidatePullThroughCacheRule answers for 2 rows"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_member_of_another_kind_than_its_column_is_an_error_not_a_null() {
+        let r = record(json!({"prefix": "team", "createdAt": "yesterday"}));
+        let e = records_batch(templates(), "eu-west-1", &[r]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("column created_at is declared Timestamp"),
             "{e}"
         );
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::BooleanArray;
+use datafusion::arrow::array::{AsArray, BooleanArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::item_rules::ItemRules;
 use super::reader::Reader;
 use super::record_writer::RecordWriter;
-use super::records::{Row, fill_columns, items_batch, rows_of};
+use super::records::{Row, fill_columns, items_batch};
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
 use crate::aws::rules::{RuleCalls, rule_member, validation_record};
@@ -55,15 +55,12 @@ impl Reader for RuleReader {
         if !fetches.contains(&validate) {
             return Ok(rows);
         }
-        let prefixes = rows_of(std::slice::from_ref(&rows))?
-            .iter()
-            .map(|row| {
-                row.get(&self.resource.doc.identifier)?
-                    .as_str()
-                    .map(str::to_string)
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::Runtime("a rule read has no prefix".into()))?;
+        // The prefixes straight from their column: every row read has one.
+        let prefixes = rows
+            .column_by_name(&self.resource.doc.identifier)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(|| Error::Runtime("the rules read have no prefix column".into()))?;
+        let prefixes = prefixes.iter().flatten().map(str::to_string).collect();
         let not_found = self.resource.doc.not_found.as_deref();
         let answers = clients
             .validate_prefixes(region, prefixes, not_found)

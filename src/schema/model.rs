@@ -412,6 +412,14 @@ impl Resource {
         last.strip_suffix('s').unwrap_or(last)
     }
 
+    /// Whether INSERT's operation requires `column` (its `required_params`, which name the
+    /// API member, in stackql's capitalization).
+    pub fn required_on_insert(&self, column: &str) -> bool {
+        let member = self.member(column).unwrap_or(column);
+        self.method(Verb::Insert)
+            .is_some_and(|m| (m.required_params.iter()).any(|p| p.eq_ignore_ascii_case(member)))
+    }
+
     /// The method serving a verb.
     pub fn method(&self, verb: Verb) -> Option<&Method> {
         self.doc.methods.iter().find(|m| m.verb == verb)
