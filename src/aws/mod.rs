@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod convert;
+pub mod document;
 pub mod fail_fast;
 pub mod mutate;
 pub mod policy;

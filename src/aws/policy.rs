@@ -1,48 +1,37 @@
-//! Reading a region's registry policy (GetRegistryPolicy; a region without one answers None),
-//! and sending its Put and Delete.
+//! A region's registry policy over aws-sdk-ecr: GetRegistryPolicy (a region without one
+//! answers None), and its Put and Delete.
 
 use async_trait::async_trait;
-use aws_sdk_ecr::error::ProvideErrorMetadata;
+use serde_json::{Map, Value, json};
 
-use super::clients::{EcrClients, api_error};
+use super::clients::{EcrClients, api_error, is_not_found};
+use super::convert::into_record;
+use super::document::DocumentStore;
 use super::mutate::{Sender, not_sent};
 use crate::dml::ApiCall;
 use crate::error::Result;
 
-const GET: &str = "GetRegistryPolicy";
+/// Reads and writes the registry policy of a region.
+#[derive(Debug)]
+pub struct PolicyCalls;
 
-/// A region's registry policy as ECR answers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryPolicy {
-    /// The registry's account id.
-    pub registry_id: Option<String>,
-    /// The policy document.
-    pub policy_text: String,
-}
-
-impl EcrClients {
-    /// The registry policy of `region`; `None` when the registry has none
-    /// (the resource's `not_found` code is an answer here, not a failure).
-    pub async fn get_registry_policy(
+#[async_trait]
+impl DocumentStore for PolicyCalls {
+    async fn read(
         &self,
+        clients: &EcrClients,
         region: &str,
         not_found: Option<&str>,
-    ) -> Result<Option<RegistryPolicy>> {
-        match self.client(region).get_registry_policy().send().await {
-            Ok(out) => Ok(out.policy_text.map(|policy_text| RegistryPolicy {
-                registry_id: out.registry_id,
-                policy_text,
+    ) -> Result<Option<Map<String, Value>>> {
+        match clients.client(region).get_registry_policy().send().await {
+            Ok(out) => Ok(out.policy_text.as_ref().map(|text| {
+                into_record(json!({"registryId": out.registry_id, "policyText": text}))
             })),
-            Err(e) if e.code().is_some() && e.code() == not_found => Ok(None),
-            Err(e) => Err(api_error(region, GET, e)),
+            Err(e) if is_not_found(&e, not_found) => Ok(None),
+            Err(e) => Err(api_error(region, "GetRegistryPolicy", e)),
         }
     }
 }
-
-/// Sends the registry policy tables' calls: every write is a Put of the whole document, or its
-/// Delete.
-#[derive(Debug)]
-pub struct PolicyCalls;
 
 #[async_trait]
 impl Sender for PolicyCalls {

@@ -5,8 +5,8 @@
 pub mod call_plan;
 pub mod calls;
 pub mod directive;
+pub mod document;
 pub mod patch;
-pub mod policy;
 pub mod problems;
 
 pub use calls::{ApiCall, Mutation};

@@ -2,6 +2,7 @@
 //! all of them are reported at once.
 
 use crate::error::{Error, Result};
+use crate::schema::{check_region, schemas};
 
 /// At most this many problems are listed before "and N more".
 const MAX_LISTED: usize = 20;
@@ -24,6 +25,24 @@ pub fn region_or_default(
         )),
         Err(why) => Err(format!("row {row}: region is not set, and {why}")),
     }
+}
+
+/// The region of row `row` (given, else the session's only one), checked against the
+/// regions provider-schemas knows.
+pub fn checked_region(
+    given: Option<&str>,
+    row: usize,
+    default_regions: &Result<Vec<String>, String>,
+) -> Result<String, String> {
+    let region = region_or_default(given, row, default_regions)?;
+    check_region(&region, &schemas().provider.regions)
+        .map(|_| region)
+        .map_err(|e| format!("row {row}: region: {e}"))
+}
+
+/// The problem of an INSERT row that gives a value to a column AWS sets.
+pub fn set_by_aws(row: usize, column: &str) -> String {
+    format!("row {row}: {column}: is set by AWS and cannot be given (leave it out or NULL)")
 }
 
 /// Fails with every problem listed (the first 20), or succeeds when there is none.

@@ -28,11 +28,11 @@ use super::writer::{Assignments, MergeChanges, Writer};
 use crate::aws::mutate::Sender;
 use crate::aws::request::ScanRequest;
 use crate::dml::call_plan::CallPlan;
-use crate::dml::problems::{region_or_default, report_problems};
+use crate::dml::problems::{checked_region, report_problems, set_by_aws};
 use crate::dml::{ApiCall, Mutation, OnConflict, patch};
 use crate::ecr::constraints::canonical_value;
 use crate::error::{Error, Result};
-use crate::schema::{Resource, Verb, check_region, schemas};
+use crate::schema::{Resource, Verb};
 
 /// Writes a resource of independent items.
 #[derive(Debug)]
@@ -110,11 +110,7 @@ impl RecordWriter {
     ) -> Result<Desired, Vec<String>> {
         let mut problems = Vec::new();
         let text = |c: &str| row.get(c).and_then(Value::as_str);
-        let region = region_or_default(text(REGION_COLUMN), n, default_regions).and_then(|r| {
-            check_region(&r, &schemas().provider.regions)
-                .map(|_| r)
-                .map_err(|e| format!("row {n}: region: {e}"))
-        });
+        let region = checked_region(text(REGION_COLUMN), n, default_regions);
         let mut values = Row::new();
         let mut read_only = Row::new();
         let mut bad = Vec::new();
@@ -133,10 +129,7 @@ impl RecordWriter {
                 // An export fed back with ON CONFLICT repeats what AWS set; it is not sent, but
                 // an owner's id must be the item's (timestamps are history, not configuration).
                 if !conflict {
-                    problems.push(format!(
-                        "row {n}: {}: is set by AWS and cannot be given (leave it out or NULL)",
-                        c.name
-                    ));
+                    problems.push(set_by_aws(n, &c.name));
                 } else if c.fetched_by.is_none() && !matches!(c.data_type, DataType::Timestamp(..))
                 {
                     read_only.insert(c.name.clone(), value.clone());
@@ -643,6 +636,7 @@ mod tests {
     use super::*;
     use crate::aws::rules::RuleCalls;
     use crate::provider::rules::RuleItems;
+    use crate::schema::schemas;
     use serde_json::json;
 
     const DH_SECRET: &str =

@@ -405,6 +405,11 @@ impl Resource {
         self.doc.kind == ResourceKind::Get
     }
 
+    /// Whether the region identifies a row (one item per region, as the whole registry policy).
+    pub fn identified_by_region(&self) -> bool {
+        (self.column(&self.doc.identifier)).is_some_and(|c| matches!(c.source, Source::Region))
+    }
+
     /// What one row is called in messages: the table name's last word, singular
     /// (`rule`, `statement`, `template`).
     pub fn noun(&self) -> &str {

@@ -1264,7 +1264,7 @@ fn bad_statement_rows_are_refused_before_any_call() {
                 ),
                 row("eu-west-1", "Twice", "444455556666", "['ecr:ListImages']"),
             )),
-            vec!["rows 1 and 2 both add sid 'Twice' to eu-west-1's policy"],
+            vec!["rows 1 and 2 both add sid 'Twice' to eu-west-1's registry policy"],
         ),
         (
             // Every problem of every row is listed, in one refusal.
@@ -1512,6 +1512,21 @@ fn malformed_policy_documents_are_refused() {
         (
             format!("INSERT INTO {POLICY} (region, policy_text) VALUES ('eu-west-1', NULL)"),
             vec!["row 1: policy_text is required"],
+        ),
+        (
+            // A region has one policy: two rows for it are refused before any read.
+            format!(
+                "INSERT INTO {POLICY} (region, policy_text) VALUES ('eu-west-1', '{0}'), ('eu-west-1', '{0}')",
+                policy_text("eu-west-1", "A", &["ecr:ReplicateImage"])
+            ),
+            vec!["rows 1 and 2 both write eu-west-1's registry policy: a region has one"],
+        ),
+        (
+            format!(
+                "INSERT INTO {POLICY} (region, registry_id, policy_text) VALUES ('eu-west-1', '123456789012', '{}')",
+                policy_text("eu-west-1", "A", &["ecr:ReplicateImage"])
+            ),
+            vec!["row 1: registry_id: is set by AWS and cannot be given"],
         ),
     ];
     let mut failures = Vec::new();

@@ -1,0 +1,352 @@
+//! Writing a resource held as one document per region (the registry policy): every write is a
+//! read-modify-write of the document. Each row is checked before any call, the documents are
+//! read, the items added, changed or removed (planned in `dml::document`), and each changed
+//! document written whole by one call (or, with `--dry-run`, reported). No MERGE.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::Expr;
+use json_patch::Patch;
+use serde_json::Value;
+
+use super::context::ProviderContext;
+use super::dml::{
+    MatchRequest, constant_assignments, execute_plan, is_null_literal, note_matches, set_values,
+};
+use super::document_reader::DocumentReader;
+use super::pushdown::REGION_COLUMN;
+use super::records::{Row, rows_of};
+use super::scan_filter::all_true;
+use super::writer::{Assignments, MergeChanges, Writer, merge_refused};
+use crate::dml::OnConflict;
+use crate::dml::document::{Held, Members, Wanted, id_of, plan_delete, plan_insert, plan_update};
+use crate::dml::problems::{checked_region, report_problems, set_by_aws};
+use crate::error::{Error, Result};
+use crate::schema::Resource;
+
+/// Writes a document-held table, through the same reading as its SELECT.
+#[derive(Debug)]
+pub struct DocumentWriter {
+    /// How the table is read (its resource, document shape and store).
+    pub reader: DocumentReader,
+}
+
+/// What an UPDATE or DELETE matched: the documents read, and the matched rows with their
+/// region and position in the region's document.
+struct Matched {
+    held: BTreeMap<String, Held>,
+    rows: RecordBatch,
+    at: Vec<(String, usize)>,
+}
+
+impl DocumentWriter {
+    fn resource(&self) -> &'static Resource {
+        self.reader.resource
+    }
+
+    /// The current documents of `regions`.
+    async fn read(
+        &self,
+        regions: impl IntoIterator<Item = &String>,
+        context: &ProviderContext,
+    ) -> Result<BTreeMap<String, Held>> {
+        let mut held = BTreeMap::new();
+        for region in regions {
+            let now = self.reader.held(&context.clients, region).await?;
+            held.insert(region.clone(), now);
+        }
+        Ok(held)
+    }
+
+    /// Checks every INSERT row before any read; the error lists every problem.
+    fn wanted(&self, batches: &[RecordBatch], context: &ProviderContext) -> Result<Vec<Wanted>> {
+        let (r, shape) = (self.resource(), self.reader.shape);
+        let mut problems = Vec::new();
+        let mut wanted = Vec::new();
+        let mut ids: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (i, row) in rows_of(batches)?.iter().enumerate() {
+            let n = i + 1;
+            let given = row.get(REGION_COLUMN).and_then(Value::as_str);
+            let region = match checked_region(given, n, &context.default_regions) {
+                Ok(region) => region,
+                Err(e) => {
+                    problems.push(e);
+                    continue;
+                }
+            };
+            let set_by = r
+                .columns
+                .iter()
+                .filter(|c| c.read_only && row.contains_key(&c.name));
+            problems.extend(set_by.map(|c| set_by_aws(n, &c.name)));
+            let members = match members_of_row(r, row) {
+                Ok(members) => members,
+                Err(e) => {
+                    problems.push(format!("row {n}: {e}"));
+                    continue;
+                }
+            };
+            let id = id_of(r, &region, &members);
+            if let Some(id) = &id
+                && let Some(first) = ids.insert((region.clone(), id.clone()), n)
+            {
+                let what = match r.identified_by_region() {
+                    true => format!("write {region}'s {}: a region has one", shape.noun()),
+                    false => format!(
+                        "add {} '{id}' to {region}'s {}; it is unique there",
+                        r.doc.identifier,
+                        shape.noun()
+                    ),
+                };
+                problems.push(format!("rows {first} and {n} both {what}"));
+            }
+            match shape.item(&members, &region) {
+                Ok(item) => wanted.push(Wanted {
+                    row: n,
+                    region,
+                    id,
+                    members,
+                    item,
+                }),
+                Err(found) => problems.extend(found.into_iter().map(|p| format!("row {n}: {p}"))),
+            }
+        }
+        report_problems(&problems)?;
+        Ok(wanted)
+    }
+
+    /// Reads the rows an UPDATE or DELETE matches, with their positions, and lists them for
+    /// review when the statement does not pin the identifier (or in a dry run).
+    async fn matched(
+        &self,
+        read: &MatchRequest,
+        context: &ProviderContext,
+        verb: &str,
+    ) -> Result<Matched> {
+        let r = self.resource();
+        read.note_never(context, verb);
+        let held = self.read(read.regions(), context).await?;
+        let mut batches = Vec::new();
+        let mut at = Vec::new();
+        for (region, now) in &held {
+            let rows = self.reader.rows(region, now)?;
+            let keep = all_true(read.filter_exprs(), &rows)?;
+            let kept = (keep.iter().enumerate()).filter(|(_, k)| k.unwrap_or(false));
+            at.extend(kept.map(|(i, _)| (region.clone(), i)));
+            batches.push(filter_record_batch(&rows, &keep).map_err(runtime)?);
+        }
+        let rows = concat_batches(&r.arrow_schema(), &batches).map_err(runtime)?;
+        let pin = format!("a pinned {}", r.doc.identifier);
+        note_matches(
+            context,
+            verb,
+            read.is_bulk().then_some(&pin),
+            &counted(r.noun()),
+            || {
+                let id = |region: &String, i: usize| held[region].items[i].0.as_deref();
+                Ok((at.iter())
+                    .map(|(region, i)| self.label(region, id(region, *i), *i))
+                    .collect())
+            },
+        )?;
+        Ok(Matched { held, rows, at })
+    }
+
+    /// How a matched item is named in a problem and in a review listing: its region, and its
+    /// identifier (or its position, for an item without one).
+    fn label(&self, region: &str, id: Option<&str>, at: usize) -> String {
+        match (self.resource().identified_by_region(), id) {
+            (true, _) => region.to_string(),
+            (false, Some(id)) => format!("{region} {id}"),
+            (false, None) => format!("{region} {} {}", self.resource().noun(), at + 1),
+        }
+    }
+}
+
+#[async_trait]
+impl Writer for DocumentWriter {
+    fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
+        let r = self.resource();
+        if !r.column(column).is_some_and(|c| c.updatable) {
+            return Err(Error::Usage(format!(
+                "{column} cannot be set: UPDATE {} can set {}",
+                r.qualified_name("aws"),
+                r.updatable_names()
+            ))
+            .into());
+        }
+        // What INSERT requires, UPDATE cannot take away.
+        if r.required_on_insert(column) && is_null_literal(value) {
+            let required: Vec<&str> = (r.columns.iter())
+                .filter(|c| c.updatable && r.required_on_insert(&c.name))
+                .map(|c| c.name.as_str())
+                .collect();
+            let needs = match required.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => column.to_string(),
+            };
+            let (noun, table) = (r.noun(), r.qualified_name("aws"));
+            return Err(Error::Usage(format!(
+                "{column} cannot be NULL: a {noun} needs {needs} (DELETE FROM {table} removes a {noun})"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
+        // The values that do not depend on the current document, checked on a valid item as
+        // a script's check does before its first statement runs; the others once read.
+        let (r, shape) = (self.resource(), self.reader.shape);
+        let constants = constant_assignments(read.schema(), assignments)?;
+        if constants.is_empty() {
+            return Ok(());
+        }
+        let set = values_set(&constants, 1)?.pop().unwrap_or_default();
+        let sample = (shape.sample().into_iter())
+            .filter_map(|(m, v)| Some((r.column_by_member(&m)?.name.clone(), v)))
+            .collect();
+        let members = members_of_row(r, &with_set(sample, assignments, &set))?;
+        let mut problems = Vec::new();
+        for region in read.regions() {
+            let found = shape.item(&members, region).err().unwrap_or_default();
+            problems.extend(found.into_iter().map(|p| format!("{region}: {p}")));
+        }
+        problems.dedup();
+        Ok(report_problems(&problems)?)
+    }
+
+    async fn run_insert(
+        &self,
+        batches: &[RecordBatch],
+        on_conflict: Option<&OnConflict>,
+        validate_only: bool,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let wanted = self.wanted(batches, context)?;
+        if validate_only {
+            return Ok(0);
+        }
+        let regions: BTreeSet<&String> = wanted.iter().map(|w| &w.region).collect();
+        let held = self.read(regions, context).await?;
+        let (r, shape) = (self.resource(), self.reader.shape);
+        let plan = plan_insert(shape, r, &wanted, &held, on_conflict)?;
+        Ok(execute_plan(r, "INSERT", plan, self.reader.store.as_ref(), context).await?)
+    }
+
+    async fn run_update(
+        &self,
+        read: &MatchRequest,
+        assignments: &Assignments,
+        _patch: Option<&Patch>,
+        context: &ProviderContext,
+    ) -> DfResult<u64> {
+        let (r, shape) = (self.resource(), self.reader.shape);
+        let found = self.matched(read, context, "UPDATE").await?;
+        let current = rows_of(std::slice::from_ref(&found.rows))?;
+        let new_rows = values_set(&set_values(assignments, &found.rows)?, current.len())?;
+        let mut problems = Vec::new();
+        let mut changes: BTreeMap<String, Vec<(usize, Value)>> = BTreeMap::new();
+        for ((row, new), (region, at)) in current.into_iter().zip(new_rows).zip(&found.at) {
+            let members = members_of_row(r, &with_set(row, assignments, &new))?;
+            let id = found.held[region].items[*at].0.as_deref();
+            match shape.item(&members, region) {
+                Ok(item) => changes.entry(region.clone()).or_default().push((*at, item)),
+                Err(found) => {
+                    let label = self.label(region, id, *at);
+                    problems.extend(found.into_iter().map(|p| format!("{label}: {p}")));
+                }
+            }
+        }
+        report_problems(&problems)?;
+        let plan = plan_update(shape, &found.held, &changes)?;
+        Ok(execute_plan(r, "UPDATE", plan, self.reader.store.as_ref(), context).await?)
+    }
+
+    async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
+        let found = self.matched(read, context, "DELETE").await?;
+        let mut remove: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        for (region, at) in found.at {
+            remove.entry(region).or_default().insert(at);
+        }
+        let plan = plan_delete(self.reader.shape, &found.held, &remove)?;
+        let store = self.reader.store.as_ref();
+        Ok(execute_plan(self.resource(), "DELETE", plan, store, context).await?)
+    }
+
+    fn table(&self) -> String {
+        self.resource().qualified_name("aws")
+    }
+
+    fn merges(&self) -> bool {
+        false
+    }
+
+    async fn run_merge(
+        &self,
+        _target: &RecordBatch,
+        _changes: MergeChanges,
+        _context: &ProviderContext,
+    ) -> DfResult<u64> {
+        Err(merge_refused(&self.table()).into())
+    }
+}
+
+/// A row's values as the item's members (each column's `source`); a list column's value must
+/// be a list.
+fn members_of_row(resource: &Resource, row: &Row) -> Result<Members> {
+    let mut members = Members::new();
+    for (column, value) in row {
+        let list =
+            (resource.column(column)).is_some_and(|c| matches!(c.data_type, DataType::List(_)));
+        if list && !value.is_array() {
+            return Err(Error::Usage(format!(
+                "{column} must be a list such as ['a', 'b'], not {value}"
+            )));
+        }
+        if let Some(member) = resource.member(column) {
+            members.insert(member.to_string(), value.clone());
+        }
+    }
+    Ok(members)
+}
+
+/// The values SET gives each of `n` rows, by column (a NULL left out).
+fn values_set(columns: &[(&str, ArrayRef)], n: usize) -> Result<Vec<Row>> {
+    if columns.is_empty() {
+        return Ok(vec![Row::new(); n]);
+    }
+    let batch = RecordBatch::try_from_iter(columns.iter().map(|(c, v)| (*c, Arc::clone(v))))
+        .map_err(runtime)?;
+    rows_of(&[batch])
+}
+
+/// `row` with the columns SET (`assignments`) taking their values in `set`: a NULL removes one.
+fn with_set(mut row: Row, assignments: &Assignments, set: &Row) -> Row {
+    for (column, _) in assignments {
+        match set.get(column) {
+            Some(v) => _ = row.insert(column.clone(), v.clone()),
+            None => _ = row.remove(column),
+        }
+    }
+    row
+}
+
+/// "statement(s)", "policy(ies)": a noun counted in a review listing.
+fn counted(noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        Some(stem) => format!("{stem}y(ies)"),
+        None => format!("{noun}(s)"),
+    }
+}
+
+fn runtime(e: impl ToString) -> Error {
+    Error::Runtime(e.to_string())
+}
