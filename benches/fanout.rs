@@ -2,14 +2,14 @@
 //!
 //! Prints, per scenario, the wall time (best and median of several runs), the ideal (the round
 //! trips it cannot avoid: every region called at once, one page each; validation in batches of
-//! VALIDATE_IN_FLIGHT), their ratio, and the API calls made.
+//! FETCH_IN_FLIGHT), their ratio, and the API calls made.
 //! Run with `cargo bench --bench fanout` (builds release). Not a test: it asserts nothing.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use skyql::aws::AwsSettings;
-use skyql::aws::rules::VALIDATE_IN_FLIGHT;
+use skyql::provider::lazy::FETCH_IN_FLIGHT;
 use skyql::sandbox::{Sandbox, SandboxConfig};
 use skyql::schema::schemas;
 use skyql::session::{Session, SessionOptions};
@@ -87,11 +87,11 @@ async fn main() {
             ideal_round_trips: 1,
         },
         Scenario {
-            // One Describe, then a Validate per rule, VALIDATE_IN_FLIGHT at a time.
+            // One Describe, then a Validate per rule, FETCH_IN_FLIGHT at a time.
             name: "one region, is_valid of 50",
             sql: "SELECT ecr_repository_prefix, is_valid FROM aws.ecr.pull_through_cache_rules WHERE region = 'us-east-1'",
             expected_rows: RULES_PER_REGION,
-            ideal_round_trips: 1 + RULES_PER_REGION.div_ceil(VALIDATE_IN_FLIGHT) as u32,
+            ideal_round_trips: 1 + RULES_PER_REGION.div_ceil(FETCH_IN_FLIGHT) as u32,
         },
     ];
     println!(

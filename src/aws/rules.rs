@@ -8,14 +8,12 @@ use async_trait::async_trait;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::operation::create_pull_through_cache_rule::CreatePullThroughCacheRuleError;
-use aws_sdk_ecr::operation::validate_pull_through_cache_rule::ValidatePullThroughCacheRuleOutput;
 use aws_sdk_ecr::primitives::DateTime;
 use aws_sdk_ecr::types::{PullThroughCacheRule, UpstreamRegistry};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
 use super::clients::{EcrClients, api_error, is_not_found};
@@ -28,11 +26,6 @@ use crate::error::{Error, Result};
 
 const DESCRIBE: &str = "DescribePullThroughCacheRules";
 const VALIDATE: &str = "ValidatePullThroughCacheRule";
-
-/// ValidatePullThroughCacheRule calls in flight per region. One call per rule adds up (50
-/// rules a region at most): a few round trips' worth of concurrency keeps a region quick
-/// without bursting past ECR's request rate, which would only cost throttling retries.
-pub const VALIDATE_IN_FLIGHT: usize = 8;
 
 impl EcrClients {
     /// The rules of one region that `request` asks for, paginating to the end (or to the limit).
@@ -81,14 +74,15 @@ impl EcrClients {
         Ok(rules)
     }
 
-    /// ValidatePullThroughCacheRule for the rule `prefix` of `region`; `None` when there is no
-    /// such rule (it may have been deleted since it was listed).
+    /// ValidatePullThroughCacheRule for the rule `prefix` of `region`, as the members the lazy
+    /// columns take; `None` when there is no such rule (it may have been deleted since it was
+    /// listed).
     pub async fn validate_rule(
         &self,
         region: &str,
         prefix: &str,
         not_found: Option<&str>,
-    ) -> Result<Option<ValidatePullThroughCacheRuleOutput>> {
+    ) -> Result<Option<Map<String, Value>>> {
         let result = self
             .client(region)
             .validate_pull_through_cache_rule()
@@ -96,27 +90,12 @@ impl EcrClients {
             .send()
             .await;
         match result {
-            Ok(answer) => Ok(Some(answer)),
+            Ok(v) => Ok(Some(into_record(
+                json!({"isValid": v.is_valid(), "failure": v.failure()}),
+            ))),
             Err(e) if is_not_found(&e, not_found) => Ok(None),
             Err(e) => Err(api_error(region, VALIDATE, e)),
         }
-    }
-
-    /// ValidatePullThroughCacheRule for each of `prefixes` ([`VALIDATE_IN_FLIGHT`] calls at a
-    /// time), answers in their order; `None` for a rule that no longer exists.
-    pub async fn validate_prefixes(
-        &self,
-        region: &str,
-        prefixes: Vec<String>,
-        not_found: Option<&str>,
-    ) -> Result<Vec<Option<ValidatePullThroughCacheRuleOutput>>> {
-        // Owned prefixes: a stream over borrowed rules makes the future's Send bound
-        // higher-ranked, which the plan's boxed stream cannot prove.
-        futures::stream::iter(prefixes)
-            .map(|prefix| async move { self.validate_rule(region, &prefix, not_found).await })
-            .buffered(VALIDATE_IN_FLIGHT)
-            .try_collect()
-            .await
     }
 }
 
@@ -168,12 +147,6 @@ pub fn rule_member<'a>(r: &'a PullThroughCacheRule, member: &str) -> Result<Opti
             )));
         }
     })
-}
-
-/// A ValidatePullThroughCacheRule answer as the members the lazy columns take.
-pub fn validation_record(v: &ValidatePullThroughCacheRuleOutput) -> Map<String, Value> {
-    let record = json!({"isValid": v.is_valid(), "failure": v.failure()});
-    into_record(record)
 }
 
 /// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule

@@ -565,9 +565,9 @@ pub(crate) async fn read_matches(
             batches.push(kept);
             continue;
         }
-        let filled = reader
-            .fill(&context.clients, region, kept, &matches.fetches)
-            .await?;
+        let (clients, fetches) = (&context.clients, &matches.fetches);
+        let filled =
+            super::lazy::fill(reader.as_ref(), resource, clients, region, kept, fetches).await?;
         batches.push(keep(filled, &late)?);
     }
     let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;

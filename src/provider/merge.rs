@@ -473,8 +473,17 @@ async fn run_merge(
     let mut parts = Vec::new();
     for region in &scope {
         let request = ScanRequest::default();
-        parts
-            .push(read_region(reader.as_ref(), &context.clients, region, &request, fetches).await?);
+        parts.push(
+            read_region(
+                reader.as_ref(),
+                resource,
+                &context.clients,
+                region,
+                &request,
+                fetches,
+            )
+            .await?,
+        );
     }
     let target =
         concat_batches(&target_schema, &parts).map_err(|e| Error::Runtime(e.to_string()))?;

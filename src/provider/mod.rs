@@ -10,6 +10,7 @@ pub mod document_writer;
 pub mod failures;
 pub mod insert_literals;
 pub mod item_rules;
+pub mod lazy;
 pub mod merge;
 pub mod module;
 pub mod permissions;

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::records::Record;
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::{FetchOperation, Resource};
 
 /// How one resource is read from one region.
@@ -31,17 +32,21 @@ pub trait Reader: fmt::Debug + Send + Sync {
         true
     }
 
-    /// `rows` (some rows of [`Reader::list`]) with the lazy columns of `fetches` filled; a
-    /// row whose resource no longer exists is dropped. Only called with `fetches` non-empty.
-    async fn fill(
+    /// The members the call `fetch` answers for the item `id` of `region` (the lazy columns it
+    /// fills take them by `source`); `None` when the item no longer exists. Only asked of a
+    /// resource whose schema has columns `fetched_by` that call.
+    async fn fetch(
         &self,
         clients: &EcrClients,
         region: &str,
-        rows: RecordBatch,
-        fetches: &BTreeSet<FetchOperation>,
-    ) -> Result<RecordBatch> {
-        let _ = (clients, region, fetches);
-        Ok(rows)
+        fetch: FetchOperation,
+        id: &str,
+    ) -> Result<Option<Record>> {
+        let _ = (clients, region, id);
+        Err(Error::Runtime(format!(
+            "this reader makes no {} call",
+            fetch.as_str()
+        )))
     }
 }
 
@@ -49,16 +54,14 @@ pub trait Reader: fmt::Debug + Send + Sync {
 /// columns of `fetches` filled (MERGE's target).
 pub async fn read_region(
     reader: &dyn Reader,
+    resource: &Resource,
     clients: &EcrClients,
     region: &str,
     request: &ScanRequest,
     fetches: &BTreeSet<FetchOperation>,
 ) -> Result<RecordBatch> {
     let listed = reader.list(clients, region, request).await?;
-    if fetches.is_empty() {
-        return Ok(listed);
-    }
-    reader.fill(clients, region, listed, fetches).await
+    super::lazy::fill(reader, resource, clients, region, listed, fetches).await
 }
 
 /// The reader of `resource`, from its registered module.

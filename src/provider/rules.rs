@@ -2,26 +2,22 @@
 //! ValidatePullThroughCacheRule for the lazy validation columns), written by the record writer
 //! with the rules' sender and the rules ECR applies between a rule's columns.
 
-use std::collections::BTreeSet;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{AsArray, BooleanArray};
-use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value;
 
 use super::item_rules::ItemRules;
 use super::reader::Reader;
 use super::record_writer::RecordWriter;
-use super::records::{Row, fill_columns, items_batch};
+use super::records::{Record, Row, items_batch};
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
-use crate::aws::rules::{RuleCalls, rule_member, validation_record};
+use crate::aws::rules::{RuleCalls, rule_member};
 use crate::ecr::constraints::ROOT_PREFIX;
 use crate::ecr::upstream::UpstreamRegistry;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schema::{FetchOperation, Resource};
 
 /// Reads a rule table.
@@ -44,33 +40,15 @@ impl Reader for RuleReader {
         items_batch(self.resource, region, &rules, rule_member)
     }
 
-    async fn fill(
+    async fn fetch(
         &self,
         clients: &EcrClients,
         region: &str,
-        rows: RecordBatch,
-        fetches: &BTreeSet<FetchOperation>,
-    ) -> Result<RecordBatch> {
-        let validate = FetchOperation::ValidatePullThroughCacheRule;
-        if !fetches.contains(&validate) {
-            return Ok(rows);
-        }
-        // The prefixes straight from their column: every row read has one.
-        let prefixes = rows
-            .column_by_name(&self.resource.doc.identifier)
-            .and_then(|c| c.as_string_opt::<i32>())
-            .ok_or_else(|| Error::Runtime("the rules read have no prefix column".into()))?;
-        let prefixes = prefixes.iter().flatten().map(str::to_string).collect();
+        _fetch: FetchOperation,
+        prefix: &str,
+    ) -> Result<Option<Record>> {
         let not_found = self.resource.doc.not_found.as_deref();
-        let answers = clients
-            .validate_prefixes(region, prefixes, not_found)
-            .await?;
-        // A rule deleted since it was listed has no answer, and no row.
-        let exists: BooleanArray = answers.iter().map(|a| Some(a.is_some())).collect();
-        let rows =
-            filter_record_batch(&rows, &exists).map_err(|e| Error::Runtime(e.to_string()))?;
-        let answers: Vec<_> = answers.iter().flatten().map(validation_record).collect();
-        fill_columns(self.resource, rows, validate, &answers)
+        clients.validate_rule(region, prefix, not_found).await
     }
 }
 

@@ -25,6 +25,7 @@ use crate::aws::request::ScanRequest;
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 
+use super::lazy;
 use super::reader::Reader;
 use datafusion::catalog::Session;
 use datafusion::common::DFSchema;
@@ -178,18 +179,17 @@ impl ExecutionPlan for ResourceScanExec {
         let rows = Arc::clone(&self.rows);
         let fetches = Arc::clone(&self.fetches);
         let reader = Arc::clone(&self.reader);
+        let resource = self.resource;
         let projection = self.projection.clone();
         let out_schema = Arc::clone(&schema);
         let fetch = async move {
             let read = async {
                 let listed = reader.list(&context.clients, &region, &request).await?;
                 let kept = kept_rows(listed, &rows)?;
-                if fetches.is_empty() {
-                    return Ok(kept);
-                }
                 // A failed call fails the region like a failed listing: no row of a region is
                 // shown with columns it could not fill.
-                reader.fill(&context.clients, &region, kept, &fetches).await
+                let clients = &context.clients;
+                lazy::fill(reader.as_ref(), resource, clients, &region, kept, &fetches).await
             };
             match context.call_region(&region, read).await? {
                 Some(batch) => Ok(batch.project(&projection)?),
