@@ -99,32 +99,29 @@ impl EcrClients {
     }
 }
 
-/// Lists every rule of a region, page by page (the SDK's paginator asks for the next page only
-/// when the last rule of one is taken), stopping once `limit` rules are in hand.
+/// Lists every rule of a region, page by page, stopping once `limit` rows are in hand.
 async fn list_all(
     client: &Client,
     region: &str,
     page_size: Option<i32>,
     limit: Option<usize>,
 ) -> Result<Vec<PullThroughCacheRule>> {
-    let describe = client.describe_pull_through_cache_rules();
-    let mut listed = describe
-        .set_max_results(page_size)
-        .into_paginator()
-        .items()
-        .send();
     let mut rules = Vec::new();
-    while let Some(rule) = listed
-        .try_next()
-        .await
-        .map_err(|e| api_error(region, DESCRIBE, e))?
-    {
-        rules.push(rule);
-        if limit.is_some_and(|n| rules.len() >= n) {
-            break;
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_pull_through_cache_rules()
+            .set_max_results(page_size)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| api_error(region, DESCRIBE, e))?;
+        rules.extend(page.pull_through_cache_rules.unwrap_or_default());
+        token = page.next_token;
+        if token.is_none() || limit.is_some_and(|n| rules.len() >= n) {
+            return Ok(rules);
         }
     }
-    Ok(rules)
 }
 
 /// A member of a rule, by wire name (timestamps in microseconds; the prefix in its one
