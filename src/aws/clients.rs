@@ -88,7 +88,7 @@ impl EcrClients {
             .or_insert_with(|| {
                 let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
                     .region(Region::new(region.to_string()))
-                    .retry_classifier(super::rules::QuotaIsFinal)
+                    .retry_classifier(super::quota::QuotaIsFinal)
                     .retry_classifier(super::fail_fast::FailFast)
                     .interceptor(self.sent.clone())
                     .build();

@@ -7,6 +7,7 @@ pub mod document;
 pub mod fail_fast;
 pub mod mutate;
 pub mod policy;
+pub mod quota;
 pub mod request;
 pub mod rules;
 pub mod sent;

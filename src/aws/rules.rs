@@ -1,19 +1,11 @@
 //! Pull-through cache rules over aws-sdk-ecr: reading a region's rules
 //! (DescribePullThroughCacheRules, page by page, or by prefix) and validating them
-//! (ValidatePullThroughCacheRule) as API members, sending Create, Update and Delete, and a
-//! retry classifier that makes the rule quota final (the SDK would otherwise retry
-//! LimitExceededException as throttling).
+//! (ValidatePullThroughCacheRule) as API members, and sending Create, Update and Delete.
 
 use async_trait::async_trait;
 use aws_sdk_ecr::Client;
-use aws_sdk_ecr::error::ProvideErrorMetadata;
-use aws_sdk_ecr::operation::create_pull_through_cache_rule::CreatePullThroughCacheRuleError;
 use aws_sdk_ecr::primitives::DateTime;
 use aws_sdk_ecr::types::{PullThroughCacheRule, UpstreamRegistry};
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
-use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
-use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
-
 use serde_json::{Map, Value, json};
 
 use super::clients::{EcrClients, api_error, is_not_found};
@@ -147,30 +139,6 @@ pub fn rule_member<'a>(r: &'a PullThroughCacheRule, member: &str) -> Result<Opti
             )));
         }
     })
-}
-
-/// Forbids retrying CreatePullThroughCacheRule's LimitExceededException: it is the 50-rule
-/// quota, which does not lift by waiting.
-#[derive(Debug)]
-pub struct QuotaIsFinal;
-
-impl ClassifyRetry for QuotaIsFinal {
-    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
-        let quota = matches!(ctx.output_or_error(), Some(Err(err))
-            if OrchestratorError::as_operation_error(err)
-                .and_then(|e| e.downcast_ref::<CreatePullThroughCacheRuleError>())
-                .and_then(|e| e.code())
-                == Some("LimitExceededException"));
-        if quota {
-            RetryAction::RetryForbidden
-        } else {
-            RetryAction::NoActionIndicated
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        "skyql: the pull-through cache rule quota is final"
-    }
 }
 
 /// Sends the rule tables' calls.

@@ -978,6 +978,36 @@ fn a_csv_export_fed_back_with_on_conflict_changes_nothing() {
 }
 
 #[test]
+fn the_template_quota_is_reported_and_never_retried() {
+    // ECR's LimitExceededException is a quota on every operation, not throttling: the one
+    // Create is reported, where the SDK alone would retry it.
+    let mut config = skyql::sandbox::SandboxConfig::default();
+    let full: Vec<Value> = (0..50)
+        .map(|i| json!({"prefix": format!("team-{i:02}"), "appliedFor": ["PULL_THROUGH_CACHE"]}))
+        .collect();
+    config.templates.insert("us-east-1".into(), full);
+    let sb = common::start(config);
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for) VALUES ('us-east-1', 'one-more', ['PULL_THROUGH_CACHE'])"
+        ),
+    );
+    out.expect_code(1)
+        .expect_stderr(&["LimitExceededException", "no call had succeeded before it"]);
+    let creates: Vec<_> = (sb.log().entries().into_iter())
+        .filter(|e| e.operation == CREATE)
+        .map(|e| e.error_code)
+        .collect();
+    assert_eq!(
+        creates,
+        [Some("LimitExceededException".to_string())],
+        "one Create"
+    );
+}
+
+#[test]
 fn a_template_delete_whose_response_was_lost_succeeded() {
     // The engine settles it for every resource: a retried Delete answered with the schema's
     // `not_found` (TemplateNotFoundException) had committed.
