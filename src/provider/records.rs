@@ -159,8 +159,9 @@ pub fn fill_columns(
 ) -> Result<RecordBatch> {
     if answers.len() != rows.num_rows() {
         return Err(Error::Runtime(format!(
-            "{} {fetch:?} answers for {} rows",
+            "{} {} answers for {} rows",
             answers.len(),
+            fetch.as_str(),
             rows.num_rows()
         )));
     }
@@ -268,7 +269,7 @@ mod tests {
             record(json!({"isValid": true, "failure": null})),
             record(json!({"isValid": false, "failure": "SecretNotFoundException: gone"})),
         ];
-        let validate = FetchOperation::ValidatePullThroughCacheRule;
+        let validate = FetchOperation::named("ValidatePullThroughCacheRule");
         let filled = fill_columns(rules, listed.clone(), validate, &answers).unwrap();
         let rows = rows_of(&[filled]).unwrap();
         assert_eq!(

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::arrow_type;
-use super::model::{Column, ProviderDoc, ProviderSchemas, Resource, ResourceDoc, Source};
+use super::model::{
+    Column, FetchOperation, ProviderDoc, ProviderSchemas, Resource, ResourceDoc, Source, Verb,
+};
 
 /// The provider file, as embedded.
 pub const PROVIDER_FILE: (&str, &str) = (
@@ -78,7 +80,7 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     description: c.description.clone(),
                     updatable: c.updatable,
                     read_only: c.read_only,
-                    fetched_by: c.fetched_by,
+                    fetched_by: c.fetched_by.as_deref().map(FetchOperation::named),
                     nested: c.nested,
                     check: c.check.clone(),
                     default: c.default.clone(),
@@ -176,6 +178,17 @@ fn check_fetched(r: &Resource, c: &Column) -> Result<(), String> {
             "fetched_by {op}: a fetched column cannot be the identifier or a key column"
         ));
     }
+    // The call is the one the permissions name, so `skyql permissions` asks for what is made.
+    let action = format!("{}:{op}", r.doc.service);
+    let select = r.doc.methods.iter().filter(|m| m.verb == Verb::Select);
+    let permits = (select.flat_map(|m| &m.permissions))
+        .any(|p| p.action == action && p.when.contains(&c.name));
+    if !permits {
+        return Err(format!(
+            "fetched_by {op}: the SELECT method lists no permission {action} when {} is read",
+            c.name
+        ));
+    }
     Ok(())
 }
 
@@ -214,7 +227,9 @@ mod tests {
         let fetched: Vec<&str> = list
             .columns
             .iter()
-            .filter(|c| c.fetched_by == Some(FetchOperation::ValidatePullThroughCacheRule))
+            .filter(|c| {
+                c.fetched_by.map(FetchOperation::as_str) == Some("ValidatePullThroughCacheRule")
+            })
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(fetched, ["is_valid", "validation_failure"]);
@@ -286,7 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn fetched_by_names_a_known_operation_on_a_read_only_member() {
+    fn fetched_by_names_an_operation_its_permission_lists_on_a_read_only_member() {
         let bad = rules_file().replace(
             "fetched_by: ValidatePullThroughCacheRule",
             "fetched_by: GetPullThroughCacheRule",
@@ -294,6 +309,19 @@ mod tests {
         let err = load(PROVIDER_FILE, &[("b.yaml", &bad)]).unwrap_err();
         assert!(
             err.starts_with("b.yaml: ") && err.contains("GetPullThroughCacheRule"),
+            "{err}"
+        );
+        // The call is made, so its permission must be asked for whenever the column is read.
+        let unpermitted = rules_file().replace(
+            "when: [is_valid, validation_failure]",
+            "when: [validation_failure]",
+        );
+        let err = load(PROVIDER_FILE, &[("b.yaml", &unpermitted)]).unwrap_err();
+        assert!(
+            err.contains("column 'is_valid'")
+                && err.contains(
+                    "no permission ecr:ValidatePullThroughCacheRule when is_valid is read"
+                ),
             "{err}"
         );
         // is_valid without its read_only line.
@@ -330,7 +358,11 @@ mod tests {
             list.fetches_for(["IS_VALID", "validation_failure"])
                 .into_iter()
                 .collect::<Vec<_>>(),
-            [FetchOperation::ValidatePullThroughCacheRule]
+            [FetchOperation::named("ValidatePullThroughCacheRule")]
+        );
+        assert_eq!(
+            FetchOperation::named("ValidatePullThroughCacheRule").explain_key(),
+            "validate"
         );
     }
 }

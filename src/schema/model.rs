@@ -107,7 +107,7 @@ pub struct ColumnDoc {
     /// The extra per-resource call whose answer holds `source`; absent for the listing call's
     /// members. Such a column costs one call per row, so it is filled only when a query reads it.
     #[serde(default)]
-    pub fetched_by: Option<FetchOperation>,
+    pub fetched_by: Option<String>,
     /// Whether the text is the JSON of an API structure (or list of structures): it is sent
     /// as that structure, and compared as JSON.
     #[serde(default)]
@@ -123,26 +123,31 @@ pub struct ColumnDoc {
     pub inferred: bool,
 }
 
-/// An API operation called once per resource, after the listing, to fill some columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-pub enum FetchOperation {
-    /// ValidatePullThroughCacheRule: whether a rule's credential and role work (`isValid`, `failure`).
-    ValidatePullThroughCacheRule,
-}
+/// An API operation called once per item, after the listing, to fill some columns: a column's
+/// `fetched_by` in provider-schemas (its SELECT method lists the operation's permission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FetchOperation(&'static str);
 
 impl FetchOperation {
-    /// The operation's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ValidatePullThroughCacheRule => "ValidatePullThroughCacheRule",
-        }
+    /// The operation `name`, kept for the life of the process as the schemas are (they are
+    /// loaded once).
+    pub fn named(name: &str) -> Self {
+        Self(Box::leak(name.to_string().into_boxed_str()))
     }
 
-    /// How EXPLAIN names it on a scan that makes the calls (`validate=true`).
-    pub fn explain_key(self) -> &'static str {
-        match self {
-            Self::ValidatePullThroughCacheRule => "validate",
-        }
+    /// The operation's name.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// How EXPLAIN names it on a scan that makes the calls: its verb, lowercased
+    /// (`validate=true` for ValidatePullThroughCacheRule).
+    pub fn explain_key(self) -> String {
+        let rest = self.0.get(1..).unwrap_or_default();
+        let verb = rest
+            .find(char::is_uppercase)
+            .map_or(self.0, |i| &self.0[..=i]);
+        verb.to_ascii_lowercase()
     }
 }
 
