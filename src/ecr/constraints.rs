@@ -329,31 +329,33 @@ mod tests {
             let r = schemas.resource("ecr", table).unwrap();
             r.column(c).unwrap().check.clone().unwrap()
         };
-        let prefix = column("pull_through_cache_rules", "ecr_repository_prefix");
+        // A check's pattern and lengths, for comparison with the constants.
+        let facts = |c: &str| {
+            let check = column("pull_through_cache_rules", c);
+            let pattern = check.pattern.as_ref().map(|p| p.as_str().to_string());
+            (pattern, check.min_length, check.max_length)
+        };
+        let pattern = |p: &str| Some(p.to_string());
         assert_eq!(
-            prefix.pattern.as_ref().map(Pattern::as_str),
-            Some(PREFIX_PATTERN)
-        );
-        assert_eq!(
-            (prefix.min_length, prefix.max_length),
-            (Some(PREFIX_LEN.0), Some(PREFIX_LEN.1))
-        );
-        let upstream = column("pull_through_cache_rules", "upstream_repository_prefix");
-        assert_eq!(
+            facts("ecr_repository_prefix"),
             (
-                upstream.pattern.as_ref().map(Pattern::as_str),
-                upstream.max_length
-            ),
-            (Some(PREFIX_PATTERN), Some(PREFIX_LEN.1))
+                pattern(PREFIX_PATTERN),
+                Some(PREFIX_LEN.0),
+                Some(PREFIX_LEN.1)
+            )
         );
-        let credential = column("pull_through_cache_rules", "credential_arn");
+        let upstream = facts("upstream_repository_prefix");
         assert_eq!(
-            credential.pattern.as_ref().map(Pattern::as_str),
-            Some(CREDENTIAL_ARN_PATTERN)
+            (upstream.0, upstream.2),
+            (pattern(PREFIX_PATTERN), Some(PREFIX_LEN.1))
         );
         assert_eq!(
-            (credential.min_length, credential.max_length),
-            (Some(CREDENTIAL_ARN_LEN.0), Some(CREDENTIAL_ARN_LEN.1))
+            facts("credential_arn"),
+            (
+                pattern(CREDENTIAL_ARN_PATTERN),
+                Some(CREDENTIAL_ARN_LEN.0),
+                Some(CREDENTIAL_ARN_LEN.1)
+            )
         );
         let role = column("pull_through_cache_rules", "custom_role_arn");
         assert_eq!(role.max_length, Some(CUSTOM_ROLE_ARN_MAX));

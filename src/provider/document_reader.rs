@@ -27,38 +27,31 @@ pub struct DocumentReader {
 }
 
 impl DocumentReader {
-    /// The document of `region` and its items, with their identifiers.
-    pub async fn held(&self, clients: &EcrClients, region: &str) -> Result<Held> {
-        let not_found = self.resource.doc.not_found.as_deref();
+    /// The document of `region` and its items, with their identifiers, and each item's row as
+    /// members: the document's own members the table declares (its registry id), then the
+    /// item's. Each item is turned into members once, for both.
+    pub async fn held(&self, clients: &EcrClients, region: &str) -> Result<(Held, Vec<Record>)> {
+        let (r, not_found) = (self.resource, self.resource.doc.not_found.as_deref());
         let Some(doc) = self.store.read(clients, region, not_found).await? else {
-            return Ok(Held::default());
+            return Ok((Held::default(), Vec::new()));
         };
-        let mut items = Vec::new();
-        for item in self.shape.items(region, &doc)? {
-            let members = self.shape.members(&item)?;
-            items.push((id_of(self.resource, region, &members), item));
-        }
-        Ok(Held {
-            doc: Some(doc),
-            items,
-        })
-    }
-
-    /// The rows of a region's document, one per item in its order: the document's own
-    /// members the table declares (its registry id), then the item's.
-    pub fn rows(&self, region: &str, held: &Held) -> Result<RecordBatch> {
-        let r = self.resource;
-        let doc = held.doc.iter().flatten();
-        let common: Record = (doc.filter(|(m, _)| r.column_by_member(m).is_some()))
+        let common: Record = (doc.iter())
+            .filter(|(m, _)| r.column_by_member(m).is_some())
             .map(|(m, v)| (m.clone(), v.clone()))
             .collect();
-        let mut records = Vec::new();
-        for (_, item) in &held.items {
+        let (mut items, mut records) = (Vec::new(), Vec::new());
+        for item in self.shape.items(region, &doc)? {
+            let members = self.shape.members(&item)?;
+            items.push((id_of(r, region, &members), item));
             let mut record = common.clone();
-            record.extend(self.shape.members(item)?);
+            record.extend(members);
             records.push(record);
         }
-        records_batch(r, region, &records)
+        let held = Held {
+            doc: Some(doc),
+            items,
+        };
+        Ok((held, records))
     }
 }
 
@@ -75,7 +68,7 @@ impl Reader for DocumentReader {
         region: &str,
         _request: &ScanRequest,
     ) -> Result<RecordBatch> {
-        let held = self.held(clients, region).await?;
-        self.rows(region, &held)
+        let (_, records) = self.held(clients, region).await?;
+        records_batch(self.resource, region, &records)
     }
 }

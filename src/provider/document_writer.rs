@@ -21,7 +21,7 @@ use super::dml::{
 };
 use super::document_reader::DocumentReader;
 use super::pushdown::REGION_COLUMN;
-use super::records::{Row, rows_of};
+use super::records::{Record, Row, records_batch, rows_of};
 use super::scan_filter::all_true;
 use super::writer::{Assignments, MergeChanges, Writer, merge_refused};
 use crate::dml::OnConflict;
@@ -50,18 +50,19 @@ impl DocumentWriter {
         self.reader.resource
     }
 
-    /// The current documents of `regions`.
+    /// The current documents of `regions`, and their rows as members.
     async fn read(
         &self,
         regions: impl IntoIterator<Item = &String>,
         context: &ProviderContext,
-    ) -> Result<BTreeMap<String, Held>> {
-        let mut held = BTreeMap::new();
+    ) -> Result<(BTreeMap<String, Held>, BTreeMap<String, Vec<Record>>)> {
+        let (mut held, mut rows) = (BTreeMap::new(), BTreeMap::new());
         for region in regions {
-            let now = self.reader.held(&context.clients, region).await?;
+            let (now, records) = self.reader.held(&context.clients, region).await?;
             held.insert(region.clone(), now);
+            rows.insert(region.clone(), records);
         }
-        Ok(held)
+        Ok((held, rows))
     }
 
     /// Checks every INSERT row before any read; the error lists every problem.
@@ -131,11 +132,11 @@ impl DocumentWriter {
     ) -> Result<Matched> {
         let r = self.resource();
         read.note_never(context, verb);
-        let held = self.read(read.regions(), context).await?;
+        let (held, records) = self.read(read.regions(), context).await?;
         let mut batches = Vec::new();
         let mut at = Vec::new();
-        for (region, now) in &held {
-            let rows = self.reader.rows(region, now)?;
+        for (region, records) in &records {
+            let rows = records_batch(r, region, records)?;
             let keep = all_true(read.filter_exprs(), &rows)?;
             let kept = (keep.iter().enumerate()).filter(|(_, k)| k.unwrap_or(false));
             at.extend(kept.map(|(i, _)| (region.clone(), i)));
@@ -235,7 +236,7 @@ impl Writer for DocumentWriter {
             return Ok(0);
         }
         let regions: BTreeSet<&String> = wanted.iter().map(|w| &w.region).collect();
-        let held = self.read(regions, context).await?;
+        let (held, _) = self.read(regions, context).await?;
         let (r, shape) = (self.resource(), self.reader.shape);
         let plan = plan_insert(shape, r, &wanted, &held, on_conflict)?;
         Ok(execute_plan(r, "INSERT", plan, self.reader.store.as_ref(), context).await?)
