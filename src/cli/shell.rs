@@ -21,7 +21,7 @@ use super::progress;
 use super::pset::Settings;
 use super::session_setup::{self, OpenSession};
 use super::shell_commands::{ShellCommand, help_text, parse_command};
-use super::shell_helper::{PROMPT, ShellHelper};
+use super::shell_helper::{PROMPT, ShellHelper, typed};
 use super::shell_input::QueryBuffer;
 use super::shell_output::ResultsTo;
 use super::statements::{shell_word, split_statements};
@@ -80,7 +80,8 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
     loop {
         // One statement, however many lines: the editor continues it at Enter until its `;`.
         let input = match editor.readline(PROMPT) {
-            Ok(input) => input,
+            // What runs, and what history keeps, is exactly what was typed.
+            Ok(input) => typed(&input),
             // Ctrl-C at the prompt clears the statement typed so far.
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,

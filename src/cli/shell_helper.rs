@@ -20,16 +20,25 @@ pub const PROMPT: &str = "skyql> ";
 /// The prompt of its next lines: as wide as [`PROMPT`], ending in `-> ` as psql's does.
 pub const CONTINUATION_PROMPT: &str = "    -> ";
 
-/// What Enter puts at the start of a continuation line: blanks as wide as the prompt, which
-/// [`ShellHelper::highlight`] draws as [`CONTINUATION_PROMPT`].
+/// What Enter puts at the start of a continuation line: marks as wide as the prompt, which
+/// [`ShellHelper::highlight`] draws as [`CONTINUATION_PROMPT`], and [`typed`] removes.
 ///
 /// rustyline draws its prompt before the first line only, and reading each line with its own
 /// `readline` would lose lines typed or pasted ahead (rustyline drops what it has read past the
 /// end of a line when `readline` returns). So a statement stays one `readline` (one history
-/// entry), and each of its lines starts with blanks the width of the prompt: the cursor and
-/// the drawing agree, since the prompt replaces blanks of the same width. Blanks are nothing to
-/// SQL. (Without colours, as with NO_COLOR, rustyline highlights nothing and they stay blank.)
-const CONTINUATION_INDENT: &str = "       ";
+/// entry), and each of its lines starts with marks the width of the prompt: the cursor and the
+/// drawing agree, since the prompt replaces marks of the same width. The mark is U+2800 BRAILLE
+/// PATTERN BLANK, one column wide, blank where it is not drawn over (with NO_COLOR rustyline
+/// highlights nothing), and a character nobody types in SQL: blanks were ambiguous, since a
+/// line of a string literal may start with blanks of its own.
+const INDENT_MARK: char = '\u{2800}';
+const CONTINUATION_INDENT: &str = "\u{2800}\u{2800}\u{2800}\u{2800}\u{2800}\u{2800}\u{2800}";
+
+/// The statement as typed: the editor's text without the marks Enter put where the
+/// continuation prompt is drawn (wherever an edit left them).
+pub fn typed(line: &str) -> String {
+    line.replace(INDENT_MARK, "")
+}
 
 /// The helper the shell's editor uses.
 #[derive(Default)]
@@ -62,7 +71,7 @@ impl ConditionalEventHandler for ContinueStatement {
         _positive: bool,
         ctx: &EventContext<'_>,
     ) -> Option<Cmd> {
-        (!is_whole(ctx.line())).then(|| Cmd::Insert(1, format!("\n{CONTINUATION_INDENT}")))
+        (!is_whole(&typed(ctx.line()))).then(|| Cmd::Insert(1, format!("\n{CONTINUATION_INDENT}")))
     }
 }
 
@@ -137,7 +146,7 @@ impl Highlighter for ShellHelper {
 /// continuation prompt).
 impl Validator for ShellHelper {
     fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if is_whole(ctx.input()) {
+        Ok(if is_whole(&typed(ctx.input())) {
             ValidationResult::Valid(None)
         } else {
             ValidationResult::Incomplete
@@ -154,7 +163,6 @@ mod tests {
     #[test]
     fn continuation_lines_are_drawn_with_the_prompt_at_the_same_width() {
         assert_eq!(PROMPT.len(), CONTINUATION_PROMPT.len());
-        assert_eq!(CONTINUATION_INDENT.len(), CONTINUATION_PROMPT.len());
         let typed = format!("SELECT 1\n{CONTINUATION_INDENT}AS n\n{CONTINUATION_INDENT};");
         assert_eq!(
             ShellHelper::default().highlight(&typed, 0),
@@ -162,5 +170,27 @@ mod tests {
         );
         assert!(ShellHelper::default().highlight_char(&typed, 0, CmdKind::Other));
         assert!(!ShellHelper::default().highlight_char("SELECT", 0, CmdKind::Other));
+    }
+
+    #[test]
+    fn the_statement_is_what_was_typed_without_the_prompts_marks() {
+        assert_eq!(
+            CONTINUATION_INDENT.chars().count(),
+            CONTINUATION_PROMPT.len()
+        );
+        assert!(CONTINUATION_INDENT.chars().all(|c| c == INDENT_MARK));
+        // Blanks typed at the start of a line are the statement's own: only the marks go.
+        let text = format!(
+            "SELECT length('a\n{CONTINUATION_INDENT}b'),\n{CONTINUATION_INDENT}  'Line one\n{CONTINUATION_INDENT}       line two';"
+        );
+        assert_eq!(
+            typed(&text),
+            "SELECT length('a\nb'),\n  'Line one\n       line two';"
+        );
+        // A mark an edit moved into the text goes too.
+        assert_eq!(
+            typed("SELECT 1\n\u{2800}\u{2800}x\u{2800};"),
+            "SELECT 1\nx;"
+        );
     }
 }

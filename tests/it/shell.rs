@@ -414,6 +414,58 @@ fn continuation_lines_have_psqls_prompt_and_history_keeps_the_statement_once() {
 }
 
 #[test]
+fn multi_line_literals_run_and_are_remembered_exactly_as_typed() {
+    let sb = common::cli::sandbox_with(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("history");
+    let path = file.to_str().expect("utf-8 path");
+    let mut shell = Shell::start(&sb, &["--history-file", path]);
+    // A policy typed over lines, some indented by the user: sent exactly as typed.
+    let policy_lines = [
+        "INSERT INTO aws.ecr.registry_policy (region, policy_text) VALUES ('us-east-1', '{",
+        "  \"Version\": \"2012-10-17\",",
+        "  \"Statement\": [{\"Sid\": \"Pull\", \"Effect\": \"Allow\",",
+        "        \"Principal\": {\"AWS\": \"arn:aws:iam::123456789012:root\"},",
+        "        \"Action\": \"ecr:BatchImportUpstreamImage\",",
+        "        \"Resource\": \"arn:aws:ecr:us-east-1:123456789012:repository/*\"}]",
+        "}');",
+    ];
+    for line in &policy_lines[..policy_lines.len() - 1] {
+        shell.enter(line);
+    }
+    shell.run(policy_lines[policy_lines.len() - 1], r"\| 1 +\|");
+    // The newline is the literal's only character between `a` and `b`, as through exec.
+    shell.enter("SELECT length('a");
+    shell.run("b') AS n;", r"\| 3 +\|");
+    shell.quit();
+    let typed = policy_lines.join("\n");
+    let sent_text =
+        &typed[typed.find("'{").expect("literal") + 1..typed.rfind("}'").expect("end") + 1];
+    let puts: Vec<_> = sb
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.operation == "PutRegistryPolicy")
+        .collect();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!(puts[0].parameters["policyText"], sent_text);
+    // History keeps the statements as typed (rustyline escapes a newline as `\n`).
+    let history = read(&file);
+    assert!(!history.contains('\u{2800}'), "{history}");
+    assert!(
+        history.contains("SELECT length('a\\nb') AS n;"),
+        "{history}"
+    );
+    assert!(history.contains(&typed.replace('\n', "\\n")), "{history}");
+    // Recalled from history (past the `\q`), it runs as typed again.
+    let mut again = Shell::start(&sb, &["--history-file", path]);
+    again.enter("\x1b[A\x1b[A");
+    again.expect(r"\| 3 +\|");
+    again.expect("skyql> ");
+    again.quit();
+}
+
+#[test]
 fn expanded_display_on_off_and_auto_at_the_terminals_width() {
     let sb = demo_sandbox();
     let mut shell = Shell::start_with(&sb, &["--no-history"], &[], (80, 50));
