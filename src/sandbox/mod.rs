@@ -39,13 +39,20 @@ pub struct Sandbox {
     keys: KeyPair,
     log: RequestLog,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The state file, held from its load to the last write (dropped after the endpoint stops).
+    _state_lock: Option<state_file::StateLock>,
 }
 
 impl Sandbox {
     /// Seeds the registry, binds 127.0.0.1 and serves on a background thread.
     pub fn start(config: SandboxConfig) -> Result<Self> {
         // A state file carries the registry from run to run: loaded when it exists, else
-        // seeded and written.
+        // seeded and written. It is this run's alone until the sandbox stops.
+        let state_lock = config
+            .state_file
+            .as_deref()
+            .map(state_file::lock)
+            .transpose()?;
         let registry = match &config.state_file {
             Some(path) if path.exists() => {
                 state_file::load(path, &config.account_id, config.secrets.clone())?
@@ -120,6 +127,7 @@ impl Sandbox {
             keys,
             log,
             shutdown: Some(shutdown_tx),
+            _state_lock: state_lock,
         })
     }
 

@@ -3,7 +3,8 @@
 //! the in-process sandbox one command at a time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,6 +24,42 @@ struct RegionFile {
     policy: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     templates: Vec<Template>,
+}
+
+/// A state file held by this process: no other run can load or write it until this is
+/// dropped. Parallel runs on one file (CI jobs) then take turns, each seeing what the one before
+/// it wrote, instead of each loading the same state and the last writer winning.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+/// Takes the lock of the state file `path`, waiting (with a word on stderr) while another run
+/// holds it. The lock is a file beside it (`FILE.lock`), since [`save`] replaces the state file
+/// itself and a lock on a replaced file guards nothing.
+pub fn lock(path: &Path) -> Result<StateLock> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+    let failed = |e| Error::io(format!("cannot lock {}", lock_path.display()), e);
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            eprintln!(
+                "skyql: the sandbox state {} is in use by another run; waiting for it to end…",
+                path.display()
+            );
+            file.lock().map_err(failed)?;
+        }
+        Err(TryLockError::Error(e)) => return Err(failed(e)),
+    }
+    Ok(StateLock { _file: file })
 }
 
 /// Writes the registry to `path` (beside it first, then renamed over it: a reader never sees
@@ -120,6 +157,32 @@ mod tests {
         let mut loaded = loaded;
         let templates = &loaded.region("eu-west-1").templates;
         assert_eq!(templates.len(), 1, "the demo template survives the file");
+    }
+
+    #[test]
+    fn a_state_file_has_one_user_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let held = lock(&path).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let second = lock(&path).unwrap();
+                tx.send(()).unwrap();
+                drop(second);
+            }
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(300))
+                .is_err(),
+            "a second user waits while the first holds the file"
+        );
+        drop(held);
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the second user gets the file once the first lets go");
+        waiter.join().unwrap();
+        assert!(dir.path().join("state.json.lock").exists());
     }
 
     #[test]

@@ -94,3 +94,48 @@ fn the_walkthrough_converges_against_a_sandbox_that_keeps_its_state() {
     assert_eq!(run(&[]), "count\n3\n2\n1\n");
     assert_eq!(run(&[]), "count\n0\n0\n0\n");
 }
+
+#[test]
+fn parallel_runs_on_one_sandbox_state_file_keep_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("shared.json");
+    let prefixes = ["par-a", "par-b", "par-c", "par-d"];
+    let runs: Vec<_> = prefixes
+        .iter()
+        .map(|prefix| {
+            let sql = format!(
+                "INSERT INTO aws.ecr.pull_through_cache_rules (region, ecr_repository_prefix, upstream_registry_url) \
+                 VALUES ('us-east-1', '{prefix}', 'public.ecr.aws')"
+            );
+            Skyql::bare()
+                .args(["--sandbox-state"])
+                .args([&state])
+                .args(["-o", "csv", "exec", &sql])
+                .spawn()
+        })
+        .collect();
+    for (mut child, _home) in runs {
+        let status = common::cli::wait_with_timeout(&mut child, common::cli::RUN_TIMEOUT);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("lost"), "{stderr}");
+    }
+    // Each run took its turn, so each one's rule is in the file.
+    let out = Skyql::bare()
+        .args(["--sandbox-state"])
+        .args([&state])
+        .args([
+            "-o",
+            "csv",
+            "exec",
+            "SELECT ecr_repository_prefix FROM aws.ecr.pull_through_cache_rules \
+             WHERE region = 'us-east-1' AND ecr_repository_prefix LIKE 'par-%' ORDER BY 1",
+        ])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout,
+        "ecr_repository_prefix\npar-a\npar-b\npar-c\npar-d\n"
+    );
+}
