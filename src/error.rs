@@ -43,8 +43,12 @@ pub enum Error {
     },
 }
 
-/// The longest line of an error message [`Error::bounded`] prints.
-pub const MAX_LINE: usize = 500;
+/// The longest value quoted in an error message that [`Error::bounded`] prints whole.
+pub const MAX_QUOTED: usize = 200;
+/// The longest line of an error message [`Error::bounded`] prints: far beyond any message of
+/// skyql's own (a table's column list is a few hundred characters), so only text quoted
+/// from elsewhere can reach it.
+pub const MAX_LINE: usize = 10_000;
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,19 +62,14 @@ impl Error {
         }
     }
 
-    /// The message with every line cut to [`MAX_LINE`] characters: a value quoted in an error
-    /// (a megabyte of policy text, say) must not flood the terminal.
+    /// The message with every quoted value cut to [`MAX_QUOTED`] characters, and any line
+    /// still longer than [`MAX_LINE`] cut at a blank: a value quoted in an error (a megabyte of
+    /// policy text, say) must not flood the terminal, and skyql's own words (a list of valid
+    /// columns) are never cut.
     pub fn bounded(&self) -> String {
         self.to_string()
             .lines()
-            .map(|line| match line.char_indices().nth(MAX_LINE) {
-                Some((at, _)) => format!(
-                    "{}… ({} more characters)",
-                    &line[..at],
-                    line[at..].chars().count()
-                ),
-                None => line.to_string(),
-            })
+            .map(|line| cut_line(&cut_quoted(line)))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -139,6 +138,55 @@ impl Error {
     }
 }
 
+/// `line` with each quoted value (`'…'`, opened after a blank or `(`, `[`, `=`, `,` and closed
+/// before one or punctuation: an apostrophe inside a word opens nothing) longer than
+/// [`MAX_QUOTED`] characters cut, saying how much is left out.
+fn cut_quoted(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let opens = |i: usize| {
+        chars[i] == '\''
+            && (i == 0 || chars[i - 1].is_whitespace() || "([=,:".contains(chars[i - 1]))
+    };
+    let closes = |i: usize| {
+        chars[i] == '\''
+            && chars
+                .get(i + 1)
+                .is_none_or(|c| c.is_whitespace() || ")],.;:?!".contains(*c))
+    };
+    let mut out = String::with_capacity(line.len().min(4 * MAX_LINE));
+    let mut i = 0;
+    while i < chars.len() {
+        if opens(i)
+            && let Some(end) = (i + 1..chars.len()).find(|&j| closes(j))
+            && end - i - 1 > MAX_QUOTED
+        {
+            out.extend(&chars[i..=i + MAX_QUOTED]);
+            out.push_str(&format!(
+                "…' ({} more characters)",
+                end - i - 1 - MAX_QUOTED
+            ));
+            i = end + 1;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `line` cut at the last blank before [`MAX_LINE`] characters, when it is longer.
+fn cut_line(line: &str) -> String {
+    let Some((limit, _)) = line.char_indices().nth(MAX_LINE) else {
+        return line.to_string();
+    };
+    let at = line[..limit].rfind(char::is_whitespace).unwrap_or(limit);
+    format!(
+        "{}… ({} more characters)",
+        &line[..at],
+        line[at..].chars().count()
+    )
+}
+
 /// Finds a skyql error inside a DataFusion error without taking it apart.
 fn find_ours(e: &DataFusionError) -> Option<&Error> {
     match e {
@@ -161,6 +209,35 @@ impl From<Error> for DataFusionError {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn only_quoted_values_are_cut_never_skyqls_words() {
+        let columns = (0..60)
+            .map(|i| format!("column_number_{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let long = Error::Usage(format!(
+            "the rule's column 'nope' is not one of its columns: {columns}; nothing was sent"
+        ));
+        assert!(long.to_string().len() > 1000);
+        assert_eq!(long.bounded(), long.to_string());
+        let huge = Error::Usage(format!(
+            "ecr_repository_prefix '{}' is too long; nothing was sent",
+            "a".repeat(100_000)
+        ));
+        let shown = huge.bounded();
+        assert!(shown.starts_with(&format!(
+            "ecr_repository_prefix '{}…'",
+            "a".repeat(MAX_QUOTED)
+        )));
+        assert!(
+            shown.ends_with("(99800 more characters) is too long; nothing was sent"),
+            "{shown}"
+        );
+        let unquoted = Error::Sql(format!("x {}", "word ".repeat(5_000)));
+        let shown = unquoted.bounded();
+        assert!(shown.len() < MAX_LINE + 100 && shown.ends_with("more characters)"));
+    }
 
     #[test]
     fn our_errors_survive_datafusion() {

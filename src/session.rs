@@ -24,11 +24,13 @@ use crate::provider::insert_literals::check_insert_literals;
 use crate::provider::merge::MergeExec;
 use crate::provider::permissions::scopes as permission_scopes;
 use crate::provider::pushdown::{check_text_casts, has_subquery};
+use crate::provider::scan::unpinned_regions;
 use crate::provider::{
     ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
 };
 use crate::schema::schemas;
 use crate::sql::parse::{ParsedStatement, parse_script};
+use crate::sql::plain_errors::reword;
 use crate::suggest::closest;
 
 /// How a session behaves.
@@ -61,6 +63,10 @@ pub struct QueryResult {
     pub regions_called: usize,
     /// What the statement reports besides rows (DML summaries, dry-run plans), for stderr.
     pub notes: Vec<String>,
+    /// The session's regions its scans searched because no predicate on region chose them,
+    /// when they are not every region (empty otherwise): a terminal is told, so that a row of
+    /// another region is not silently absent.
+    pub searched: Vec<String>,
 }
 
 /// A statement planned down to its physical plan, not yet run.
@@ -69,6 +75,8 @@ pub struct PlannedStatement {
     task: Arc<datafusion::execution::TaskContext>,
     /// What planning found worth saying on stderr when the statement runs.
     notes: Vec<String>,
+    /// See [`QueryResult::searched`].
+    searched: Vec<String>,
 }
 
 impl PlannedStatement {
@@ -182,6 +190,7 @@ impl Session {
                 physical,
                 task: self.ctx.task_ctx(),
                 notes: Vec::new(),
+                searched: Vec::new(),
             });
         }
         *self.provider.directive.lock().expect("directive lock") = parsed.directive;
@@ -219,7 +228,7 @@ impl Session {
     }
 
     async fn plan_statement(&self, statement: Statement) -> Result<PlannedStatement> {
-        let planning = |e| with_suggestion(Error::from_datafusion(e, true));
+        let planning = |e| with_suggestion(reword(Error::from_datafusion(e, true)));
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(planning)?;
         // The WHERE of an UPDATE/DELETE is read now, from the statement as written: the
@@ -257,10 +266,19 @@ impl Session {
             )],
             _ => Vec::new(),
         };
+        let unpinned = unpinned_regions(&physical);
+        let every = &schemas().provider.regions;
+        // The subquery warning already names the regions searched.
+        let searched = if !notes.is_empty() || every.iter().all(|r| unpinned.contains(r)) {
+            Vec::new()
+        } else {
+            unpinned.into_iter().collect()
+        };
         Ok(PlannedStatement {
             physical,
             task,
             notes,
+            searched,
         })
     }
 
@@ -283,6 +301,7 @@ impl Session {
             failures,
             regions_called: attempted,
             notes,
+            searched: planned.searched,
         })
     }
 

@@ -1,7 +1,7 @@
 //! `skyql exec`: the statement loop of scripts. Parses everything first, runs statements in
 //! order, prints each result to stdout (or --outfile), and reports failed regions on stderr.
 
-use std::io::{BufWriter, ErrorKind, Read};
+use std::io::{BufWriter, ErrorKind, IsTerminal, Read};
 use std::path::Path;
 
 use super::args::{ExecArgs, GlobalArgs};
@@ -167,7 +167,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
             let result = session.run(planned).await;
             drop(line);
             let result = result?;
-            report(&result, i + 1)?;
+            report(&result, i + 1, "--regions all")?;
             failed_regions += result.failures.len();
             // Statements without result columns (CREATE VIEW, SET) print nothing, keeping exports clean.
             if result.schema.fields().is_empty() {
@@ -267,13 +267,22 @@ fn write_result(
     }
 }
 
-/// Prints what a result reports besides rows on stderr: notes, then failed regions.
+/// Prints what a result reports besides rows on stderr: notes, the regions searched (on a
+/// terminal, with `widen`, how to search every region), then failed regions.
 ///
 /// When every region the statement called failed there is no result at all (an empty CSV
 /// would pass for "no rules"), so statement `number` fails.
-pub fn report(result: &QueryResult, number: usize) -> Result<()> {
+pub fn report(result: &QueryResult, number: usize, widen: &str) -> Result<()> {
     for note in &result.notes {
         eprintln!("skyql: {note}");
+    }
+    // A person reading a terminal may not know which regions the session has; a script's
+    // log gets only what it asked for.
+    if !result.searched.is_empty() && std::io::stderr().is_terminal() {
+        eprintln!(
+            "skyql: searched {}; {widen} for every region",
+            result.searched.join(", ")
+        );
     }
     for failure in &result.failures {
         eprintln!("skyql: warning: {failure}");

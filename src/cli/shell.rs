@@ -217,7 +217,7 @@ impl Shell {
                         },
                         other => other?,
                     };
-                    report(&result, i + 1)?;
+                    report(&result, i + 1, "\\regions all")?;
                     headers
                         .rename(&result.schema, result.batches)
                         .map_err(|e| Error::Runtime(format!("cannot name the columns: {e}")))?
@@ -244,7 +244,7 @@ impl Shell {
         let preview = self.session.execute(statement.clone()).await;
         self.session.set_dml_mode(dry_run, allow_bulk);
         let preview = preview?;
-        report(&preview, 1)?;
+        report(&preview, 1, "\\regions all")?;
         let count = preview
             .batches
             .first()

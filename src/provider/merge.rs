@@ -8,6 +8,7 @@
 //! `WHEN MATCHED AND t.upstream_registry_url <> s.upstream_registry_url THEN DELETE` clause
 //! deletes it, and the next run creates it.
 
+use super::changing::refuse_changing_functions;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
@@ -97,6 +98,12 @@ impl MergeExec {
         clauses: Vec<MergeIntoClause>,
         context: Arc<ProviderContext>,
     ) -> Result<Self> {
+        refuse_changing_functions(&on, "MERGE's ON")?;
+        for clause in &clauses {
+            if let Some(predicate) = &clause.predicate {
+                refuse_changing_functions(predicate, "a WHEN clause of MERGE")?;
+            }
+        }
         let target_len = resource.columns.len();
         let key_columns = key_columns(resource, &merge_schema, &on, target_len)?;
         let fetches = target_fetches(resource, &merge_schema, &clauses, target_len);

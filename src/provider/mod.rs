@@ -2,6 +2,7 @@
 
 pub mod applied;
 pub mod catalog;
+pub mod changing;
 pub mod context;
 pub mod dml;
 pub mod dml_where;

@@ -268,6 +268,22 @@ pub fn plan_scan(
     scan(request, RowFilter::new(in_scan, limit, dropping), regions)
 }
 
+/// The session's regions that the scans of `plan` search because no predicate chose theirs,
+/// sorted; empty when every scan was pinned (the "searched …" line of a terminal).
+pub fn unpinned_regions(plan: &Arc<dyn ExecutionPlan>) -> BTreeSet<String> {
+    use datafusion::common::tree_node::TreeNode;
+    let mut regions = BTreeSet::new();
+    let _ = plan.apply(|node| {
+        if let Some(scan) = node.downcast_ref::<ResourceScanExec>()
+            && scan.request.regions.is_none()
+        {
+            regions.extend(scan.regions.iter().cloned());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    regions
+}
+
 impl ResourceScanExec {
     /// What the scan touches, for the permissions it needs: SELECT in its regions, reading its
     /// columns (values unknown).

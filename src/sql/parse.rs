@@ -7,6 +7,7 @@ use datafusion::sql::sqlparser::parser::ParserError;
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
 use std::collections::BTreeSet;
 
+use super::ddl::check_ddl;
 use super::rewrite::rewrite_statement;
 use crate::dml::Directive;
 use crate::error::{Error, Result};
@@ -42,6 +43,8 @@ pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
         .enumerate()
         .map(|(i, s)| {
             let explain_permissions = permissions.contains(&i);
+            check_ddl(&s)?;
+            check_explain_analyze(&s)?;
             let (statement, directive) = rewrite_statement(s)?;
             let statement = match statement {
                 // The PERMISSIONS keyword was blanked, so this parsed as EXPLAIN <statement>.
@@ -58,9 +61,10 @@ pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
 }
 
 /// Operators one statement may hold. Each binary operator nests the expression tree one level
-/// deeper, and planning walks that tree recursively: ten thousand terms overflow the stack and
-/// abort the process. A thousand is far beyond any hand-written WHERE (long value lists belong
-/// in `IN (…)`, which does not nest).
+/// deeper, and each set operation (UNION, …) the query, and planning walks those trees
+/// recursively: ten thousand terms (or three thousand UNION ALL) overflow the stack and abort
+/// the process. A thousand is far beyond any hand-written statement (long value lists belong in
+/// `IN (…)`, and rows in one `VALUES`, which do not nest).
 pub const MAX_OPERATORS: usize = 1000;
 
 /// Refuses a statement too deep to plan safely, before parsing it (the parser builds a long
@@ -77,9 +81,12 @@ fn check_complexity(sql: &str) -> Result<()> {
                 operators = 0;
                 false
             }
-            Token::Word(w) if w.quote_style.is_none() => ["AND", "OR", "NOT"]
-                .iter()
-                .any(|k| w.value.eq_ignore_ascii_case(k)),
+            // A set operation nests the query one level deeper, as AND does an expression.
+            Token::Word(w) if w.quote_style.is_none() => {
+                ["AND", "OR", "NOT", "UNION", "EXCEPT", "INTERSECT"]
+                    .iter()
+                    .any(|k| w.value.eq_ignore_ascii_case(k))
+            }
             Token::Plus
             | Token::Minus
             | Token::Mul
@@ -102,11 +109,39 @@ fn check_complexity(sql: &str) -> Result<()> {
             if operators > MAX_OPERATORS {
                 return Err(Error::Usage(format!(
                     "statement {statement} is too complex to plan safely: more than {MAX_OPERATORS} \
-                     operators in one statement. Put long lists of values in IN ('a', 'b', …) \
-                     instead of OR chains, or split the statement; nothing was sent"
+                     operators and set operations (AND, OR, =, +, UNION, …) in one statement. \
+                     Put long lists of values in IN ('a', 'b', …) instead of OR chains and rows \
+                     in one VALUES list instead of UNION ALL, or split the statement; nothing \
+                     was sent"
                 )));
             }
         }
+    }
+    Ok(())
+}
+
+/// Refuses `EXPLAIN ANALYZE` of a statement that writes: ANALYZE runs the statement to measure
+/// it, so it would make the changes, while EXPLAIN promises no call.
+fn check_explain_analyze(statement: &Statement) -> Result<()> {
+    use datafusion::sql::sqlparser::ast::Statement as Sql;
+    let Statement::Explain(explain) = statement else {
+        return Ok(());
+    };
+    let writes = match explain.statement.as_ref() {
+        Statement::Statement(s) => matches!(
+            **s,
+            Sql::Insert(_) | Sql::Update(_) | Sql::Delete(_) | Sql::Merge(_)
+        ),
+        Statement::CopyTo(_) => true,
+        _ => false,
+    };
+    if explain.options.analyze && writes {
+        return Err(Error::Usage(
+            "EXPLAIN ANALYZE runs the statement it measures, and this one writes: it would make \
+             the changes. Use EXPLAIN (the plan, with no call), --dry-run (every call it would \
+             make, with no change) or EXPLAIN PERMISSIONS; nothing was sent"
+                .into(),
+        ));
     }
     Ok(())
 }
@@ -246,6 +281,31 @@ mod tests {
             .collect::<Vec<_>>()
             .join(", ");
         assert!(parse_script(&format!("SELECT 1 WHERE 'a' IN ({list})")).is_ok());
+        // Set operations nest as deep (a DELETE's IN (SELECT … UNION ALL …) too).
+        let unions = vec!["SELECT 1"; 3000].join(" UNION ALL ");
+        for sql in [
+            unions.clone(),
+            format!("DELETE FROM t WHERE x IN ({unions})"),
+        ] {
+            let e = parse_script(&sql).unwrap_err();
+            assert!(e.to_string().contains("too complex"), "{e}");
+        }
+    }
+
+    #[test]
+    fn explain_analyze_of_a_write_is_refused() {
+        for sql in [
+            "EXPLAIN ANALYZE DELETE FROM aws.ecr.pull_through_cache_rules WHERE ecr_repository_prefix = 'x'",
+            "EXPLAIN ANALYZE INSERT INTO t VALUES (1)",
+            "EXPLAIN ANALYZE UPDATE t SET a = 1 WHERE b = 2",
+            "EXPLAIN ANALYZE COPY (SELECT 1) TO 'x.csv'",
+        ] {
+            let e = parse_script(sql).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{sql}");
+            assert!(e.to_string().contains("it would make the changes"), "{e}");
+        }
+        assert!(parse_script("EXPLAIN ANALYZE SELECT 1").is_ok());
+        assert!(parse_script("EXPLAIN DELETE FROM t WHERE a = 1").is_ok());
     }
 
     #[test]

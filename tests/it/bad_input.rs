@@ -386,3 +386,51 @@ fn an_outfile_that_cannot_be_created_makes_no_call() {
     assert_eq!(out.stdout, "");
     assert_eq!(sb.log().len(), 0);
 }
+
+#[test]
+fn datafusions_planning_errors_are_said_in_skyqls_words() {
+    for (sql, says) in [
+        (
+            select("created_at > 'yesterday'"),
+            "'yesterday' is not a time: write a timestamp as RFC 3339",
+        ),
+        (
+            select("is_valid = 'maybe'"),
+            "compare it with true or false, without quotes",
+        ),
+        (
+            "SELECT sid, a FROM aws.ecr.registry_policy_statements CROSS JOIN unnest(actions) AS u(a)"
+                .to_string(),
+            "unnest in the select list instead",
+        ),
+        (
+            format!("TRUNCATE {RULES}"),
+            "use DELETE FROM aws.ecr.pull_through_cache_rules WHERE",
+        ),
+    ] {
+        let out = refused(&[DEMO, "exec", &sql], &[says]);
+        for raw in ["Arrow error", "Cannot infer", "OuterReferenceColumn", "not implemented"] {
+            assert!(!out.stderr.contains(raw), "{sql}: {}", out.stderr);
+        }
+    }
+}
+
+#[test]
+fn a_long_message_of_skyqls_is_never_cut() {
+    // The refusal names both results' columns and the ways out, past the old 500-character cut.
+    let out = refused(
+        &[
+            DEMO,
+            "-o",
+            "csv",
+            "exec",
+            &format!("SELECT * FROM aws.ecr.repository_creation_templates; SELECT * FROM {RULES}"),
+        ],
+        &[
+            "lifecycle_policy",
+            "COPY (SELECT …) TO 'file.csv' per result; nothing was sent",
+        ],
+    );
+    assert!(out.stderr.lines().any(|l| l.len() > 600), "{}", out.stderr);
+    assert!(!out.stderr.contains("more characters"), "{}", out.stderr);
+}

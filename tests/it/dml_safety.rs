@@ -1066,3 +1066,96 @@ fn an_or_of_region_and_identifier_pairs_pins_them_and_touches_only_those_pairs()
     sb.log().clear();
     refused_without_any_call(&sb, &exec(&sb, &[], &loose), &["--allow-bulk"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Statements whose meaning a write cannot honour: DDL on the catalog, EXPLAIN ANALYZE, changing
+// functions
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ddl_on_provider_tables_is_refused_and_the_tables_stay() {
+    for (sql, says) in [
+        (
+            format!("DROP TABLE {RULES}"),
+            "DROP TABLE aws.ecr.pull_through_cache_rules: the aws catalog is skyql's view of AWS",
+        ),
+        (
+            "CREATE TABLE aws.ecr.foo (a INT)".to_string(),
+            "CREATE TABLE aws.ecr.foo: the aws catalog",
+        ),
+        (
+            "CREATE VIEW aws.ecr.v AS SELECT 1".to_string(),
+            "DDL cannot change it",
+        ),
+        (
+            format!("TRUNCATE {RULES}"),
+            "use DELETE FROM aws.ecr.pull_through_cache_rules WHERE",
+        ),
+        // A script is refused whole: the SELECT after the DROP never runs.
+        (
+            format!("SELECT 1; DROP TABLE IF EXISTS {RULES}; SELECT * FROM {RULES}"),
+            "DROP TABLE aws.ecr.pull_through_cache_rules",
+        ),
+    ] {
+        let sb = demo_sandbox();
+        for flags in [&[][..], &["--dry-run"]] {
+            let out = exec(&sb, flags, &sql);
+            refused_without_any_call(&sb, &out, &[says, "nothing was sent"]);
+        }
+    }
+    let sb = demo_sandbox();
+    // Local tables are the default schema's, for the session.
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!(
+            "CREATE TABLE mine AS SELECT ecr_repository_prefix FROM {RULES} WHERE region = 'eu-west-1'; \
+             SELECT count(*) AS n FROM mine; DROP TABLE mine; SELECT count(*) AS n FROM {RULES} WHERE region = 'eu-west-1'"
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "n\n4\n4\n");
+}
+
+#[test]
+fn explain_analyze_of_a_write_is_refused_before_any_call() {
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &[],
+        &format!(
+            "EXPLAIN ANALYZE DELETE FROM {RULES} WHERE region = 'us-east-1' AND ecr_repository_prefix = 'quay'"
+        ),
+    );
+    refused_without_any_call(&sb, &out, &["EXPLAIN ANALYZE", "it would make the changes"]);
+    assert!(all_rules(&sb).contains(&"us-east-1 quay".to_string()));
+}
+
+#[test]
+fn a_write_whose_where_calls_a_changing_function_is_refused() {
+    for sql in [
+        format!("DELETE FROM {RULES} WHERE random() < 0.5"),
+        format!(
+            "DELETE FROM {RULES} WHERE region = 'us-east-1' AND ecr_repository_prefix = 'quay' AND random() < 2"
+        ),
+        format!(
+            "UPDATE {RULES} SET custom_role_arn = 'arn:aws:iam::123456789012:role/r' WHERE region = 'eu-west-1' AND created_at < now()"
+        ),
+        format!(
+            "MERGE INTO {RULES} t USING (VALUES ('us-east-1', 'quay')) s(region, p) \
+             ON t.region = s.region AND t.ecr_repository_prefix = s.p AND random() < 0.5 \
+             WHEN MATCHED THEN DELETE"
+        ),
+        format!(
+            "MERGE INTO {RULES} t USING (VALUES ('us-east-1', 'quay')) s(region, p) \
+             ON t.region = s.region AND t.ecr_repository_prefix = s.p \
+             WHEN MATCHED AND random() < 0.5 THEN DELETE"
+        ),
+    ] {
+        let sb = demo_sandbox();
+        for flags in [&["--allow-bulk"][..], &["--allow-bulk", "--dry-run"]] {
+            let out = exec(&sb, flags, &sql);
+            refused_without_any_call(&sb, &out, &["a write touches exactly the rows"]);
+        }
+    }
+}

@@ -13,6 +13,19 @@ use expectrl::{ControlCode, Expect, Regex, Session};
 use skyql::sandbox::{Sandbox, SandboxConfig};
 use tempfile::TempDir;
 
+/// `skyql` for a pseudo-terminal: an environment of PATH, HOME, an xterm and no pager (a real
+/// `less` would wait for a key) unless a test names one.
+fn terminal_command(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skyql"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TERM", "xterm")
+        .env("PAGER", "");
+    command
+}
+
 /// A running `skyql shell` on a pseudo-terminal.
 struct Shell {
     p: OsSession,
@@ -29,12 +42,8 @@ impl Shell {
     /// Starts the shell with `env` added and a terminal of `size` (columns, rows).
     fn start_with(sb: &Sandbox, args: &[&str], env: &[(&str, &str)], size: (u16, u16)) -> Self {
         let home = tempfile::tempdir().expect("temp dir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_skyql"));
+        let mut command = terminal_command(home.path());
         command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("TERM", "xterm")
             .env("AWS_CONFIG_FILE", home.path().join("no-such-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -44,8 +53,6 @@ impl Shell {
             .env("AWS_ACCESS_KEY_ID", &sb.keys().access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", &sb.keys().secret_access_key)
             .env("AWS_REGION", "us-east-1")
-            // No pager unless a test names one: a real `less` would wait for a key.
-            .env("PAGER", "")
             .envs(env.iter().copied())
             .current_dir(home.path())
             .args(["shell", "--regions", "us-east-1,eu-west-1"])
@@ -463,6 +470,62 @@ fn multi_line_literals_run_and_are_remembered_exactly_as_typed() {
     again.expect(r"\| 3 +\|");
     again.expect("skyql> ");
     again.quit();
+}
+
+#[test]
+fn an_unpinned_select_says_on_the_terminal_which_regions_it_searched() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    let before = shell.run(
+        "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules;",
+        r"\| 9 +\|",
+    );
+    assert!(
+        before.contains("searched eu-west-1, us-east-1; \\regions all for every region"),
+        "{before}"
+    );
+    // A pinned region is what was asked: nothing to say.
+    shell.enter(
+        "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules WHERE region = 'eu-west-1';",
+    );
+    let pinned = shell.expect(r"\| 4 +\|");
+    shell.expect("skyql> ");
+    assert!(!pinned.contains("searched"), "{pinned}");
+    shell.quit();
+
+    // `exec` on a terminal says it too; with stderr piped (a script's log) it does not.
+    let unpinned = "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules";
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut command = terminal_command(home.path());
+    command.args(["--sandbox", "exec", unpinned]);
+    let mut p = Session::spawn(command).expect("exec starts on a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.expect(Regex(
+        "searched ap-southeast-2, eu-west-1, us-east-1; --regions all for every region",
+    ))
+    .expect("the searched regions on the terminal");
+    let piped = Skyql::bare().args(["--sandbox", "exec", unpinned]).run();
+    piped.expect_code(0);
+    assert!(!piped.stderr.contains("searched"), "{}", piped.stderr);
+}
+
+#[test]
+fn a_refused_drop_table_leaves_the_table_for_the_rest_of_the_session() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    let refused = shell.run(
+        "DROP TABLE aws.ecr.pull_through_cache_rules;",
+        "DDL cannot change it",
+    );
+    assert!(
+        refused.contains("DROP TABLE aws.ecr.pull_through_cache_rules"),
+        "{refused}"
+    );
+    shell.run(
+        "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules WHERE region = 'eu-west-1';",
+        r"\| 4 +\|",
+    );
+    shell.quit();
 }
 
 #[test]
