@@ -28,6 +28,30 @@ pub trait Document: fmt::Debug + Send + Sync {
     /// The item a row's `members` ask for in `region`'s document, or every problem ECR would
     /// find in it.
     fn item(&self, members: &Members, region: &str) -> std::result::Result<Value, Vec<String>>;
+    /// The item `old` becomes when the members `set` names take its values (a null: NULL), or
+    /// every problem ECR would find in it, or why the change is ambiguous. By default the
+    /// members of `old` with `set`'s in place, checked as a new item.
+    fn changed(
+        &self,
+        old: &Value,
+        set: &Members,
+        region: &str,
+    ) -> std::result::Result<Value, Vec<String>> {
+        let mut members = self.members(old).map_err(|e| vec![e.to_string()])?;
+        for (member, value) in set {
+            match value {
+                Value::Null => _ = members.remove(member),
+                v => _ = members.insert(member.clone(), v.clone()),
+            }
+        }
+        self.item(&members, region)
+    }
+    /// The problems of `set` (as for `changed`) that no current item can make right: an
+    /// UPDATE's constant values are checked so before any call. By default `set`'s members
+    /// checked as an item of their own (a document whose item is one member).
+    fn check_change(&self, set: &Members, region: &str) -> Vec<String> {
+        self.item(set, region).err().unwrap_or_default()
+    }
     /// Whether two items mean the same: an unchanged item makes no call.
     fn same(&self, a: &Value, b: &Value) -> bool {
         a == b
@@ -35,10 +59,6 @@ pub trait Document: fmt::Debug + Send + Sync {
     /// The call that makes `items` the document of `region`, built on its current one (`doc`);
     /// `Err` when ECR would refuse the result.
     fn write(&self, region: &str, doc: Option<&Members>, items: Vec<Value>) -> Result<Mutation>;
-    /// A valid item's members: an UPDATE's constant values are checked on it before any call.
-    fn sample(&self) -> Members {
-        Members::new()
-    }
 }
 
 /// A region's document as read: its members, and its items with their identifiers.
@@ -59,8 +79,6 @@ pub struct Wanted {
     pub region: String,
     /// Its identifier, if it has one.
     pub id: Option<String>,
-    /// The row's members.
-    pub members: Members,
     /// The item.
     pub item: Value,
 }
@@ -110,20 +128,26 @@ pub fn plan_insert(
                 }
                 Some(OnConflict::DoUpdate(columns)) => columns,
             };
-            let mut merged = shape.members(&items[at].1)?;
-            for member in columns.iter().filter_map(|c| resource.member(c)) {
-                match w.members.get(member) {
-                    Some(v) => _ = merged.insert(member.to_string(), v.clone()),
-                    None => _ = merged.remove(member),
-                }
-            }
-            let new = shape.item(&merged, region).map_err(|problems| {
-                Error::Usage(format!(
-                    "row {}: with ON CONFLICT DO UPDATE: {}; nothing was sent",
-                    w.row,
-                    problems.join("; ")
-                ))
-            })?;
+            // The row's values as its item has them (an INSERT's defaults in place): what
+            // EXCLUDED holds.
+            let excluded = shape.members(&w.item)?;
+            let set: Members = (columns.iter().filter_map(|c| resource.member(c)))
+                .map(|m| {
+                    (
+                        m.to_string(),
+                        excluded.get(m).cloned().unwrap_or(Value::Null),
+                    )
+                })
+                .collect();
+            let new = shape
+                .changed(&items[at].1, &set, region)
+                .map_err(|problems| {
+                    Error::Usage(format!(
+                        "row {}: with ON CONFLICT DO UPDATE: {}; nothing was sent",
+                        w.row,
+                        problems.join("; ")
+                    ))
+                })?;
             if shape.same(&new, &items[at].1) {
                 plan.unchanged += 1;
             } else {
@@ -302,14 +326,11 @@ mod tests {
     }
 
     fn wanted(row: usize, sid: &str, v: &str) -> Wanted {
-        let value = item(sid, v);
-        let members = value.as_object().cloned().unwrap();
         Wanted {
             row,
             region: "r".into(),
             id: Some(sid.into()),
-            members,
-            item: value,
+            item: item(sid, v),
         }
     }
 

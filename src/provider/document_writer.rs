@@ -112,7 +112,6 @@ impl DocumentWriter {
                     row: n,
                     region,
                     id,
-                    members,
                     item,
                 }),
                 Err(found) => problems.extend(found.into_iter().map(|p| format!("row {n}: {p}"))),
@@ -203,24 +202,28 @@ impl Writer for DocumentWriter {
     }
 
     fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
-        // The values that do not depend on the current document, checked on a valid item as
-        // a script's check does before its first statement runs; the others once read.
+        // The values that do not depend on the current document, checked as a script's check
+        // does before its first statement runs; the others once read.
         let (r, shape) = (self.resource(), self.reader.shape);
         let constants = constant_assignments(read.schema(), assignments)?;
         if constants.is_empty() {
             return Ok(());
         }
-        let set = values_set(&constants, 1)?.pop().unwrap_or_default();
-        let sample = (shape.sample().into_iter())
-            .filter_map(|(m, v)| Some((r.column_by_member(&m)?.name.clone(), v)))
-            .collect();
-        let members = members_of_row(r, &with_set(sample, assignments, &set))?;
-        let mut problems = Vec::new();
+        let values = values_set(&constants, 1)?.pop().unwrap_or_default();
+        let set = members_set(r, constants.iter().map(|(c, _)| *c), &values)?;
+        // A problem found in several regions is told once, with their names.
+        let mut found: Vec<(String, Vec<&str>)> = Vec::new();
         for region in read.regions() {
-            let found = shape.item(&members, region).err().unwrap_or_default();
-            problems.extend(found.into_iter().map(|p| format!("{region}: {p}")));
+            for problem in shape.check_change(&set, region) {
+                match found.iter_mut().find(|(p, _)| *p == problem) {
+                    Some((_, regions)) => regions.push(region.as_str()),
+                    None => found.push((problem, vec![region.as_str()])),
+                }
+            }
         }
-        problems.dedup();
+        let problems: Vec<String> = (found.into_iter())
+            .map(|(p, regions)| format!("{}: {p}", regions.join(", ")))
+            .collect();
         Ok(report_problems(&problems)?)
     }
 
@@ -251,17 +254,18 @@ impl Writer for DocumentWriter {
     ) -> DfResult<u64> {
         let (r, shape) = (self.resource(), self.reader.shape);
         let found = self.matched(read, context, "UPDATE").await?;
-        let current = rows_of(std::slice::from_ref(&found.rows))?;
-        let new_rows = values_set(&set_values(assignments, &found.rows)?, current.len())?;
+        let n = found.rows.num_rows();
+        let new_rows = values_set(&set_values(assignments, &found.rows)?, n)?;
+        let columns = || assignments.iter().map(|(c, _)| c.as_str());
         let mut problems = Vec::new();
         let mut changes: BTreeMap<String, Vec<(usize, Value)>> = BTreeMap::new();
-        for ((row, new), (region, at)) in current.into_iter().zip(new_rows).zip(&found.at) {
-            let members = members_of_row(r, &with_set(row, assignments, &new))?;
-            let id = found.held[region].items[*at].0.as_deref();
-            match shape.item(&members, region) {
+        for (new, (region, at)) in new_rows.iter().zip(&found.at) {
+            let set = members_set(r, columns(), new)?;
+            let (id, old) = &found.held[region].items[*at];
+            match shape.changed(old, &set, region) {
                 Ok(item) => changes.entry(region.clone()).or_default().push((*at, item)),
                 Err(found) => {
-                    let label = self.label(region, id, *at);
+                    let label = self.label(region, id.as_deref(), *at);
                     problems.extend(found.into_iter().map(|p| format!("{label}: {p}")));
                 }
             }
@@ -329,15 +333,23 @@ fn values_set(columns: &[(&str, ArrayRef)], n: usize) -> Result<Vec<Row>> {
     rows_of(&[batch])
 }
 
-/// `row` with the columns SET (`assignments`) taking their values in `set`: a NULL removes one.
-fn with_set(mut row: Row, assignments: &Assignments, set: &Row) -> Row {
-    for (column, _) in assignments {
-        match set.get(column) {
-            Some(v) => _ = row.insert(column.clone(), v.clone()),
-            None => _ = row.remove(column),
-        }
+/// The members the columns SET (`columns`) change, with their values in `values` (a NULL,
+/// absent there, is a null member): every other member of the item stays as it is.
+fn members_set<'a>(
+    resource: &Resource,
+    columns: impl IntoIterator<Item = &'a str>,
+    values: &Row,
+) -> Result<Members> {
+    let columns: Vec<&str> = columns.into_iter().collect();
+    let given: Row = (columns.iter())
+        .filter_map(|c| Some((c.to_string(), values.get(*c)?.clone())))
+        .collect();
+    let mut set = members_of_row(resource, &given)?;
+    let nulls = (columns.iter()).filter(|c| !given.contains_key(**c));
+    for member in nulls.filter_map(|c| resource.member(c)) {
+        set.insert(member.to_string(), Value::Null);
     }
-    row
+    Ok(set)
 }
 
 /// "statement(s)", "policy(ies)": a noun counted in a review listing.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::document_reader::DocumentReader;
 use super::document_writer::DocumentWriter;
@@ -14,8 +14,8 @@ use crate::dml::Mutation;
 use crate::dml::document::{Document, Members};
 use crate::error::{Error, Result};
 use crate::iam::policy::{
-    StatementRow, check_document, check_row, check_size, empty_document, parse, row_of,
-    statement_of, statements, with_statements,
+    StatementRow, changed_statement, check_change, check_document, check_row, check_size,
+    empty_document, parse, row_of, statement_of, statements, with_statements,
 };
 use crate::schema::Resource;
 
@@ -103,6 +103,21 @@ impl Document for PolicyStatements {
         problems.is_empty().then_some(statement).ok_or(problems)
     }
 
+    fn changed(
+        &self,
+        old: &Value,
+        set: &Members,
+        region: &str,
+    ) -> std::result::Result<Value, Vec<String>> {
+        // Only the members named change: a NotPrincipal, an unknown member, a principal
+        // written as one string all stay as they are.
+        changed_statement(old, set, region)
+    }
+
+    fn check_change(&self, set: &Members, region: &str) -> Vec<String> {
+        check_change(set, region)
+    }
+
     fn write(&self, region: &str, doc: Option<&Members>, items: Vec<Value>) -> Result<Mutation> {
         if items.is_empty() {
             // ECR refuses an empty policy: the last statement's removal deletes it.
@@ -115,12 +130,6 @@ impl Document for PolicyStatements {
             ))
         })?;
         Ok(put(text.into()))
-    }
-
-    fn sample(&self) -> Members {
-        let valid =
-            json!({"Sid": "Checked", "Principal": ["*"], "Action": ["ecr:*"], "Resource": ["*"]});
-        valid.as_object().cloned().unwrap_or_default()
     }
 }
 
@@ -170,6 +179,8 @@ inventory::submit! {
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
+    use serde_json::json;
+
     use super::*;
     use crate::dml::OnConflict;
     use crate::dml::call_plan::CallPlan;
@@ -190,13 +201,13 @@ mod tests {
     }
 
     fn wanted(row: usize, sid: &str, action: &str) -> Wanted {
-        let members = members(sid, action);
         Wanted {
             row,
             region: REGION.into(),
             id: Some(sid.into()),
-            item: PolicyStatements.item(&members, REGION).unwrap(),
-            members,
+            item: PolicyStatements
+                .item(&members(sid, action), REGION)
+                .unwrap(),
         }
     }
 
@@ -333,7 +344,6 @@ mod tests {
                 row: 1,
                 region: REGION.into(),
                 id: Some(sid.into()),
-                members: m,
                 item,
             }
         };
@@ -361,7 +371,7 @@ mod tests {
     #[test]
     fn update_replaces_in_place_keeps_the_others_verbatim_and_skips_equal() {
         let mut held = held_with(&[("A", "ecr:*"), ("B", "ecr:*")]);
-        // A statement skyql does not model (NotAction) is kept as it is.
+        // A statement no change names (here one of the negated form) is kept as it is.
         let odd = json!({"Sid": "Odd", "Effect": "Deny", "Principal": "*", "NotAction": "ecr:*"});
         held.get_mut(REGION)
             .unwrap()
@@ -397,7 +407,6 @@ mod tests {
             row: 1,
             region: region.into(),
             id: id_of(resource, region, &members),
-            members: members.clone(),
             item: WholePolicy.item(&members, region).unwrap(),
         };
         let doc = Members::from_iter([(TEXT.to_string(), json!(text))]);

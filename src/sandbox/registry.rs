@@ -160,6 +160,14 @@ fn check_policy(text: &str) -> Result<(), String> {
             Some("Allow" | "Deny") => {}
             _ => return Err(format!("statement {n}: 'Effect' must be Allow or Deny")),
         }
+        // IAM refuses a member given with its negation.
+        for member in ["Principal", "Action", "Resource"] {
+            if s.contains_key(member) && s.contains_key(&format!("Not{member}")) {
+                return Err(format!(
+                    "statement {n} has both '{member}' and 'Not{member}'"
+                ));
+            }
+        }
         if !s.contains_key("Principal") && !s.contains_key("NotPrincipal") {
             return Err(format!("statement {n} has no 'Principal'"));
         }
@@ -204,5 +212,13 @@ mod tests {
             .unwrap_err()
             .contains("not an ecr action")
         );
+        let both = r#"{"Statement":{"Effect":"Deny","Principal":"*","NotPrincipal":{"AWS":"111122223333"},"Action":"ecr:*"}}"#;
+        assert!(
+            check_policy(both)
+                .unwrap_err()
+                .contains("both 'Principal' and 'NotPrincipal'")
+        );
+        let negated = r#"{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"NotAction":"ecr:Describe*","NotResource":"*"}}"#;
+        assert!(check_policy(negated).is_ok());
     }
 }

@@ -301,7 +301,14 @@ async fn statements_are_one_row_each_with_list_columns() {
         &format!("SELECT * FROM {STATEMENTS} ORDER BY region, sid"),
     )
     .await;
-    for name in ["principals", "actions", "resources"] {
+    for name in [
+        "principals",
+        "not_principals",
+        "actions",
+        "not_actions",
+        "resources",
+        "not_resources",
+    ] {
         match r.schema.field_with_name(name).expect(name).data_type() {
             DataType::List(item) => assert_eq!(item.data_type(), &DataType::Utf8, "{name}"),
             other => panic!("{name} is {other}, not a list of text"),
@@ -325,8 +332,11 @@ async fn statements_are_one_row_each_with_list_columns() {
                 "ReadOnly",
                 "Allow",
                 "[111122223333]",
+                "NULL",
                 "[ecr:DescribeImages]",
+                "NULL",
                 "[arn:aws:ecr:eu-west-1:123456789012:repository/*]",
+                "NULL",
                 "NULL",
             ],
             vec![
@@ -335,8 +345,11 @@ async fn statements_are_one_row_each_with_list_columns() {
                 DEMO_SID,
                 "Allow",
                 user.as_str(),
+                "NULL",
                 "[ecr:CreateRepository, ecr:BatchImportUpstreamImage]",
+                "NULL",
                 resource.as_str(),
+                "NULL",
                 "NULL",
             ],
             vec![
@@ -345,8 +358,11 @@ async fn statements_are_one_row_each_with_list_columns() {
                 "ReplicationFromProd",
                 "Allow",
                 "[arn:aws:iam::444455556666:root]",
+                "NULL",
                 "[ecr:CreateRepository, ecr:ReplicateImage]",
+                "NULL",
                 "[arn:aws:ecr:us-east-1:123456789012:repository/*]",
+                "NULL",
                 "NULL",
             ],
         ]
@@ -1584,11 +1600,11 @@ fn bad_update_values_are_refused_before_any_write() {
             vec!["actions cannot be NULL"],
         ),
         (
-            // What INSERT requires (the schema's required_params), UPDATE cannot remove.
+            // What a statement needs, UPDATE cannot remove.
             format!("UPDATE {STATEMENTS} SET resources = NULL WHERE sid = '{DEMO_SID}'"),
             vec![
-                "resources cannot be NULL",
-                "a statement needs principals, actions and resources",
+                "resources cannot be NULL alone",
+                "a statement needs resources or not_resources",
             ],
         ),
         (
@@ -1708,4 +1724,415 @@ fn a_statement_row_over_the_limit_in_the_last_statement_of_a_script_changes_noth
     );
     let out = exec(&sb, &[], &script);
     refused_without_writes(&sb, &out, &["over ECR's limit of 10240"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negated statements (NotPrincipal, NotAction, NotResource): shown, written, never inverted
+// ---------------------------------------------------------------------------------------------
+
+/// A Deny of every action but two, for every principal but the CI role.
+const NEGATED_SID: &str = "DenyAllButCi";
+const CI_ROLE: &str = "arn:aws:iam::123456789012:role/ci";
+/// An Allow of replication on every repository but the prod ones.
+const NOT_PROD_SID: &str = "ReplicateAllButProd";
+
+fn negated_statement() -> Value {
+    json!({
+        "Sid": NEGATED_SID,
+        "Effect": "Deny",
+        "NotPrincipal": { "AWS": CI_ROLE },
+        "NotAction": ["ecr:DescribeImages", "ecr:BatchImportUpstreamImage"],
+        "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/*",
+        "Condition": { "Bool": { "aws:SecureTransport": "true" } },
+    })
+}
+
+fn not_prod_statement() -> Value {
+    json!({
+        "Sid": NOT_PROD_SID,
+        "Effect": "Allow",
+        "Principal": { "AWS": "arn:aws:iam::444455556666:root" },
+        "Action": "ecr:ReplicateImage",
+        "NotResource": "arn:aws:ecr:us-east-1:123456789012:repository/prod/*",
+    })
+}
+
+/// us-east-1's policy in `negated_sandbox`: the demo statement and the two negated ones.
+fn negated_policy() -> Value {
+    json!({ "Version": "2012-10-17",
+            "Statement": [demo_statement(), negated_statement(), not_prod_statement()] })
+}
+
+/// The demo sandbox with `negated_policy` in us-east-1.
+fn negated_sandbox() -> Sandbox {
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config
+        .policies
+        .insert("us-east-1".into(), negated_policy().to_string());
+    common::start(config)
+}
+
+/// Asserts that a statement changed nothing: no PutRegistryPolicy or DeleteRegistryPolicy, and
+/// us-east-1's policy as `negated_policy`.
+#[track_caller]
+fn negated_policy_unchanged(sb: &Sandbox) {
+    assert_eq!(writes(sb), vec![], "no write may be made");
+    assert_eq!(sdk_policy(sb, "us-east-1"), Some(negated_policy()));
+}
+
+/// The one PutRegistryPolicy logged, its document's text as sent.
+#[track_caller]
+fn the_put_text(sb: &Sandbox) -> String {
+    let writes = writes(sb);
+    assert_eq!(writes.len(), 1, "one write: {writes:#?}");
+    assert_eq!(
+        (writes[0].0.as_str(), writes[0].1.as_str()),
+        (PUT, "us-east-1")
+    );
+    writes[0].2["policyText"]
+        .as_str()
+        .expect("policyText")
+        .to_string()
+}
+
+/// Asserts that every member of `old` but `changed` is in `new`, each byte for byte as JSON.
+#[track_caller]
+fn members_kept_verbatim(old: &Value, new: &Value, changed: &[&str]) {
+    for (member, value) in old.as_object().expect("a statement") {
+        if !changed.contains(&member.as_str()) {
+            assert_eq!(
+                new.get(member).map(Value::to_string),
+                Some(value.to_string()),
+                "{member} is kept as it was"
+            );
+        }
+    }
+}
+
+#[test]
+fn negated_members_show_in_their_own_columns_and_queries_can_test_them() {
+    let sb = negated_sandbox();
+    let rows = select_json(
+        &sb,
+        &format!(
+            "SELECT sid, effect, principals, not_principals, actions, not_actions, resources, \
+             not_resources FROM {STATEMENTS} WHERE region = 'us-east-1' ORDER BY sid"
+        ),
+    );
+    // A positive column is NULL, never [], when the statement uses the negated form.
+    assert_eq!(
+        rows,
+        vec![
+            json!({"sid": NEGATED_SID, "effect": "Deny",
+                   "principals": null, "not_principals": [CI_ROLE],
+                   "actions": null,
+                   "not_actions": ["ecr:DescribeImages", "ecr:BatchImportUpstreamImage"],
+                   "resources": ["arn:aws:ecr:us-east-1:123456789012:repository/*"],
+                   "not_resources": null}),
+            json!({"sid": DEMO_SID, "effect": "Allow",
+                   "principals": [DEMO_USER], "not_principals": null,
+                   "actions": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
+                   "not_actions": null,
+                   "resources": [DEMO_RESOURCE], "not_resources": null}),
+            json!({"sid": NOT_PROD_SID, "effect": "Allow",
+                   "principals": ["arn:aws:iam::444455556666:root"], "not_principals": null,
+                   "actions": ["ecr:ReplicateImage"], "not_actions": null,
+                   "resources": null,
+                   "not_resources": ["arn:aws:ecr:us-east-1:123456789012:repository/prod/*"]}),
+        ]
+    );
+    // `SELECT *` shows each negated column after its positive one.
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!("SELECT * FROM {STATEMENTS} WHERE sid = '{NEGATED_SID}'"),
+    );
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(
+            "region,registry_id,sid,effect,principals,not_principals,actions,not_actions,\
+             resources,not_resources,conditions"
+        )
+    );
+    // Who is granted or denied ReplicateImage: array_has(actions, …) alone misses the Deny of
+    // everything but two actions; the negated column finds it.
+    let sids = |sql: &str| -> Vec<Value> {
+        select_json(&sb, sql)
+            .into_iter()
+            .map(|r| r["sid"].clone())
+            .collect()
+    };
+    assert_eq!(
+        sids(&format!(
+            "SELECT sid FROM {STATEMENTS} WHERE array_has(actions, 'ecr:ReplicateImage') \
+             OR NOT array_has(not_actions, 'ecr:ReplicateImage') ORDER BY sid"
+        )),
+        vec![json!(NEGATED_SID), json!(NOT_PROD_SID)]
+    );
+    assert_eq!(
+        sids(&format!(
+            "SELECT sid FROM {STATEMENTS} WHERE not_actions IS NOT NULL \
+             OR not_principals IS NOT NULL OR not_resources IS NOT NULL ORDER BY sid"
+        )),
+        vec![json!(NEGATED_SID), json!(NOT_PROD_SID)]
+    );
+    assert_eq!(writes(&sb), vec![]);
+}
+
+#[test]
+fn insert_writes_negated_members_checked_as_the_positive_ones() {
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!(
+            "INSERT INTO {STATEMENTS} (region, sid, effect, not_principals, not_actions, resources) \
+             VALUES ('us-east-1', '{NEGATED_SID}', 'Deny', ['{CI_ROLE}'], \
+             ['ecr:DescribeImages', 'ecr:BatchImportUpstreamImage'], \
+             ['arn:aws:ecr:us-east-1:123456789012:repository/*'])"
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    let text = the_put_text(&sb);
+    // The demo statement is sent exactly as it was.
+    assert!(
+        text.contains(&demo_statement().to_string()),
+        "{text} keeps {}",
+        demo_statement()
+    );
+    let mut expected = negated_statement();
+    expected.as_object_mut().unwrap().remove("Condition");
+    assert_eq!(
+        sdk_statements(&sb, "us-east-1"),
+        vec![demo_statement(), expected]
+    );
+
+    // Bad rows are refused before any call, with every problem.
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "['*'], ['bob'], ['ecr:*'], NULL, ['*'], NULL",
+            &[
+                "row 1: principals and not_principals are both set: a statement has Principal or NotPrincipal, not both (IAM refuses both); keep one",
+                "row 1: principal 'bob' is not an IAM ARN",
+            ],
+        ),
+        (
+            "NULL, ['111122223333'], NULL, ['ecr:BatchImportUpstreamImages'], ['*'], NULL",
+            &[
+                "row 1: unknown ECR action 'ecr:BatchImportUpstreamImages'. Did you mean 'ecr:BatchImportUpstreamImage'?",
+            ],
+        ),
+        (
+            "['111122223333'], NULL, ['ecr:*'], NULL, NULL, \
+             ['arn:aws:ecr:eu-west-1:123456789012:repository/*']",
+            &[
+                "row 1: resource 'arn:aws:ecr:eu-west-1:123456789012:repository/*' is in region eu-west-1",
+            ],
+        ),
+        (
+            "NULL, NULL, ['ecr:*'], NULL, ['*'], NULL",
+            &[
+                "row 1: principals is empty: name the principals the statement applies to",
+                "name those in not_principals",
+            ],
+        ),
+        (
+            "['111122223333'], NULL, ['ecr:*'], ['ecr:*'], ['*'], []",
+            &[
+                "row 1: actions and not_actions are both set",
+                "row 1: not_resources is empty: name the resources the statement does not apply to",
+            ],
+        ),
+    ];
+    for (values, words) in cases {
+        let sb = demo_sandbox();
+        let out = exec(
+            &sb,
+            &[],
+            &format!(
+                "INSERT INTO {STATEMENTS} (region, sid, principals, not_principals, actions, \
+                 not_actions, resources, not_resources) VALUES ('us-east-1', 'Bad', {values})"
+            ),
+        );
+        no_call_at_all(&sb);
+        refused_without_writes(&sb, &out, words);
+    }
+}
+
+#[test]
+fn update_of_one_form_on_a_statement_of_the_other_is_refused_with_the_reason() {
+    // Known only once the policy is read: the one read, no write.
+    let cases: [(String, &[&str]); 4] = [
+        (
+            format!(
+                "UPDATE {STATEMENTS} SET principals = ['{CI_ROLE}'] WHERE sid = '{NEGATED_SID}'"
+            ),
+            &[
+                "us-east-1 DenyAllButCi: the statement has not_principals (NotPrincipal: it applies to every principal but those), so setting principals alone is ambiguous: it would replace NotPrincipal with Principal and invert the statement",
+                "set not_principals to change the principals it excepts, or set principals and not_principals = NULL together",
+            ],
+        ),
+        (
+            format!(
+                "UPDATE {STATEMENTS} SET actions = ['ecr:DescribeImages'] WHERE sid = '{NEGATED_SID}'"
+            ),
+            &["us-east-1 DenyAllButCi: the statement has not_actions (NotAction"],
+        ),
+        (
+            format!(
+                "UPDATE {STATEMENTS} SET not_resources = ['arn:aws:ecr:us-east-1:123456789012:repository/x/*'] \
+                 WHERE sid = '{DEMO_SID}'"
+            ),
+            &[&format!(
+                "us-east-1 {DEMO_SID}: the statement has resources (Resource: it applies to those resources), so setting not_resources alone is ambiguous"
+            )],
+        ),
+        (
+            // ON CONFLICT DO UPDATE of one form is the same change.
+            format!(
+                "INSERT INTO {STATEMENTS} (region, sid, effect, principals, actions, resources) \
+                 VALUES ('us-east-1', '{NEGATED_SID}', 'Deny', ['{CI_ROLE}'], ['ecr:*'], ['*']) \
+                 ON CONFLICT DO UPDATE SET principals = EXCLUDED.principals"
+            ),
+            &["row 1: with ON CONFLICT DO UPDATE: the statement has not_principals"],
+        ),
+    ];
+    for (sql, words) in &cases {
+        for flags in [&[][..], &["--dry-run"][..]] {
+            let sb = negated_sandbox();
+            let out = exec(&sb, flags, sql);
+            out.expect_code(1).expect_stderr(words);
+            if !sql.contains("ON CONFLICT") {
+                out.expect_stderr(&["no change was made"]);
+            }
+            assert_eq!(out.stdout, "");
+            let log: Vec<String> = sb
+                .log()
+                .entries()
+                .into_iter()
+                .map(|e| e.operation)
+                .collect();
+            assert_eq!(log, vec![GET], "{sql} {flags:?}: the read, and no write");
+            negated_policy_unchanged(&sb);
+        }
+    }
+    // What no statement can take is refused before any call.
+    for (set, word) in [
+        (
+            format!("principals = ['{CI_ROLE}'], not_principals = ['{CI_ROLE}']"),
+            "principals and not_principals are both set",
+        ),
+        (
+            "principals = NULL".to_string(),
+            "principals cannot be NULL alone: a statement needs principals or not_principals",
+        ),
+        (
+            "not_actions = NULL, actions = NULL".to_string(),
+            "actions and not_actions cannot both be NULL",
+        ),
+        ("effect = NULL".to_string(), "effect cannot be NULL"),
+        (
+            "not_actions = ['ecr:BatchImportUpstreamImages']".to_string(),
+            "Did you mean 'ecr:BatchImportUpstreamImage'?",
+        ),
+    ] {
+        let sb = negated_sandbox();
+        let out = exec(
+            &sb,
+            &[],
+            &format!(
+                "UPDATE {STATEMENTS} SET {set} WHERE region = 'us-east-1' AND sid = '{NEGATED_SID}'"
+            ),
+        );
+        out.expect_code(2)
+            .expect_stderr(&["us-east-1: ", word, "nothing was sent"]);
+        no_call_at_all(&sb);
+        negated_policy_unchanged(&sb);
+    }
+}
+
+#[test]
+fn update_of_a_negated_statement_keeps_every_member_it_does_not_name() {
+    let sb = negated_sandbox();
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!(
+            "UPDATE {STATEMENTS} SET not_actions = ['ecr:DescribeImages'] WHERE sid = '{NEGATED_SID}'"
+        ),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    let text = the_put_text(&sb);
+    for other in [demo_statement(), not_prod_statement()] {
+        assert!(text.contains(&other.to_string()), "{text} keeps {other}");
+    }
+    let new = sdk_statement(&sb, "us-east-1", NEGATED_SID);
+    assert_eq!(new["NotAction"], json!("ecr:DescribeImages"));
+    members_kept_verbatim(&negated_statement(), &new, &["NotAction"]);
+    assert_eq!(new.get("Principal"), None, "still a NotPrincipal statement");
+    assert_eq!(new.get("Action"), None, "still a NotAction statement");
+
+    // The conversion said in full is allowed: principals set, not_principals NULL.
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &[],
+        &format!(
+            "UPDATE {STATEMENTS} SET principals = ['{CI_ROLE}'], not_principals = NULL \
+             WHERE sid = '{NEGATED_SID}'"
+        ),
+    );
+    out.expect_code(0);
+    let before = new;
+    let new = sdk_statement(&sb, "us-east-1", NEGATED_SID);
+    assert_eq!(new.get("NotPrincipal"), None);
+    assert_eq!(new["Principal"], json!({ "AWS": CI_ROLE }));
+    members_kept_verbatim(&before, &new, &["NotPrincipal", "Principal"]);
+    assert_eq!(
+        sdk_statement(&sb, "us-east-1", DEMO_SID).to_string(),
+        demo_statement().to_string()
+    );
+
+    // A statement of the other forms: a new effect keeps its NotResource and the rest as they are.
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &[],
+        &format!("UPDATE {STATEMENTS} SET effect = 'deny' WHERE sid = '{NOT_PROD_SID}'"),
+    );
+    out.expect_code(0);
+    let new = sdk_statement(&sb, "us-east-1", NOT_PROD_SID);
+    assert_eq!(new["Effect"], "Deny");
+    members_kept_verbatim(&not_prod_statement(), &new, &["Effect"]);
+}
+
+#[test]
+fn delete_of_a_negated_statement_keeps_the_others_byte_for_byte() {
+    let sb = negated_sandbox();
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!("DELETE FROM {STATEMENTS} WHERE sid = '{DEMO_SID}'"),
+    );
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n1\n");
+    let text = the_put_text(&sb);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["Statement"],
+        json!([negated_statement(), not_prod_statement()])
+    );
+    for kept in [negated_statement(), not_prod_statement()] {
+        assert!(text.contains(&kept.to_string()), "{text} keeps {kept}");
+    }
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!("DELETE FROM {STATEMENTS} WHERE sid = '{NEGATED_SID}'"),
+    );
+    out.expect_code(0);
+    assert_eq!(sdk_statements(&sb, "us-east-1"), vec![not_prod_statement()]);
 }
