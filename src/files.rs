@@ -8,6 +8,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::listing::ListingTable;
 use datafusion::datasource::source_as_provider;
+use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
 
 use crate::error::{Error, Result};
@@ -38,6 +39,58 @@ impl Default for FileAccess {
     fn default() -> Self {
         Self::CLI
     }
+}
+
+/// The file formats a URL table is read as, by extension (DataFusion's, where registered).
+const READ_FORMATS: [&str; 5] = ["csv", "json", "parquet", "arrow", "avro"];
+
+/// skyql's words for a file that `FROM 'path'` could not open: DataFusion says only "table
+/// 'datafusion.public.missing.csv' not found", since a URL table it cannot open is no table.
+/// Any other error, and any error of a session that may not read files, is left as it is.
+pub fn explain_unopened_file(error: Error, access: FileAccess, state: &SessionState) -> Error {
+    let Error::Sql(message) = &error else {
+        return error;
+    };
+    let catalog = &state.config_options().catalog;
+    let prefix = format!(
+        "table '{}.{}.",
+        catalog.default_catalog, catalog.default_schema
+    );
+    let Some(name) = (message.find(&prefix))
+        .map(|at| &message[at + prefix.len()..])
+        .and_then(|rest| Some(&rest[..rest.find("' not found")?]))
+    else {
+        return error;
+    };
+    // A name that is no path (`FROM nope`) is a missing table; a URL of another scheme is
+    // not a local file.
+    let path = name.strip_prefix("file://").unwrap_or(name);
+    if !access.read || !(path.contains('.') || path.contains('/')) || path.contains("://") {
+        return error;
+    }
+    if !std::path::Path::new(path).exists() {
+        let from = std::env::current_dir()
+            .map(|d| format!(" (a relative path is read from {})", d.display()))
+            .unwrap_or_default();
+        return Error::Usage(format!(
+            "file '{name}' does not exist{}; nothing was sent",
+            if std::path::Path::new(path).is_relative() {
+                from
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let formats: Vec<String> = (READ_FORMATS.iter())
+        .filter(|ext| state.get_file_format_factory(ext).is_some())
+        .map(|ext| format!(".{ext}"))
+        .collect();
+    Error::Usage(format!(
+        "'{name}' cannot be read as a table: FROM 'path' reads a file by its extension ({}); \
+         for another name, CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{name}' (or JSON, \
+         for newline-delimited JSON); nothing was sent",
+        formats.join(", ")
+    ))
 }
 
 /// Refuses a plan that reads or writes local files the session does not allow; `dry_run`

@@ -15,7 +15,7 @@ use datafusion::sql::parser::Statement;
 
 use crate::aws::{AwsSettings, EcrClients};
 use crate::error::{Error, Result};
-use crate::files::{FileAccess, check_files};
+use crate::files::{FileAccess, check_files, explain_unopened_file};
 use crate::iam::permissions::{Need, needs};
 use crate::provider::applied::AppliedCalls;
 use crate::provider::dml::DmlExec;
@@ -29,6 +29,7 @@ use crate::provider::{
     ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
 };
 use crate::schema::schemas;
+use crate::sql::insert_columns::{check_positional_names, match_columns_by_name};
 use crate::sql::parse::{ParsedStatement, parse_script};
 use crate::sql::plain_errors::reword;
 use crate::suggest::closest;
@@ -228,8 +229,15 @@ impl Session {
     }
 
     async fn plan_statement(&self, statement: Statement) -> Result<PlannedStatement> {
-        let planning = |e| with_suggestion(reword(Error::from_datafusion(e, true)));
         let state = self.ctx.state();
+        let planning = |e| {
+            let error = Error::from_datafusion(e, true);
+            with_suggestion(reword(explain_unopened_file(error, self.files, &state)))
+        };
+        let mut statement = statement;
+        match_columns_by_name(&state, &mut statement)
+            .await
+            .map_err(planning)?;
         let plan = state.statement_to_plan(statement).await.map_err(planning)?;
         // The WHERE of an UPDATE/DELETE is read now, from the statement as written: the
         // optimizer may turn it into an empty relation or a join the table hooks never see.
@@ -243,6 +251,7 @@ impl Session {
             self.provider.dry_run() && !self.provider.explaining(),
         )?;
         check_insert_literals(&analyzed)?;
+        check_positional_names(&analyzed)?;
         check_text_compared_with_numbers(&analyzed)?;
         let clause = dml_where(&analyzed)?;
         self.provider

@@ -59,7 +59,8 @@ pub fn needs(scope: &Scope) -> Vec<Need> {
             format!(" (as the statement uses {})", p.when.join(" or "))
         };
         let in_regions = if scope.regions.contains(ANY_REGION) {
-            " in the regions its rows name".to_string()
+            // Its rows are read from AWS: no policy can narrow what they will name.
+            " in every region (its rows name the regions only when it runs)".to_string()
         } else if regions.is_empty() {
             String::new()
         } else {

@@ -740,7 +740,10 @@ impl DmlExec {
             regions,
             columns,
             on_conflict: self.on_conflict().cloned(),
-            input_rows: verb == Verb::Insert,
+            input: match verb {
+                Verb::Insert => super::permissions::InputRows::Written,
+                _ => Default::default(),
+            },
         }
     }
 }

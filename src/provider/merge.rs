@@ -28,10 +28,12 @@ use datafusion::logical_expr::{
     BinaryExpr, Expr, MergeIntoAction, MergeIntoClause, MergeIntoClauseKind, Operator,
 };
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::context::ProviderContext;
 use super::dml::{count_properties, count_stream, df, is_null_literal, utf8};
+use super::permissions::{Columns, InputRows, MapRows, Touch, TouchingExec, row_values};
 use super::pushdown::REGION_COLUMN;
 use super::reader::{read_region, reader_for};
 use super::records::{Row, rows_of};
@@ -157,8 +159,7 @@ impl MergeExec {
                             .map(|c| {
                                 let c = c.rsplit('.').next().unwrap_or(c);
                                 resource
-                                    .column(c)
-                                    .or_else(|| resource.column_by_member(c))
+                                    .column_named(c)
                                     .map(|col| col.name.clone())
                                     .unwrap_or_else(|| c.to_string())
                             })
@@ -173,6 +174,7 @@ impl MergeExec {
                     }
                     let mut out = Vec::new();
                     for (name, value) in names.into_iter().zip(values) {
+                        check_not_crossed(resource, &merge_schema, target_len, &name, value)?;
                         out.push((name, compile(value)?));
                     }
                     Action::Insert(out)
@@ -225,6 +227,40 @@ impl MergeExec {
     }
 }
 
+/// Refuses an INSERT value that is a source column named after another of the table's
+/// columns than the one it goes into (`INSERT (repository_policy, …) VALUES
+/// (s.lifecycle_policy, …)`): the values pair with the columns by position, and such a pair is a
+/// mistake, never made silently. Renaming it in the source (`lifecycle_policy AS x`) says it is meant.
+fn check_not_crossed(
+    resource: &Resource,
+    schema: &DFSchemaRef,
+    target_len: usize,
+    column: &str,
+    value: &Expr,
+) -> Result<()> {
+    let mut value = value;
+    while let Expr::Cast(datafusion::logical_expr::Cast { expr, .. }) = value {
+        value = expr;
+    }
+    let Expr::Column(source) = value else {
+        return Ok(());
+    };
+    let from_source = schema
+        .index_of_column(source)
+        .is_ok_and(|i| i >= target_len);
+    match resource.column_named(&source.name) {
+        Some(meant) if from_source && !meant.name.eq_ignore_ascii_case(column) => {
+            Err(Error::Usage(format!(
+                "MERGE … INSERT: {source} would go into {column} (the values pair with the \
+                 columns by position): put the values in the order of the columns; to mean it, \
+                 rename it in the source (USING (SELECT {name} AS …)); nothing was sent",
+                name = source.name
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The extra calls needed for the target columns the clauses read (columns before
 /// `target_len` in the merge schema are the target's).
 fn target_fetches(
@@ -233,24 +269,25 @@ fn target_fetches(
     clauses: &[MergeIntoClause],
     target_len: usize,
 ) -> BTreeSet<FetchOperation> {
-    let mut exprs: Vec<&Expr> = Vec::new();
-    for clause in clauses {
-        exprs.extend(&clause.predicate);
-        match &clause.action {
-            MergeIntoAction::Update(assignments) => {
-                exprs.extend(assignments.iter().map(|(_, e)| e))
-            }
-            MergeIntoAction::Insert { values, .. } => exprs.extend(values),
-            MergeIntoAction::Delete => {}
-        }
-    }
-    exprs
-        .iter()
+    target_columns_read(schema, clauses, target_len)
+        .filter_map(|i| resource.columns[i].fetched_by)
+        .collect()
+}
+
+/// The indices of the target columns the clauses read (those before `target_len` in the
+/// merge schema are the target's).
+fn target_columns_read(
+    schema: &DFSchemaRef,
+    clauses: &[MergeIntoClause],
+    target_len: usize,
+) -> impl Iterator<Item = usize> {
+    let read: BTreeSet<usize> = (clauses.iter())
+        .flat_map(clause_exprs)
         .flat_map(|e| e.column_refs())
         .filter_map(|c| schema.index_of_column(c).ok())
         .filter(|&i| i < target_len)
-        .filter_map(|i| resource.columns[i].fetched_by)
-        .collect()
+        .collect();
+    read.into_iter()
 }
 
 /// The source columns that ON equates with the target's region and identifier.
@@ -390,16 +427,7 @@ impl ExecutionPlan for MergeExec {
             Arc::clone(&self.fetches),
             Arc::clone(&self.context),
         );
-        // Unmatched rows have NULL on one side, so every column of the combined rows is nullable
-        // (expressions were compiled by column index, which this keeps).
-        let fields: Vec<Field> = self
-            .merge_schema
-            .as_arrow()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone().with_nullable(true))
-            .collect();
-        let merge_schema: SchemaRef = Arc::new(Schema::new(fields));
+        let merge_schema = nullable(&self.merge_schema);
         let keys = self.key_columns;
         let run = async move {
             // A script check does not read targets; the statement's own checks ran while planning.
@@ -685,13 +713,18 @@ fn check_no_replacement(
 
 impl MergeExec {
     /// What the MERGE touches, for the permissions it needs: one touch per verb its clauses
-    /// use, with the source's regions and values known only when run.
-    pub fn touches(&self) -> Vec<super::permissions::Touch> {
-        use crate::schema::Verb;
+    /// use. A local source (VALUES, a file) is read before any call for its regions and the
+    /// values it sets ([`Self::source_rows`]); from AWS, they are known only when run.
+    pub fn touches(&self) -> Vec<Touch> {
         // Each verb with the columns its clauses set (values come from the source rows): a
         // permission tied to a column (iam:PassRole for custom_role_arn) only when it is set.
-        let mut verbs: Vec<(Verb, super::permissions::Columns)> =
-            vec![(Verb::Select, Default::default())];
+        // The read of the target also fills the target columns the clauses read (is_valid).
+        let target_len = self.resource.columns.len();
+        let read: Columns =
+            target_columns_read(&self.merge_schema, &self.logical_clauses, target_len)
+                .map(|i| (self.resource.columns[i].name.clone(), None))
+                .collect();
+        let mut verbs: Vec<(Verb, Columns)> = vec![(Verb::Select, read)];
         for clause in &self.logical_clauses {
             let (verb, columns): (Verb, Vec<String>) = match &clause.action {
                 MergeIntoAction::Update(assignments) => (
@@ -721,20 +754,92 @@ impl MergeExec {
         }
         verbs
             .into_iter()
-            .map(|(verb, columns)| super::permissions::Touch {
+            .map(|(verb, columns)| Touch {
                 resource: self.resource,
                 verb,
                 regions: None,
+                input: InputRows::Mapped(self.source_rows(verb, columns.clone())),
                 columns,
                 on_conflict: None,
-                input_rows: false,
             })
             .collect()
     }
+
+    /// What a local source's rows give the touch of `verb` (its `columns` when the rows do
+    /// not say more). Every verb acts in the regions the source names, except INSERT, whose
+    /// rows go to the region they are given (or the session's), as the writer sends them. The
+    /// values INSERT and UPDATE set are their expressions evaluated on the source rows with
+    /// the target's side NULL: exactly INSERT's (its rows match no target row); an UPDATE
+    /// value that reads the target is known only when run.
+    fn source_rows(&self, verb: Verb, columns: Columns) -> Arc<MapRows> {
+        let clauses = Arc::clone(&self.clauses);
+        let region_column = self.key_columns.0;
+        let schema = nullable(&self.merge_schema);
+        let target = self.resource.arrow_schema();
+        let target_len = self.resource.columns.len();
+        Arc::new(move |source: &RecordBatch| {
+            let n = source.num_rows();
+            let all: Vec<u32> = (0..n as u32).collect();
+            let empty = RecordBatch::new_empty(Arc::clone(&target));
+            let batch = combined(&schema, &empty, source, None, Some(&all), n)?;
+            let mut set: Vec<(String, ArrayRef)> = Vec::new();
+            let mut unknown = Vec::new();
+            for clause in clauses.iter() {
+                let exprs = match (&clause.action, verb) {
+                    (Action::Insert(e), Verb::Insert) | (Action::Update(e), Verb::Update) => e,
+                    _ => continue,
+                };
+                for (column, expr) in exprs {
+                    let reads_target = collect_columns(expr).iter().any(|c| c.index() < target_len);
+                    if verb == Verb::Update && reads_target {
+                        unknown.push(column.clone());
+                        continue;
+                    }
+                    let value = expr.evaluate(&batch).and_then(|v| v.into_array(n));
+                    set.push((column.clone(), value.map_err(df)?));
+                }
+            }
+            let (mut values, regions, defaulted) = match verb {
+                Verb::Insert | Verb::Update if !set.is_empty() => {
+                    row_values(&[RecordBatch::try_from_iter(set)
+                        .map_err(|e| Error::Runtime(e.to_string()))?])?
+                }
+                Verb::Insert | Verb::Update => Default::default(),
+                _ => (columns.clone(), BTreeSet::new(), false),
+            };
+            values.extend(unknown.into_iter().map(|c| (c, None)));
+            if verb == Verb::Insert {
+                return Ok((values, regions, defaulted));
+            }
+            let keys = utf8(source.column(region_column))?;
+            let named = keys.iter().flatten().map(str::to_string).collect();
+            Ok((values, named, false))
+        })
+    }
+}
+
+/// The expressions of a clause: its condition and the values it sets.
+fn clause_exprs(clause: &MergeIntoClause) -> Vec<&Expr> {
+    let mut exprs: Vec<&Expr> = clause.predicate.iter().collect();
+    match &clause.action {
+        MergeIntoAction::Update(assignments) => exprs.extend(assignments.iter().map(|(_, e)| e)),
+        MergeIntoAction::Insert { values, .. } => exprs.extend(values),
+        MergeIntoAction::Delete => {}
+    }
+    exprs
+}
+
+/// The merge schema with every column nullable: unmatched rows have NULL on one side
+/// (expressions were compiled by column index, which this keeps).
+fn nullable(merge_schema: &DFSchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = (merge_schema.as_arrow().fields().iter())
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 inventory::submit! {
-    super::permissions::TouchingExec {
+    TouchingExec {
         touches: |node| node.downcast_ref::<MergeExec>().map(MergeExec::touches),
     }
 }

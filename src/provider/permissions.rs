@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::compute::concat_batches;
 use datafusion::common::ScalarValue;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
@@ -36,9 +37,37 @@ pub struct Touch {
     pub columns: Columns,
     /// An INSERT's ON CONFLICT, which also reads (and with DO UPDATE updates) existing rows.
     pub on_conflict: Option<OnConflict>,
-    /// Whether the rows written are the node's input rows (an INSERT's, not a MERGE's, whose
-    /// input is a source its clauses map): a local input is then run for their values.
-    pub input_rows: bool,
+    /// What the node's input rows decide (a local input is run for them).
+    pub input: InputRows,
+}
+
+/// What the rows of a node's input decide of its touch. An input that reads no AWS table
+/// (VALUES, a local file) is run to learn them before any call; one that reads AWS leaves the
+/// regions unknown ([`ANY_REGION`]) and its values too.
+#[derive(Clone, Default)]
+pub enum InputRows {
+    /// Nothing: planning decided the regions (a scan's, an UPDATE's or DELETE's WHERE).
+    #[default]
+    Ignored,
+    /// They are the rows written (an INSERT's): their regions and column values.
+    Written,
+    /// They are a source the statement maps (a MERGE's): the function reads what its rows
+    /// give this touch.
+    Mapped(Arc<MapRows>),
+}
+
+/// What a source's rows give a touch: the columns with their values, the regions they name,
+/// and whether some row names none (it then goes to the session's region).
+pub type MapRows = dyn Fn(&RecordBatch) -> Result<(Columns, BTreeSet<String>, bool)> + Send + Sync;
+
+impl std::fmt::Debug for InputRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ignored => "Ignored",
+            Self::Written => "Written",
+            Self::Mapped(_) => "Mapped",
+        })
+    }
 }
 
 /// An exec that calls AWS, as the permissions walk sees it: registered beside the exec with
@@ -76,7 +105,28 @@ pub async fn scopes(
     let mut out = Vec::new();
     let mut pending = vec![Arc::clone(plan)];
     while let Some(node) = pending.pop() {
-        for touch in touches(&node) {
+        let touches = touches(&node);
+        // A local input is run once, for every touch its rows decide.
+        let input = node.children().first().map(|i| Arc::clone(i));
+        let local = match &input {
+            Some(input)
+                if touches
+                    .iter()
+                    .any(|t| !matches!(t.input, InputRows::Ignored))
+                    && !reads_aws(input) =>
+            {
+                let batches =
+                    datafusion::physical_plan::collect(Arc::clone(input), Arc::clone(&task))
+                        .await
+                        .map_err(|e| Error::from_datafusion(e, false))?;
+                Some(
+                    concat_batches(&input.schema(), &batches)
+                        .map_err(|e| Error::Runtime(e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
+        for touch in touches {
             let mut scope = Scope {
                 resource: touch.resource,
                 verb: touch.verb,
@@ -87,26 +137,30 @@ pub async fn scopes(
                     .unwrap_or_else(|| BTreeSet::from([ANY_REGION.to_string()])),
                 columns: touch.columns,
             };
-            if touch.input_rows
-                && let Some(input) = node.children().first()
-            {
-                if reads_aws(input) {
-                    for field in input.schema().fields() {
+            let read = match (&touch.input, &local) {
+                (InputRows::Ignored, _) => None,
+                (InputRows::Written, Some(rows)) => Some(row_values(std::slice::from_ref(rows))?),
+                (InputRows::Mapped(map), Some(rows)) => Some(map(rows)?),
+                (InputRows::Written, None) => {
+                    // Read from AWS: the regions stay unknown, and it sets every input column.
+                    for field in input.iter().flat_map(|i| i.schema().fields().to_vec()) {
                         scope.columns.insert(field.name().clone(), None);
                     }
-                } else {
-                    let batches =
-                        datafusion::physical_plan::collect(Arc::clone(input), Arc::clone(&task))
-                            .await
-                            .map_err(|e| Error::from_datafusion(e, false))?;
-                    let (columns, mut regions, defaulted) = row_values(&batches)?;
-                    // A row without a region goes to the session's region.
-                    if defaulted {
-                        regions.extend(defaults.iter().cloned());
-                    }
-                    scope.columns = columns;
-                    scope.regions = regions;
+                    None
                 }
+                (InputRows::Mapped(_), None) => None,
+            };
+            if let Some((columns, mut regions, defaulted)) = read {
+                // A row without a region goes to the session's region.
+                if defaulted {
+                    regions.extend(defaults.iter().cloned());
+                }
+                if regions.is_empty() {
+                    // No row, no call: no permission (no region would read as every region).
+                    continue;
+                }
+                scope.columns = columns;
+                scope.regions = regions;
             }
             // ON CONFLICT reads the existing rows, and DO UPDATE updates them where they differ:
             // the calls its dry run shows. Where INSERT's own call also replaces (a registry
@@ -157,7 +211,7 @@ fn reads_aws(plan: &Arc<dyn ExecutionPlan>) -> bool {
 
 /// The non-null values of every column of `batches`, the regions the rows name, and whether
 /// some row names none.
-fn row_values(batches: &[RecordBatch]) -> Result<(Columns, BTreeSet<String>, bool)> {
+pub(super) fn row_values(batches: &[RecordBatch]) -> Result<(Columns, BTreeSet<String>, bool)> {
     let mut columns = Columns::new();
     let mut defaulted = false;
     for batch in batches {

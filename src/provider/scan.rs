@@ -298,7 +298,7 @@ impl ResourceScanExec {
                 .map(|c| (c.name.clone(), None))
                 .collect(),
             on_conflict: None,
-            input_rows: false,
+            input: Default::default(),
         }
     }
 }

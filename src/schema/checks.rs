@@ -15,7 +15,8 @@ pub struct Check {
     /// Regular expression a string must match (the service model's pattern).
     #[serde(default)]
     pub pattern: Option<Pattern>,
-    /// What the pattern stands for, named in the message instead of the expression.
+    /// What the value is, named in messages: instead of a pattern's expression, and for a
+    /// JSON document of the wrong kind (`a repository policy`).
     #[serde(default)]
     pub means: Option<String>,
     /// Least length of a string, or items of a list.
@@ -30,6 +31,10 @@ pub struct Check {
     /// Whether a string must be a JSON object (a policy document).
     #[serde(default)]
     pub json_object: bool,
+    /// The members such a JSON object must have, which tell its kind: a repository policy has
+    /// `Statement`, a lifecycle policy `rules` (so one is never taken for the other).
+    #[serde(default)]
+    pub json_members: Vec<String>,
     /// The constraints on each item of a list.
     #[serde(default)]
     pub items: Option<Box<Check>>,
@@ -133,14 +138,34 @@ impl Check {
                 ),
             });
         }
-        if self.json_object {
+        if self.json_object || !self.json_members.is_empty() {
             return match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(_)) => None,
+                Ok(Value::Object(document)) => self.document_problem(&document),
                 Ok(_) => Some("must be a JSON object".into()),
                 Err(e) => Some(format!("is not valid JSON ({e})")),
             };
         }
         None
+    }
+
+    /// Why a JSON object is not of the kind `json_members` describes (its members say which
+    /// document it is instead).
+    fn document_problem(&self, document: &serde_json::Map<String, Value>) -> Option<String> {
+        if self.json_members.iter().all(|m| document.contains_key(m)) {
+            return None;
+        }
+        let kind = self
+            .means
+            .as_deref()
+            .unwrap_or("the JSON document expected");
+        let has = match document.keys().map(String::as_str).collect::<Vec<_>>() {
+            keys if keys.is_empty() => "it has no member".to_string(),
+            keys => format!("its members are {}", keys.join(", ")),
+        };
+        Some(format!(
+            "is not {kind} (a JSON object with {}): {has}",
+            self.json_members.join(", ")
+        ))
     }
 }
 
@@ -175,6 +200,25 @@ mod tests {
             doc.problem(&json!("{x"))
                 .unwrap()
                 .starts_with("is not valid JSON")
+        );
+    }
+
+    #[test]
+    fn a_json_document_of_another_kind_is_named_by_its_members() {
+        let policy =
+            check("{json_object: true, json_members: [Statement], means: a repository policy}");
+        assert_eq!(policy.problem(&json!(r#"{"Statement": []}"#)), None);
+        assert_eq!(
+            policy.problem(&json!(r#"{"rules": []}"#)).unwrap(),
+            "is not a repository policy (a JSON object with Statement): its members are rules"
+        );
+        assert_eq!(
+            policy.problem(&json!("{}")).unwrap(),
+            "is not a repository policy (a JSON object with Statement): it has no member"
+        );
+        assert_eq!(
+            policy.problem(&json!("[]")).unwrap(),
+            "must be a JSON object"
         );
     }
 

@@ -362,6 +362,12 @@ impl Resource {
             .find(|c| matches!(&c.source, Source::Field(f) if f.eq_ignore_ascii_case(member)))
     }
 
+    /// The column a source column named `name` stands for: by its own name or by its API
+    /// member (stackql's CamelCase), case-insensitive, as INSERT's column list reads names.
+    pub fn column_named(&self, name: &str) -> Option<&Column> {
+        self.column(name).or_else(|| self.column_by_member(name))
+    }
+
     /// The extra operations needed to fill the columns named `names` (case-insensitive; names
     /// that are not columns, such as aliases, need none).
     pub fn fetches_for<'a>(

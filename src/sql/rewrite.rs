@@ -15,6 +15,7 @@ use datafusion::sql::sqlparser::ast::{
     VisitMut, visit_expressions_mut,
 };
 
+use super::insert_columns::matched_by_name;
 use crate::dml::{Directive, OnConflict as Conflict};
 use crate::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
 use crate::error::{Error, Result};
@@ -89,9 +90,12 @@ fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> 
             *ident = Ident::new(c.name.clone());
         }
     }
-    if insert.columns.is_empty() && resource.lazy_columns().next().is_some() {
+    if insert.columns.is_empty()
+        && resource.lazy_columns().next().is_some()
+        && !matched_by_name(insert)
+    {
         // Without a column list, INSERT takes the columns `SELECT *` shows (a lazy column is
-        // read-only), so an export of `SELECT *` inserts back as it is.
+        // read-only). A source with column names gets its list when planned, by those names.
         insert.columns = resource
             .star_columns()
             .map(|c| ObjectName::from(vec![Ident::new(c.name.clone())]))
@@ -123,7 +127,8 @@ fn rewrite_insert(insert: &mut Insert, directive: &mut Directive) -> Result<()> 
 
 /// `INSERT … (a, b) SELECT 'quay', 'quay'`: each unnamed item of the SELECT is named after its
 /// target column, since DataFusion refuses two items of the same name (stackql's examples
-/// insert literals that way, and INSERT matches them by position anyway).
+/// insert literals that way, and INSERT matches them by position anyway). A column keeps its
+/// own name, which says where it is meant to go (`check_positional_names`).
 fn name_select_items(insert: &mut Insert) {
     let Some(source) = insert.source.as_mut() else {
         return;
@@ -132,7 +137,9 @@ fn name_select_items(insert: &mut Insert) {
         return;
     };
     for (i, item) in select.projection.iter_mut().enumerate() {
-        if let SelectItem::UnnamedExpr(expr) = item {
+        if let SelectItem::UnnamedExpr(expr) = item
+            && !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+        {
             let name = insert
                 .columns
                 .get(i)
@@ -183,10 +190,7 @@ fn excluded_columns(
                 }
                 _ => return Err(usage()),
             };
-            match resource
-                .column(&target)
-                .or_else(|| resource.column_by_member(&target))
-            {
+            match resource.column_named(&target) {
                 Some(c) if c.updatable && source.eq_ignore_ascii_case(&target) => {
                     Ok(c.name.clone())
                 }

@@ -130,8 +130,8 @@ fn table_alias(factor: &TableFactor) -> Option<Ident> {
     }
 }
 
-/// The aws resource a table name names (`aws.ecr.x`, or `x` alone).
-fn resource(name: &ObjectName) -> Option<&'static Resource> {
+/// The aws resource a table name names (`aws.ecr.x`, or `ecr.x`).
+pub(super) fn resource(name: &ObjectName) -> Option<&'static Resource> {
     let parts: Vec<String> = name
         .0
         .iter()

@@ -339,19 +339,40 @@ fn assert_restored_us_east_1(sb: &Sandbox) {
     assert_eq!(mutating_calls(sb).len(), 5);
 }
 
-#[test]
-fn insert_select_star_from_an_edited_csv_export() {
-    let sb = common::start(config_with(&[]));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = desired_csv(dir.path());
+/// `INSERT … SELECT * FROM '<path>'` restores the demo's us-east-1 rules into `sb`.
+#[track_caller]
+fn inserts_the_us_east_1_rules_from(sb: &Sandbox, path: &Path) {
     let out = exec(
-        &sb,
+        sb,
         &["-o", "csv"],
         &format!("INSERT INTO {RULES} SELECT * FROM '{}'", path.display()),
     );
     out.expect_code(0);
     assert_eq!(out.stdout, "count\n5\n");
-    assert_restored_us_east_1(&sb);
+    assert_restored_us_east_1(sb);
+}
+
+#[test]
+fn insert_select_star_from_an_edited_csv_export() {
+    let sb = common::start(config_with(&[]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = desired_csv(dir.path());
+    inserts_the_us_east_1_rules_from(&sb, &path);
+}
+
+#[test]
+fn insert_select_star_from_a_csv_export_whose_columns_were_reordered() {
+    // A spreadsheet saves the columns in another order: the header's names pair them.
+    let sb = common::start(config_with(&[]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = desired_csv(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let reversed: Vec<String> = (text.lines())
+        .map(|line| line.split(',').rev().collect::<Vec<_>>().join(","))
+        .collect();
+    assert!(reversed[0].starts_with("updated_at,created_at,custom_role_arn,credential_arn"));
+    let path = write_file(dir.path(), "reversed.csv", &(reversed.join("\n") + "\n"));
+    inserts_the_us_east_1_rules_from(&sb, &path);
 }
 
 #[test]

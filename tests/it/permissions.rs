@@ -1007,3 +1007,134 @@ fn a_merge_inserting_a_role_from_a_source_column_of_another_name_needs_pass_role
     );
     assert_eq!(sb.log().len(), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// MERGE: the regions of a local source are read before any call
+// ---------------------------------------------------------------------------------------------
+
+/// A MERGE converging eu-west-1's rules to `source` (which names eu-west-1 only), deleting
+/// the rest of that region.
+fn merge_in_eu_west_1(source: &str) -> String {
+    format!(
+        "MERGE INTO {RULES} t USING {source} s \
+         ON t.region = s.region AND t.ecr_repository_prefix = s.ecr_repository_prefix \
+         WHEN MATCHED THEN UPDATE SET credential_arn = s.credential_arn \
+         WHEN NOT MATCHED THEN INSERT (region, ecr_repository_prefix, upstream_registry_url, credential_arn) \
+           VALUES (s.region, s.ecr_repository_prefix, s.upstream_registry_url, s.credential_arn) \
+         WHEN NOT MATCHED BY SOURCE THEN DELETE"
+    )
+}
+
+#[test]
+fn a_merge_from_values_is_granted_only_in_the_regions_its_rows_name() {
+    // The MERGE deletes only in the regions its source names: its policy must not allow
+    // deleting in every region, nor its secret beyond the one it sets.
+    let sb = demo_sandbox();
+    let secret = secret_arn("eu-west-1", "hub");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "desired.csv",
+        &format!(
+            "region,ecr_repository_prefix,upstream_registry_url,credential_arn\n\
+             eu-west-1,docker-hub,registry-1.docker.io,{secret}\n"
+        ),
+    );
+    let values = format!(
+        "(SELECT column1 AS region, column2 AS ecr_repository_prefix, column3 AS upstream_registry_url, \
+         column4 AS credential_arn FROM (VALUES ('eu-west-1', 'docker-hub', 'registry-1.docker.io', '{secret}')))"
+    );
+    for source in [values, format!("'{}'", file.display())] {
+        let sql = merge_in_eu_west_1(&source);
+        let out = permissions(&sb, &["--allow-bulk"], &sql);
+        let policy = check_policy_shape(&document(&out));
+        for action in [
+            "ecr:CreatePullThroughCacheRule",
+            "ecr:DeletePullThroughCacheRule",
+            "ecr:DescribePullThroughCacheRules",
+            "ecr:UpdatePullThroughCacheRule",
+        ] {
+            assert_eq!(
+                policy.get(action),
+                Some(&(json!("*"), regions(&["eu-west-1"]))),
+                "{action}: {policy:#?}"
+            );
+        }
+        assert_eq!(
+            policy.get("secretsmanager:GetSecretValue"),
+            Some(&(json!(secret), None)),
+            "{policy:#?}"
+        );
+        assert!(!out.stderr.contains("every region"), "{}", out.stderr);
+        let rows = explain(&sb, &sql);
+        assert!(
+            rows.iter()
+                .all(|r| regions_named(&r.reason) == ["eu-west-1"]),
+            "{rows:#?}"
+        );
+        no_call(&sb);
+    }
+}
+
+#[test]
+fn a_merge_whose_source_reads_aws_says_its_regions_are_known_only_when_it_runs() {
+    let sb = demo_sandbox();
+    let sql = merge_in_eu_west_1(&format!(
+        "(SELECT * FROM {RULES} WHERE region = 'us-east-1')"
+    ));
+    let out = permissions(&sb, &["--allow-bulk"], &sql);
+    let policy = check_policy_shape(&document(&out));
+    assert_eq!(
+        policy.get("ecr:DeletePullThroughCacheRule"),
+        Some(&(json!("*"), None)),
+        "not narrowed: {policy:#?}"
+    );
+    out.expect_stderr(&[
+        "statement 1 reads the rows that name its regions from AWS, so they are known only when it runs",
+        "the policy allows ecr:CreatePullThroughCacheRule, ecr:DeletePullThroughCacheRule",
+        "in every region",
+    ]);
+    let rows = explain_with(&sb, &["--allow-bulk"], &sql);
+    let delete = rows
+        .iter()
+        .find(|r| r.action == "ecr:DeletePullThroughCacheRule")
+        .unwrap();
+    assert!(
+        delete
+            .reason
+            .contains("in every region (its rows name the regions only when it runs)"),
+        "{delete:?}"
+    );
+    no_call(&sb);
+}
+
+#[test]
+fn a_statement_whose_local_source_has_no_row_needs_no_permission() {
+    // No row, no call: an empty region set must not become a grant in every region.
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "empty.csv",
+        "region,ecr_repository_prefix,upstream_registry_url,credential_arn\n",
+    );
+    let nothing = "(SELECT column1 AS region, column2 AS ecr_repository_prefix, \
+                   column3 AS upstream_registry_url, column4 AS credential_arn \
+                   FROM (VALUES ('eu-west-1', 'a', 'quay.io', NULL)) WHERE column1 = 'none')";
+    let sql = format!(
+        "INSERT INTO {RULES} SELECT * FROM '{}';\n{};\nSELECT * FROM {RULES} WHERE region = 'us-east-1'",
+        file.display(),
+        merge_in_eu_west_1(nothing)
+    );
+    let policy = check_policy_shape(&document(&permissions(&sb, &["--allow-bulk"], &sql)));
+    assert_eq!(
+        policy.keys().collect::<Vec<_>>(),
+        ["ecr:DescribePullThroughCacheRules"],
+        "{policy:#?}"
+    );
+    assert_eq!(
+        policy["ecr:DescribePullThroughCacheRules"],
+        (json!("*"), regions(&["us-east-1"]))
+    );
+    no_call(&sb);
+}

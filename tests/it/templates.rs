@@ -8,7 +8,7 @@ use crate::common;
 
 use common::cli::{
     ALL_DEMO, DEMO_REGIONS, Output, Skyql, column, demo_sandbox, exec, json_rows, notes, query,
-    rows, session, write_file,
+    refused_without_any_call, rows, session, write_file,
 };
 use serde_json::{Value, json};
 use skyql::sandbox::Sandbox;
@@ -66,14 +66,6 @@ fn templates(sb: &Sandbox, columns: &str) -> Vec<Value> {
     out.expect_code(0);
     sb.log().clear();
     json_rows(&out.stdout)
-}
-
-/// Asserts a refusal at planning: exit 2, every word on stderr, nothing on stdout, no request.
-#[track_caller]
-fn refused_without_any_call(sb: &Sandbox, out: &Output, words: &[&str]) {
-    out.expect_code(2).expect_stderr(words);
-    assert_eq!(out.stdout, "", "nothing on stdout");
-    assert_eq!(sb.log().len(), 0, "no request: {:#?}", sb.log().entries());
 }
 
 /// Asserts a successful DML run: exit 0, `count` on stdout (csv) and the one stderr note.
@@ -927,39 +919,63 @@ fn a_patch_document_updates_a_template_as_stackql_writes_it() {
 fn a_csv_export_fed_back_with_on_conflict_changes_nothing() {
     // The export spells a list column as JSON text (applied_for) and holds ECR's empty list
     // where ECR takes none (exclusion filters); fed back, both read as what they mean, and
-    // the upsert converges without a write.
+    // the upsert converges without a write. So does the export with its columns in reverse
+    // order, as a spreadsheet may save it: the header's names pair the columns.
     let sb = demo_sandbox();
-    let export = exec(
-        &sb,
-        &["-o", "csv", ALL_DEMO],
-        &format!("SELECT * FROM {TEMPLATES}"),
-    );
-    export.expect_code(0);
-    assert!(
-        export.stdout.contains(r#""[""PULL_THROUGH_CACHE""]""#),
-        "{}",
-        export.stdout
-    );
+    let reversed = [
+        "updated_at",
+        "created_at",
+        "custom_role_arn",
+        "lifecycle_policy",
+        "repository_policy",
+        "resource_tags",
+        "encryption_configuration",
+        "image_tag_mutability_exclusion_filters",
+        "image_tag_mutability",
+        "applied_for",
+        "description",
+        "prefix",
+        "registry_id",
+        "region",
+    ]
+    .join(", ");
     let dir = tempfile::TempDir::new().unwrap();
-    let file = write_file(dir.path(), "templates.csv", &export.stdout);
-    sb.log().clear();
-    let out = exec(
-        &sb,
-        &["-o", "csv", ALL_DEMO],
-        &format!(
-            "INSERT INTO {TEMPLATES} SELECT * FROM '{}' ON CONFLICT (region, prefix) DO UPDATE SET \
-             description = EXCLUDED.description, applied_for = EXCLUDED.applied_for, \
-             image_tag_mutability_exclusion_filters = EXCLUDED.image_tag_mutability_exclusion_filters, \
-             resource_tags = EXCLUDED.resource_tags, encryption_configuration = EXCLUDED.encryption_configuration",
-            file.display()
-        ),
-    );
-    done(&out, 0, &format!("INSERT on {TEMPLATES}: unchanged 2"));
-    assert_eq!(writes(&sb), []);
+    // The reversed export, fed back below as another account's.
+    let mut exported = String::new();
+    for columns in ["*", reversed.as_str()] {
+        let export = exec(
+            &sb,
+            &["-o", "csv", ALL_DEMO],
+            &format!("SELECT {columns} FROM {TEMPLATES}"),
+        );
+        export.expect_code(0);
+        assert!(
+            export.stdout.contains(r#""[""PULL_THROUGH_CACHE""]""#),
+            "{}",
+            export.stdout
+        );
+        let file = write_file(dir.path(), "templates.csv", &export.stdout);
+        exported = export.stdout.clone();
+        sb.log().clear();
+        let out = exec(
+            &sb,
+            &["-o", "csv", ALL_DEMO],
+            &format!(
+                "INSERT INTO {TEMPLATES} SELECT * FROM '{}' ON CONFLICT (region, prefix) DO UPDATE SET \
+                 description = EXCLUDED.description, applied_for = EXCLUDED.applied_for, \
+                 image_tag_mutability_exclusion_filters = EXCLUDED.image_tag_mutability_exclusion_filters, \
+                 resource_tags = EXCLUDED.resource_tags, encryption_configuration = EXCLUDED.encryption_configuration, \
+                 lifecycle_policy = EXCLUDED.lifecycle_policy, repository_policy = EXCLUDED.repository_policy",
+                file.display()
+            ),
+        );
+        done(&out, 0, &format!("INSERT on {TEMPLATES}: unchanged 2"));
+        assert_eq!(writes(&sb), []);
+    }
 
     // An export of another account's registry is not this one's: its registry_id must be the
     // template's own, so the upsert is refused once the template is read, with no write.
-    let other = export.stdout.replace("123456789012", "111122223333");
+    let other = exported.replace("123456789012", "111122223333");
     let file = write_file(dir.path(), "other.csv", &other);
     let out = exec(
         &sb,

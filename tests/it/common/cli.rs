@@ -456,6 +456,14 @@ pub fn dry_run_calls(stderr: &str) -> Vec<PlannedCall> {
         .collect()
 }
 
+/// Asserts a refusal at planning: exit 2, every word on stderr, nothing on stdout, no request.
+#[track_caller]
+pub fn refused_without_any_call(sb: &Sandbox, out: &Output, words: &[&str]) {
+    out.expect_code(2).expect_stderr(words);
+    assert_eq!(out.stdout, "", "nothing on stdout");
+    assert_eq!(sb.log().len(), 0, "no request: {:#?}", sb.log().entries());
+}
+
 impl Output {
     /// Panics with stderr unless it holds every one of `words`.
     #[track_caller]
