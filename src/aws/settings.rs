@@ -16,6 +16,12 @@ use crate::schema::schemas;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default `--read-timeout`: ECR answers in milliseconds; a minute-long silence is a dead peer.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `--retry-budget`: about five retries with the SDK's backoff (1, 2, 4, 8 s at most),
+/// where eight attempts could wait a minute.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(20);
+/// Default `--max-response-mb`: ECR's largest answers (a page of templates with their
+/// policies) are a few megabytes.
+pub const DEFAULT_MAX_RESPONSE_MB: u64 = 16;
 
 /// Retry strategy for throttled or failed calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -46,8 +52,12 @@ pub struct AwsSettings {
     pub max_attempts: u32,
     /// How long a connection may take to open.
     pub connect_timeout: Duration,
-    /// How long an attempt may wait for the first byte of its answer.
+    /// How long an attempt may take, from sending its request to its answer's last byte.
     pub read_timeout: Duration,
+    /// How long a statement keeps retrying while none of its calls succeeds.
+    pub retry_budget: Duration,
+    /// The most bytes an answer may hold.
+    pub max_response_bytes: u64,
 }
 
 impl std::fmt::Debug for AwsSettings {
@@ -69,6 +79,8 @@ impl std::fmt::Debug for AwsSettings {
             .field("max_attempts", &self.max_attempts)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("retry_budget", &self.retry_budget)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -85,6 +97,8 @@ impl Default for AwsSettings {
             max_attempts: 8,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB << 20,
         }
     }
 }

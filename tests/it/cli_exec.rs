@@ -680,6 +680,10 @@ fn survive_throttling(retry_mode: &str, min_runs: usize) {
                 retry_mode,
                 "--max-attempts",
                 "20",
+                // No call outlasts --retry-budget + --read-timeout: lifted, so that twenty
+                // attempts and their backoff (minutes, at worst) always fit.
+                "--retry-budget",
+                "600",
                 "-o",
                 "csv",
                 "exec",
