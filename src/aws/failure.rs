@@ -1,6 +1,6 @@
 //! How a failed SDK call is reported: the region, the operation, ECR's code (or the HTTP status
 //! and the start of an answer that has none), the bound and flag a timeout or cap hit, and how
-//! many attempts were made.
+//! many attempts were made. A credential source's own output is never repeated.
 
 use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -23,19 +23,21 @@ pub fn is_not_found<E: ProvideErrorMetadata, R>(
 
 /// An SDK error as skyql's error, naming the region, the operation and the AWS error code, with
 /// the attempts of the call the current record holds (see `attempts::recorded`).
+///
+/// Missing credentials are a usage error (exit 2): no request can have been sent, and every
+/// region would say the same.
 pub fn api_error<E>(region: &str, operation: &str, e: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let attempts = attempts::current().unwrap_or_default();
     if is_credentials_error(&e) {
-        let message = format!(
-            "no usable AWS credentials ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-             or configure a profile (`aws configure`, `aws configure sso`) and pass \
-             --profile NAME or set AWS_PROFILE",
-            root_cause(&e)
-        );
-        return api(region, operation, "NoCredentials", message);
+        return Error::Usage(format!(
+            "NoCredentials: no usable AWS credentials ({}); nothing was sent. Set \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (`aws \
+             configure`, `aws configure sso`) and pass --profile NAME or set AWS_PROFILE",
+            without_source_output(&root_cause(&e))
+        ));
     }
     let bounds = attempts.bounds;
     let (code, message, always) = match &e {
@@ -188,10 +190,46 @@ fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
     })
 }
 
+/// A credential source's message without what the source printed: a `credential_process`
+/// that fails may have written the very secret it failed to hand over to its stderr, or
+/// answered with it in a form the SDK could not parse.
+fn without_source_output(text: &str) -> String {
+    const OUTPUT: [&str; 3] = [
+        "Stderr:",
+        "could not parse response",
+        "invalid JSON in response",
+    ];
+    match OUTPUT.iter().filter_map(|m| text.find(m)).min() {
+        Some(at) => format!(
+            "{}: its output is not shown, as it may hold a secret",
+            text[..at].trim_end_matches([' ', '.', ',', ':'])
+        ),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use aws_smithy_types::body::SdkBody;
+
+    #[test]
+    fn a_credential_process_output_is_never_repeated() {
+        let failed = "Error retrieving credentials: external process exited with code exit \
+                      status: 1. Stderr: AKIAEXAMPLE wJalrXUtnFEMI/K7MDENG";
+        let shown = without_source_output(failed);
+        assert!(
+            !shown.contains("wJalrXUtnFEMI") && !shown.contains("AKIAEXAMPLE"),
+            "{shown}"
+        );
+        assert!(shown.contains("exited with code exit status: 1"), "{shown}");
+        let unparsable = "Error retrieving credentials from external process, could not parse \
+                          response: invalid JSON in response: secret-token-123";
+        let shown = without_source_output(unparsable);
+        assert!(!shown.contains("secret-token-123"), "{shown}");
+        let plain = "the credential provider was not enabled";
+        assert_eq!(without_source_output(plain), plain);
+    }
 
     #[test]
     fn an_answer_without_a_code_is_quoted_on_one_line() {

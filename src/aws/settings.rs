@@ -123,11 +123,18 @@ pub fn parse_regions(spec: &str) -> Result<Vec<String>> {
 }
 
 impl AwsSettings {
-    /// Checks that an explicit `--profile` exists in the AWS config or credentials file, so a
-    /// typo is an error naming it rather than another account's credentials (exit 2).
+    /// Checks that the profile named by `--profile`, else by `AWS_PROFILE`, exists in the AWS
+    /// config or credentials file, so a typo is an error naming it rather than another
+    /// account's credentials or a missing region (exit 2). `AWS_PROFILE` is not checked when
+    /// the session signs with keys of its own (the sandbox's).
     pub async fn check_profile(&self) -> Result<()> {
-        let Some(name) = &self.profile else {
-            return Ok(());
+        let from_env = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty() && self.static_keys.is_none());
+        let (name, named_by) = match (&self.profile, &from_env) {
+            (Some(name), _) => (name.as_str(), format!("--profile {name}")),
+            (None, Some(name)) => (name.as_str(), format!("AWS_PROFILE={name}")),
+            (None, None) => return Ok(()),
         };
         let files = [
             ("AWS_CONFIG_FILE", "~/.aws/config"),
@@ -139,7 +146,7 @@ impl AwsSettings {
             .await
             .map_err(|e| {
                 Error::Usage(format!(
-                    "--profile {name}: cannot read the AWS config files ({files}): {e}"
+                    "{named_by}: cannot read the AWS config files ({files}): {e}"
                 ))
             })?;
         if set.get_profile(name).is_some() {
@@ -147,8 +154,11 @@ impl AwsSettings {
         }
         let mut known: Vec<&str> = set.profiles().collect();
         known.sort_unstable();
+        let suggestion = crate::suggest::closest(name, known.iter().copied())
+            .map(|s| format!(". Did you mean '{s}'?"))
+            .unwrap_or_default();
         Err(Error::Usage(format!(
-            "profile '{name}' not found in {files}{}",
+            "{named_by}: profile '{name}' not found in {files}{}{suggestion}",
             if known.is_empty() {
                 " (no profile is defined there)".to_string()
             } else {

@@ -645,6 +645,10 @@ pub(crate) async fn execute_plan(
         }
         if let Err(e) = outcome {
             context.applied.failed();
+            // Nothing was sent (no credentials) and nothing was changed: the error as it is.
+            if e.exit_code() == 2 && done.is_empty() {
+                return Err(e);
+            }
             let row = call.row.map(|r| format!("row {r}: ")).unwrap_or_default();
             let before = if done.is_empty() {
                 "no call had succeeded before it".to_string()
