@@ -115,7 +115,7 @@ impl Session {
             .as_ref()
             .ok()
             .and_then(|r| r.first().cloned());
-        let clients = EcrClients::load(&options.aws, home.as_deref()).await;
+        let clients = EcrClients::load(&options.aws, home.as_deref()).await?;
         let provider = Arc::new(ProviderContext {
             clients,
             default_regions,
@@ -295,6 +295,7 @@ impl Session {
     pub async fn run(&self, planned: PlannedStatement) -> Result<QueryResult> {
         self.provider.failures.reset();
         self.provider.progress.reset();
+        self.provider.clients.start_statement();
         self.provider.take_notes();
         let schema = planned.physical.schema();
         let sent = self.provider.clients.requests_sent();
@@ -330,6 +331,7 @@ impl Session {
             return Ok(());
         }
         self.provider.validate_only.store(true, Ordering::SeqCst);
+        self.provider.clients.start_statement();
         let sent = self.provider.clients.requests_sent();
         let result = datafusion::physical_plan::collect(
             Arc::clone(&planned.physical),

@@ -1,26 +1,33 @@
-//! Per-region aws-sdk-ecr clients, bounded region concurrency, and how a failed call is reported.
+//! Per-region aws-sdk-ecr clients sharing one SDK configuration and its bounds (timeouts,
+//! retries within the statement's budget, the answer cap), and bounded region concurrency.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::config::Region;
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_types::service_config::ServiceConfigKey;
 use tokio::sync::Semaphore;
 
-use super::sent::SentRequests;
+use super::answer_cap::AnswerCap;
+use super::attempts::{AttemptLog, Bounds, SentRequests};
+use super::retry_budget::{RetryBudget, WithinBudget};
 use super::settings::{AwsSettings, RetryMode};
-use crate::error::Error;
+use crate::error::{Error, Result};
+
+pub use super::failure::{api_error, is_not_found};
 
 /// The ECR clients of a session: one per region, sharing one SDK configuration.
 pub struct EcrClients {
     sdk: aws_config::SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
     limiter: Arc<Semaphore>,
-    sent: SentRequests,
+    attempts: AttemptLog,
+    /// The retry configuration's initial and longest backoff.
+    backoff: (Duration, Duration),
 }
 
 impl std::fmt::Debug for EcrClients {
@@ -33,18 +40,29 @@ impl std::fmt::Debug for EcrClients {
 }
 
 impl EcrClients {
-    /// Loads the AWS configuration (environment and profile files; no network call) for `home_region`.
-    pub async fn load(settings: &AwsSettings, home_region: Option<&str>) -> Self {
+    /// Loads the AWS configuration (environment and profile files; no network call) for
+    /// `home_region`. An endpoint that is not http(s) is refused here (exit 2): every call to
+    /// it would fail only after its retries.
+    pub async fn load(settings: &AwsSettings, home_region: Option<&str>) -> Result<Self> {
+        let bounds = Bounds {
+            connect_timeout: settings.connect_timeout,
+            read_timeout: settings.read_timeout,
+            retry_budget: settings.retry_budget,
+            max_attempts: settings.max_attempts.max(1),
+            max_response_bytes: settings.max_response_bytes,
+        };
         let retry = match settings.retry_mode {
             RetryMode::Standard => RetryConfig::standard(),
             RetryMode::Adaptive => RetryConfig::adaptive(),
         }
-        .with_max_attempts(settings.max_attempts.max(1));
-        *TIMEOUTS.write().expect("timeouts lock") =
-            Some((settings.connect_timeout, settings.read_timeout));
+        .with_max_attempts(bounds.max_attempts);
+        let backoff = (retry.initial_backoff(), retry.max_backoff());
+        // The read timeout bounds a whole attempt, from sending to the answer's last byte: the
+        // SDK's own read timeout restarts with every byte, so a trickling answer never ends.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(settings.connect_timeout)
-            .read_timeout(settings.read_timeout)
+            .connect_timeout(bounds.connect_timeout)
+            .operation_attempt_timeout(bounds.read_timeout)
+            .operation_timeout(bounds.call_timeout())
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
@@ -72,12 +90,21 @@ impl EcrClients {
                 "skyql-sandbox",
             ));
         }
-        Self {
-            sdk: loader.load().await,
+        let sdk = loader.load().await;
+        if let Some(url) = ecr_endpoint(&sdk) {
+            check_endpoint(&url)?;
+        }
+        Ok(Self {
+            sdk,
             clients: Mutex::new(HashMap::new()),
             limiter: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
-            sent: SentRequests::default(),
-        }
+            attempts: AttemptLog {
+                bounds,
+                sent: SentRequests::default(),
+                budget: Arc::new(RetryBudget::new(bounds.retry_budget)),
+            },
+            backoff,
+        })
     }
 
     /// The client for `region` (built once, then reused with its connection pool).
@@ -90,16 +117,29 @@ impl EcrClients {
                     .region(Region::new(region.to_string()))
                     .retry_classifier(super::quota::QuotaIsFinal)
                     .retry_classifier(super::fail_fast::FailFast)
-                    .interceptor(self.sent.clone())
+                    .retry_classifier(WithinBudget {
+                        budget: Arc::clone(&self.attempts.budget),
+                        initial_backoff: self.backoff.0,
+                        max_backoff: self.backoff.1,
+                    })
+                    .interceptor(self.attempts.clone())
+                    .interceptor(AnswerCap {
+                        max: self.attempts.bounds.max_response_bytes,
+                    })
                     .build();
                 Client::from_conf(conf)
             })
             .clone()
     }
 
+    /// A statement starts: its retry budget is whole again.
+    pub fn start_statement(&self) {
+        self.attempts.budget.progress();
+    }
+
     /// HTTP requests sent by this session's clients so far, retries included.
     pub fn requests_sent(&self) -> u64 {
-        self.sent.count()
+        self.attempts.sent.count()
     }
 
     /// Waits for a region slot (`--max-concurrency`); hold the permit while calling that region.
@@ -111,103 +151,40 @@ impl EcrClients {
     }
 }
 
-/// The innermost cause of a client-side failure ("Connection refused (os error 111)"): the
-/// SDK's full error context is a long debug dump that buries it.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
+/// The ECR endpoint the clients will call, resolved as aws-sdk-ecr resolves it: the one given
+/// in code, else `AWS_ENDPOINT_URL_ECR` or the profile's `ecr` service section, else
+/// `AWS_ENDPOINT_URL` or the profile's `endpoint_url`.
+fn ecr_endpoint(sdk: &aws_config::SdkConfig) -> Option<String> {
+    if sdk.get_origin("endpoint_url").is_client_config() {
+        return sdk.endpoint_url().map(str::to_string);
     }
-    let text = cause.to_string();
-    if text.is_empty() {
-        DisplayErrorContext(e).to_string()
-    } else {
-        text
-    }
+    let key = ServiceConfigKey::builder()
+        .service_id("ECR")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .expect("the key has every part");
+    sdk.service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| sdk.endpoint_url().map(str::to_string))
 }
 
-/// Names the flag that sets a timeout the message reports ("HTTP read timeout occurred after 30s").
-fn with_flag(message: String) -> String {
-    let Some((connect, read)) = *TIMEOUTS.read().expect("timeouts lock") else {
-        return message;
-    };
-    if message.contains("connect timeout") {
-        format!(
-            "{message}: no connection within {} (--connect-timeout)",
-            seconds(connect)
-        )
-    } else if message.contains("timeout") || message.contains("timed out") {
-        format!(
-            "{message}: no answer within the read timeout of {} (--read-timeout), or no \
-             connection within {} (--connect-timeout)",
-            seconds(read),
-            seconds(connect)
-        )
-    } else {
-        message
+/// Refuses an endpoint that is not an http:// or https:// URL with a host.
+fn check_endpoint(url: &str) -> Result<()> {
+    let parsed = url.parse::<http::Uri>().ok();
+    let web = parsed.as_ref().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+    });
+    if web {
+        return Ok(());
     }
-}
-
-fn seconds(d: Duration) -> String {
-    format!("{}s", d.as_secs_f64())
-}
-
-/// The timeouts of the clients loaded last, for messages (the error of a timed-out call does
-/// not carry them). Every session of a process is set from the same flags.
-static TIMEOUTS: RwLock<Option<(Duration, Duration)>> = RwLock::new(None);
-
-/// Whether a call failed because no credentials could be loaded (rather than on the network).
-fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        if c.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
-            .is_some()
-        {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
-}
-
-/// Whether `e` is the resource's "no such item" answer (its schema's `not_found`).
-pub fn is_not_found<E: ProvideErrorMetadata, R>(
-    e: &SdkError<E, R>,
-    not_found: Option<&str>,
-) -> bool {
-    e.code().is_some() && e.code() == not_found
-}
-
-/// An SDK error as skyql's error, naming the region, the operation and the AWS error code.
-pub fn api_error<E, R>(region: &str, operation: &str, e: SdkError<E, R>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let (code, message) = match &e {
-        SdkError::ServiceError(se) => (
-            se.err().code().unwrap_or("UnknownError").to_string(),
-            se.err().message().unwrap_or("(no message)").to_string(),
-        ),
-        SdkError::TimeoutError(_) => ("Timeout".to_string(), with_flag(root_cause(&e))),
-        SdkError::DispatchFailure(_) if is_credentials_error(&e) => (
-            "NoCredentials".to_string(),
-            format!(
-                "no usable AWS credentials ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-                 or configure a profile (`aws configure`, `aws configure sso`) and pass \
-                 --profile NAME or set AWS_PROFILE",
-                root_cause(&e)
-            ),
-        ),
-        SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), with_flag(root_cause(&e))),
-        _ => ("ClientError".to_string(), root_cause(&e)),
-    };
-    Error::Api {
-        region: region.to_string(),
-        operation: operation.to_string(),
-        code,
-        message,
-    }
+    let from = ["AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find(|var| std::env::var(var).is_ok_and(|v| v == url))
+        .unwrap_or("the AWS profile's endpoint_url");
+    Err(Error::Usage(format!(
+        "the ECR endpoint '{url}' (from {from}) is not an http:// or https:// URL; nothing was sent"
+    )))
 }
 
 #[cfg(test)]
@@ -235,7 +212,9 @@ mod tests {
             max_attempts: 1,
             ..AwsSettings::default()
         };
-        let clients = EcrClients::load(&settings, Some("us-east-1")).await;
+        let clients = EcrClients::load(&settings, Some("us-east-1"))
+            .await
+            .unwrap();
         let call = clients
             .client("us-east-1")
             .describe_pull_through_cache_rules()
@@ -250,5 +229,29 @@ mod tests {
             .unwrap();
         // A TLS handshake record (content type 22), TLS 1.x record version.
         assert_eq!(head[..2], [0x16, 0x03], "got {head:?}");
+    }
+
+    #[test]
+    fn only_an_http_or_https_endpoint_with_a_host_is_called() {
+        for good in [
+            "http://127.0.0.1:4566",
+            "https://ecr.eu-west-1.amazonaws.com",
+        ] {
+            assert!(check_endpoint(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "ftp://127.0.0.1:1",
+            "localhost:4566",
+            "http://",
+            "not a url",
+            "",
+        ] {
+            let e = check_endpoint(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(
+                e.to_string().contains("not an http:// or https:// URL"),
+                "{e}"
+            );
+        }
     }
 }

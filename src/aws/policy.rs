@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
+use super::attempts::in_own_record;
 use super::clients::{EcrClients, api_error, is_not_found};
 use super::convert::into_record;
 use super::document::DocumentStore;
@@ -23,13 +24,16 @@ impl DocumentStore for PolicyCalls {
         region: &str,
         not_found: Option<&str>,
     ) -> Result<Option<Map<String, Value>>> {
-        match clients.client(region).get_registry_policy().send().await {
-            Ok(out) => Ok(out.policy_text.as_ref().map(|text| {
-                into_record(json!({"registryId": out.registry_id, "policyText": text}))
-            })),
-            Err(e) if is_not_found(&e, not_found) => Ok(None),
-            Err(e) => Err(api_error(region, "GetRegistryPolicy", e)),
-        }
+        in_own_record(async move {
+            match clients.client(region).get_registry_policy().send().await {
+                Ok(out) => Ok(out.policy_text.as_ref().map(|text| {
+                    into_record(json!({"registryId": out.registry_id, "policyText": text}))
+                })),
+                Err(e) if is_not_found(&e, not_found) => Ok(None),
+                Err(e) => Err(api_error(region, "GetRegistryPolicy", e)),
+            }
+        })
+        .await
     }
 }
 

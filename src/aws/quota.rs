@@ -31,7 +31,7 @@ impl ClassifyRetry for QuotaIsFinal {
 /// The error code an awsJson answer names, read from the response itself (the operation's
 /// typed error is not at hand for every operation): its `x-amzn-errortype` header, else the
 /// body's `__type`, without the namespace or URI either may carry.
-fn error_code(response: &HttpResponse) -> Option<String> {
+pub(super) fn error_code(response: &HttpResponse) -> Option<String> {
     let raw = match response.headers().get("x-amzn-errortype") {
         Some(header) => header.to_string(),
         None => {

@@ -8,6 +8,7 @@ use aws_sdk_ecr::primitives::DateTime;
 use aws_sdk_ecr::types::{PullThroughCacheRule, UpstreamRegistry};
 use serde_json::{Map, Value, json};
 
+use super::attempts::in_own_record;
 use super::clients::{EcrClients, api_error, is_not_found};
 use super::convert::{Member, into_record, micros};
 use super::mutate::{Sender, not_sent};
@@ -31,39 +32,42 @@ impl EcrClients {
         request: &ScanRequest,
         not_found: Option<&str>,
     ) -> Result<Vec<PullThroughCacheRule>> {
-        let client = self.client(region);
-        let Some(chunks) = request.identifier_chunks() else {
-            return list_all(&client, region, request.page_size, request.limit).await;
-        };
-        let mut rules = Vec::new();
-        for chunk in chunks {
-            let single = chunk.len() == 1;
-            let result = client
-                .describe_pull_through_cache_rules()
-                .set_ecr_repository_prefixes(Some(chunk))
-                .send()
-                .await;
-            match result {
-                Ok(page) => rules.extend(page.pull_through_cache_rules.unwrap_or_default()),
-                Err(e) if is_not_found(&e, not_found) && single => {}
-                Err(e) if is_not_found(&e, not_found) => {
-                    let all = list_all(&client, region, None, None).await?;
-                    let wanted = request
-                        .identifiers
-                        .as_ref()
-                        .expect("chunks come from identifiers");
-                    return Ok(all
-                        .into_iter()
-                        .filter(|r| {
-                            let p = r.ecr_repository_prefix().unwrap_or_default();
-                            wanted.iter().any(|w| same_prefix(w, p))
-                        })
-                        .collect());
+        in_own_record(async move {
+            let client = self.client(region);
+            let Some(chunks) = request.identifier_chunks() else {
+                return list_all(&client, region, request.page_size, request.limit).await;
+            };
+            let mut rules = Vec::new();
+            for chunk in chunks {
+                let single = chunk.len() == 1;
+                let result = client
+                    .describe_pull_through_cache_rules()
+                    .set_ecr_repository_prefixes(Some(chunk))
+                    .send()
+                    .await;
+                match result {
+                    Ok(page) => rules.extend(page.pull_through_cache_rules.unwrap_or_default()),
+                    Err(e) if is_not_found(&e, not_found) && single => {}
+                    Err(e) if is_not_found(&e, not_found) => {
+                        let all = list_all(&client, region, None, None).await?;
+                        let wanted = request
+                            .identifiers
+                            .as_ref()
+                            .expect("chunks come from identifiers");
+                        return Ok(all
+                            .into_iter()
+                            .filter(|r| {
+                                let p = r.ecr_repository_prefix().unwrap_or_default();
+                                wanted.iter().any(|w| same_prefix(w, p))
+                            })
+                            .collect());
+                    }
+                    Err(e) => return Err(api_error(region, DESCRIBE, e)),
                 }
-                Err(e) => return Err(api_error(region, DESCRIBE, e)),
             }
-        }
-        Ok(rules)
+            Ok(rules)
+        })
+        .await
     }
 
     /// ValidatePullThroughCacheRule for the rule `prefix` of `region`, as the members the lazy
@@ -75,19 +79,22 @@ impl EcrClients {
         prefix: &str,
         not_found: Option<&str>,
     ) -> Result<Option<Map<String, Value>>> {
-        let result = self
-            .client(region)
-            .validate_pull_through_cache_rule()
-            .ecr_repository_prefix(prefix)
-            .send()
-            .await;
-        match result {
-            Ok(v) => Ok(Some(into_record(
-                json!({"isValid": v.is_valid(), "failure": v.failure()}),
-            ))),
-            Err(e) if is_not_found(&e, not_found) => Ok(None),
-            Err(e) => Err(api_error(region, VALIDATE, e)),
-        }
+        in_own_record(async move {
+            let result = self
+                .client(region)
+                .validate_pull_through_cache_rule()
+                .ecr_repository_prefix(prefix)
+                .send()
+                .await;
+            match result {
+                Ok(v) => Ok(Some(into_record(
+                    json!({"isValid": v.is_valid(), "failure": v.failure()}),
+                ))),
+                Err(e) if is_not_found(&e, not_found) => Ok(None),
+                Err(e) => Err(api_error(region, VALIDATE, e)),
+            }
+        })
+        .await
     }
 }
 

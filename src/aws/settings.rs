@@ -16,6 +16,12 @@ use crate::schema::schemas;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default `--read-timeout`: ECR answers in milliseconds; a minute-long silence is a dead peer.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `--retry-budget`: about five retries with the SDK's backoff (1, 2, 4, 8 s at most),
+/// where eight attempts could wait a minute.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(20);
+/// Default `--max-response-mb`: ECR's largest answers (a page of templates with their
+/// policies) are a few megabytes.
+pub const DEFAULT_MAX_RESPONSE_MB: u64 = 16;
 
 /// Retry strategy for throttled or failed calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -46,8 +52,12 @@ pub struct AwsSettings {
     pub max_attempts: u32,
     /// How long a connection may take to open.
     pub connect_timeout: Duration,
-    /// How long an attempt may wait for the first byte of its answer.
+    /// How long an attempt may take, from sending its request to its answer's last byte.
     pub read_timeout: Duration,
+    /// How long a statement keeps retrying while none of its calls succeeds.
+    pub retry_budget: Duration,
+    /// The most bytes an answer may hold.
+    pub max_response_bytes: u64,
 }
 
 impl std::fmt::Debug for AwsSettings {
@@ -69,6 +79,8 @@ impl std::fmt::Debug for AwsSettings {
             .field("max_attempts", &self.max_attempts)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("retry_budget", &self.retry_budget)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -85,6 +97,8 @@ impl Default for AwsSettings {
             max_attempts: 8,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB << 20,
         }
     }
 }
@@ -109,11 +123,18 @@ pub fn parse_regions(spec: &str) -> Result<Vec<String>> {
 }
 
 impl AwsSettings {
-    /// Checks that an explicit `--profile` exists in the AWS config or credentials file, so a
-    /// typo is an error naming it rather than another account's credentials (exit 2).
+    /// Checks that the profile named by `--profile`, else by `AWS_PROFILE`, exists in the AWS
+    /// config or credentials file, so a typo is an error naming it rather than another
+    /// account's credentials or a missing region (exit 2). `AWS_PROFILE` is not checked when
+    /// the session signs with keys of its own (the sandbox's).
     pub async fn check_profile(&self) -> Result<()> {
-        let Some(name) = &self.profile else {
-            return Ok(());
+        let from_env = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty() && self.static_keys.is_none());
+        let (name, named_by) = match (&self.profile, &from_env) {
+            (Some(name), _) => (name.as_str(), format!("--profile {name}")),
+            (None, Some(name)) => (name.as_str(), format!("AWS_PROFILE={name}")),
+            (None, None) => return Ok(()),
         };
         let files = [
             ("AWS_CONFIG_FILE", "~/.aws/config"),
@@ -125,7 +146,7 @@ impl AwsSettings {
             .await
             .map_err(|e| {
                 Error::Usage(format!(
-                    "--profile {name}: cannot read the AWS config files ({files}): {e}"
+                    "{named_by}: cannot read the AWS config files ({files}): {e}"
                 ))
             })?;
         if set.get_profile(name).is_some() {
@@ -133,8 +154,11 @@ impl AwsSettings {
         }
         let mut known: Vec<&str> = set.profiles().collect();
         known.sort_unstable();
+        let suggestion = crate::suggest::closest(name, known.iter().copied())
+            .map(|s| format!(". Did you mean '{s}'?"))
+            .unwrap_or_default();
         Err(Error::Usage(format!(
-            "profile '{name}' not found in {files}{}",
+            "{named_by}: profile '{name}' not found in {files}{}{suggestion}",
             if known.is_empty() {
                 " (no profile is defined there)".to_string()
             } else {

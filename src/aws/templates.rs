@@ -10,6 +10,7 @@ use aws_sdk_ecr::types::{
 };
 use serde_json::{Map, Value, json};
 
+use super::attempts::in_own_record;
 use super::clients::{EcrClients, api_error};
 use super::convert::{into_record, micros};
 use super::mutate::{Sender, not_sent};
@@ -37,35 +38,38 @@ impl EcrClients {
         region: &str,
         request: &ScanRequest,
     ) -> Result<RegionTemplates> {
-        let client = self.client(region);
-        let chunks = request.identifier_chunks();
-        let calls: Vec<Option<Vec<String>>> = match chunks {
-            Some(chunks) => chunks.into_iter().map(Some).collect(),
-            None => vec![None],
-        };
-        let mut out = RegionTemplates::default();
-        for prefixes in calls {
-            let mut token: Option<String> = None;
-            loop {
-                let page = client
-                    .describe_repository_creation_templates()
-                    .set_prefixes(prefixes.clone())
-                    .set_max_results(prefixes.is_none().then_some(request.page_size).flatten())
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| api_error(region, DESCRIBE, e))?;
-                out.registry_id = out.registry_id.or(page.registry_id);
-                out.templates
-                    .extend(page.repository_creation_templates.unwrap_or_default());
-                let enough = request.limit.is_some_and(|n| out.templates.len() >= n);
-                match page.next_token {
-                    Some(next) if !enough => token = Some(next),
-                    _ => break,
+        in_own_record(async move {
+            let client = self.client(region);
+            let chunks = request.identifier_chunks();
+            let calls: Vec<Option<Vec<String>>> = match chunks {
+                Some(chunks) => chunks.into_iter().map(Some).collect(),
+                None => vec![None],
+            };
+            let mut out = RegionTemplates::default();
+            for prefixes in calls {
+                let mut token: Option<String> = None;
+                loop {
+                    let page = client
+                        .describe_repository_creation_templates()
+                        .set_prefixes(prefixes.clone())
+                        .set_max_results(prefixes.is_none().then_some(request.page_size).flatten())
+                        .set_next_token(token.take())
+                        .send()
+                        .await
+                        .map_err(|e| api_error(region, DESCRIBE, e))?;
+                    out.registry_id = out.registry_id.or(page.registry_id);
+                    out.templates
+                        .extend(page.repository_creation_templates.unwrap_or_default());
+                    let enough = request.limit.is_some_and(|n| out.templates.len() >= n);
+                    match page.next_token {
+                        Some(next) if !enough => token = Some(next),
+                        _ => break,
+                    }
                 }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 }
 

@@ -51,10 +51,18 @@ pub struct GlobalArgs {
     /// Seconds a connection to AWS may take to open.
     #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = seconds)]
     pub connect_timeout: Duration,
-    /// Seconds an API call may wait for its answer (per attempt); a region that does not answer
-    /// in time fails, named on stderr.
+    /// Seconds one attempt of an API call may take, from sending it to the last byte of its
+    /// answer; a timed-out attempt is not retried, and its region fails, named on stderr.
     #[arg(long, global = true, value_name = "SECS", default_value = "30", value_parser = seconds)]
     pub read_timeout: Duration,
+    /// Seconds a statement keeps retrying failed calls (throttling, server errors, dropped
+    /// connections) while none of its calls succeeds; no call lasts longer than this plus
+    /// --read-timeout.
+    #[arg(long, global = true, value_name = "SECS", default_value = "20", value_parser = seconds)]
+    pub retry_budget: Duration,
+    /// The most an API answer may hold, in MiB; a larger one fails its call.
+    #[arg(long, global = true, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_response_mb: u64,
     /// INSERT/UPDATE/DELETE print each API call they would make and make no mutating call.
     #[arg(long, global = true)]
     pub dry_run: bool,

@@ -26,6 +26,8 @@ pub fn aws_settings(global: &GlobalArgs) -> Result<AwsSettings> {
         max_attempts: global.max_attempts,
         connect_timeout: global.connect_timeout,
         read_timeout: global.read_timeout,
+        retry_budget: global.retry_budget,
+        max_response_bytes: global.max_response_mb << 20,
         ..AwsSettings::default()
     })
 }

@@ -95,7 +95,8 @@ impl ProviderContext {
         self.progress.finished();
         match answer {
             Ok(v) => Ok(Some(v)),
-            Err(e) if !self.strict => {
+            // A usage error (no credentials) is the statement's: every region would say it.
+            Err(e) if !self.strict && e.exit_code() != 2 => {
                 self.failures.record(region, &e);
                 Ok(None)
             }

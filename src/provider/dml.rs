@@ -30,7 +30,7 @@ use super::read_back::ItemReadBack;
 use super::reader::reader_for;
 use super::scan_filter::all_true;
 use super::writer::Writer;
-use crate::aws::mutate::{Applied, Sender};
+use crate::aws::mutate::Sender;
 use crate::aws::request::ScanRequest;
 use crate::dml::call_plan::CallPlan;
 use crate::dml::{Directive, DmlWhere, OnConflict};
@@ -640,13 +640,15 @@ pub(crate) async fn execute_plan(
             .clients
             .apply(resource, sender, &ItemReadBack(resource), call)
             .await;
-        if let Ok(Applied::AfterLostResponse) = outcome {
-            context.note(format!(
-                "{call}: its first response was lost after the change was made; the retry found it done"
-            ));
+        if let Some(how) = outcome.as_ref().ok().and_then(|a| a.note()) {
+            context.note(format!("{call}: {how}"));
         }
         if let Err(e) = outcome {
             context.applied.failed();
+            // Nothing was sent (no credentials) and nothing was changed: the error as it is.
+            if e.exit_code() == 2 && done.is_empty() {
+                return Err(e);
+            }
             let row = call.row.map(|r| format!("row {r}: ")).unwrap_or_default();
             let before = if done.is_empty() {
                 "no call had succeeded before it".to_string()

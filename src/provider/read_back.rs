@@ -1,5 +1,5 @@
-//! Whether a create whose first response was lost had committed: the engine reads the item
-//! back through the resource's reader and compares it with every member the create sent.
+//! Whether a create or delete whose response was lost had committed: the engine reads the item
+//! back through the resource's reader and compares it with every member the call sent.
 
 use std::collections::BTreeSet;
 
@@ -20,13 +20,13 @@ pub struct ItemReadBack(pub &'static Resource);
 
 #[async_trait]
 impl ReadBack for ItemReadBack {
-    async fn is_as_asked(&self, clients: &EcrClients, call: &ApiCall) -> Result<bool> {
+    async fn is_as_asked(&self, clients: &EcrClients, call: &ApiCall) -> Result<Option<bool>> {
         let resource = self.0;
         let id_member = resource
             .member(&resource.doc.identifier)
             .unwrap_or_default();
         let Some(id) = call.mutation.owned(id_member) else {
-            return Ok(false);
+            return Ok(None);
         };
         let request = ScanRequest {
             identifiers: Some(BTreeSet::from([id])),
@@ -35,9 +35,11 @@ impl ReadBack for ItemReadBack {
         let read = reader_for(resource)
             .list(clients, &call.region, &request)
             .await?;
-        Ok(rows_of(&[read])?
-            .iter()
-            .any(|row| has_every_member(resource, row, call)))
+        Ok(Some(
+            rows_of(&[read])?
+                .iter()
+                .any(|row| has_every_member(resource, row, call)),
+        ))
     }
 }
 

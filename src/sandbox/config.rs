@@ -55,6 +55,10 @@ pub struct SandboxConfig {
     /// carried out and then answered with ServerException (HTTP 500), as when a response is
     /// lost after the change committed; the client's retry then meets the changed state.
     pub lose_responses: Vec<String>,
+    /// Operations whose first call is answered with ThrottlingException before anything is
+    /// done, so the client's retry meets the state as it was (for tests: a throttled attempt
+    /// proves that nothing changed).
+    pub throttle_first: Vec<String>,
     /// Secrets that misbehave when ECR reads them.
     pub secrets: HashMap<String, Secret>,
     /// Registry policies set before the first call, by region (checked like PutRegistryPolicy).
@@ -84,6 +88,7 @@ impl Default for SandboxConfig {
             fail_regions: Vec::new(),
             fail_operations: Vec::new(),
             lose_responses: Vec::new(),
+            throttle_first: Vec::new(),
             state_file: None,
             secrets: HashMap::new(),
             policies: BTreeMap::new(),

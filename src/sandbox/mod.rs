@@ -80,6 +80,7 @@ impl Sandbox {
             registry: Mutex::new(registry),
             log: log.clone(),
             lost: Default::default(),
+            throttled: Default::default(),
         });
         let app = axum::Router::new()
             .fallback(server::handle)

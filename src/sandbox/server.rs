@@ -57,6 +57,8 @@ pub struct Shared {
     pub log: RequestLog,
     /// Calls so far per operation named in `lose_responses`.
     pub lost: Mutex<std::collections::HashMap<String, u64>>,
+    /// The operations of `throttle_first` already throttled once.
+    pub throttled: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The one handler: every ECR call is `POST /` with the operation in X-Amz-Target.
@@ -132,6 +134,22 @@ fn answer(
         ));
     }
     inject_faults(&shared.config, &region, operation)?;
+    if shared
+        .config
+        .throttle_first
+        .iter()
+        .any(|op| op == operation)
+        && shared
+            .throttled
+            .lock()
+            .expect("throttled lock")
+            .insert(operation.to_string())
+    {
+        return Err(ApiError::client(
+            "ThrottlingException",
+            "Rate exceeded (injected: the first call of the operation)",
+        ));
+    }
     let epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     // Millisecond precision, as ECR's timestamps carry.
     let now = (epoch.as_millis() as f64) / 1000.0;

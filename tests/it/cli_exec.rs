@@ -680,6 +680,10 @@ fn survive_throttling(retry_mode: &str, min_runs: usize) {
                 retry_mode,
                 "--max-attempts",
                 "20",
+                // No call outlasts --retry-budget + --read-timeout: lifted, so that twenty
+                // attempts and their backoff (minutes, at worst) always fit.
+                "--retry-budget",
+                "600",
                 "-o",
                 "csv",
                 "exec",
@@ -1111,18 +1115,110 @@ fn stackqls_insert_and_update_forms_run_unchanged() {
 
 #[test]
 fn without_credentials_the_error_says_how_to_set_them() {
+    // Nothing can have been sent, so it is a usage error (exit 2), said once however many
+    // regions the statement would call.
     let sb = demo_sandbox();
-    let out = Skyql::bare()
-        .env("AWS_ENDPOINT_URL", sb.endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .args(["exec", COUNT])
+    for regions in ["us-east-1", "all"] {
+        let out = Skyql::bare()
+            .env("AWS_ENDPOINT_URL", sb.endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .args(["--regions", regions, "exec", COUNT])
+            .run();
+        out.expect_code(2).expect_stderr(&[
+            "NoCredentials",
+            "nothing was sent",
+            "AWS_ACCESS_KEY_ID",
+            "--profile",
+        ]);
+        assert_eq!(
+            out.stderr.matches("NoCredentials").count(),
+            1,
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "");
+        // A write is refused the same way.
+        let out = Skyql::bare()
+            .env("AWS_ENDPOINT_URL", sb.endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .args([
+                "--regions",
+                regions,
+                "exec",
+                &format!(
+                    "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url) \
+                     VALUES ('us-east-1', 'no-keys', 'quay.io')"
+                ),
+            ])
+            .run();
+        out.expect_code(2)
+            .expect_stderr(&["NoCredentials", "nothing was sent"]);
+    }
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn a_failing_credential_process_is_never_echoed() {
+    // A credential_process that fails after printing its secret: skyql names the failure, and
+    // no word of what the process wrote.
+    let sb = demo_sandbox();
+    let skyql = Skyql::against(&sb, Some("us-east-1"));
+    let config = write_file(
+        &skyql.home_dir(),
+        "config",
+        "[profile vault]\nregion = us-east-1\n\
+         credential_process = sh -c 'echo AKIALEAKEDKEY0000001 s3cr3t-from-the-vault >&2; exit 3'\n",
+    );
+    let out = skyql
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--profile", "vault", "exec", COUNT])
         .run();
-    out.expect_code(1).expect_stderr(&[
-        "us-east-1",
+    out.expect_code(2).expect_stderr(&[
         "NoCredentials",
-        "AWS_ACCESS_KEY_ID",
-        "--profile",
+        "exited with code",
+        "its output is not shown",
     ]);
+    for leaked in ["s3cr3t-from-the-vault", "AKIALEAKEDKEY0000001"] {
+        assert!(!out.stderr.contains(leaked), "{}", out.stderr);
+        assert!(!out.stdout.contains(leaked));
+    }
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn a_mistyped_aws_profile_is_named_like_a_mistyped_profile_flag() {
+    let sb = demo_sandbox();
+    let run = |set: &dyn Fn(Skyql) -> Skyql| {
+        let skyql = Skyql::against(&sb, None);
+        let config = write_file(
+            &skyql.home_dir(),
+            "config",
+            "[profile prod]\nregion = us-east-1\n[profile staging]\nregion = eu-west-1\n",
+        );
+        set(skyql.env("AWS_CONFIG_FILE", &config))
+            .args(["exec", COUNT])
+            .run()
+    };
+    let env = run(&|s| s.env("AWS_PROFILE", "prdo"));
+    let flag = run(&|s| s.args(["--profile", "prdo"]));
+    for (out, named_by) in [(&env, "AWS_PROFILE=prdo"), (&flag, "--profile prdo")] {
+        out.expect_code(2).expect_stderr(&[
+            named_by,
+            "profile 'prdo' not found",
+            "profiles there: prod, staging",
+            "Did you mean 'prod'?",
+        ]);
+        assert!(!out.stderr.contains("no AWS region"), "{}", out.stderr);
+    }
+    // The same message, but for what named the profile (and each run's own temp dir).
+    let home = regex::Regex::new(r"/tmp/\.tmp\w+").unwrap();
+    assert_eq!(
+        home.replace_all(
+            &env.stderr.replace("AWS_PROFILE=prdo", "--profile prdo"),
+            "HOME"
+        ),
+        home.replace_all(&flag.stderr, "HOME"),
+    );
     assert_eq!(sb.log().len(), 0);
 }
 

@@ -906,6 +906,110 @@ fn a_create_or_delete_whose_response_was_lost_succeeded() {
     );
 }
 
+/// The (operation, status, error code) of every logged call, in order.
+fn statuses(sb: &Sandbox) -> Vec<(String, u16, Option<String>)> {
+    sb.log()
+        .entries()
+        .into_iter()
+        .map(|e| (e.operation, e.status, e.error_code))
+        .collect()
+}
+
+#[test]
+fn an_insert_of_an_existing_rule_whose_first_try_was_throttled_is_refused() {
+    // A throttled attempt proves that nothing changed: the retry's AlreadyExists means the
+    // rule was there before, even though it holds exactly the members asked for.
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.throttle_first = vec![CREATE.into()];
+    let sb = common::start(config);
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &format!(
+            "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url) \
+             VALUES ('us-east-1', 'ecr-public', 'public.ecr.aws')"
+        ),
+    );
+    out.expect_code(1).expect_stderr(&[
+        "PullThroughCacheRuleAlreadyExistsException",
+        "no call had succeeded before it",
+    ]);
+    assert_eq!(out.stdout, "", "no count: nothing was created");
+    assert!(!out.stderr.contains("response was lost"), "{}", out.stderr);
+    let throttled = Some("ThrottlingException".to_string());
+    let exists = Some("PullThroughCacheRuleAlreadyExistsException".to_string());
+    assert_eq!(
+        statuses(&sb),
+        [
+            (CREATE.to_string(), 400, throttled),
+            (CREATE.to_string(), 400, exists)
+        ],
+        "no read-back: the refusal stands"
+    );
+}
+
+#[test]
+fn a_create_or_delete_whose_only_answer_was_a_5xx_is_read_back() {
+    // One attempt (no retry): the Create commits and is answered 500. A read finds the rule
+    // as asked, so it is reported done, not as a failure.
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.lose_responses = vec![CREATE.into(), DELETE.into()];
+    let sb = common::start(config);
+    let out = exec(
+        &sb,
+        &["-o", "csv", "--max-attempts", "1"],
+        &format!(
+            "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) \
+             VALUES ('lost-once', 'quay.io')"
+        ),
+    );
+    out.expect_code(0)
+        .expect_stderr(&["a read found the change in place"]);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert_eq!(
+        statuses(&sb),
+        [
+            (CREATE.to_string(), 500, Some("ServerException".to_string())),
+            (DESCRIBE.to_string(), 200, None)
+        ]
+    );
+    sb.log().clear();
+    let out = exec(
+        &sb,
+        &["-o", "csv", "--max-attempts", "1"],
+        &format!(
+            "DELETE FROM {RULES} WHERE region = 'us-east-1' AND ecr_repository_prefix = 'lost-once'"
+        ),
+    );
+    out.expect_code(0)
+        .expect_stderr(&["a read found the change in place"]);
+    assert_eq!(out.stdout, "count\n1\n");
+    assert!(!all_rules(&sb).contains(&"us-east-1 lost-once".to_string()));
+}
+
+#[test]
+fn a_create_whose_outcome_cannot_be_known_says_so() {
+    // Every call is answered 500 before anything is done, the read-back too: the Create may
+    // or may not have been made, and the report says exactly that.
+    let mut config = skyql::sandbox::SandboxConfig::demo();
+    config.server_error_rate = 1.0;
+    let sb = common::start(config);
+    let out = exec(
+        &sb,
+        &["--max-attempts", "1"],
+        &format!(
+            "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) \
+             VALUES ('unknown', 'quay.io')"
+        ),
+    );
+    out.expect_code(1).expect_stderr(&[
+        "ServerException",
+        "the request was sent, so the change may have been made",
+        "reading it back failed too",
+        "check before re-running",
+    ]);
+}
+
 #[test]
 fn a_trailing_slash_names_the_same_rule_everywhere() {
     let sb = demo_sandbox();

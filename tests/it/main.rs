@@ -11,6 +11,7 @@ mod dml_merge;
 mod dml_safety;
 mod dml_update_delete;
 mod docs;
+mod faults;
 mod file_import;
 mod output_formats;
 mod permissions;
