@@ -9,6 +9,7 @@ pub mod docs;
 pub mod ecr;
 pub mod error;
 pub mod files;
+pub mod formats;
 pub mod iam;
 pub mod provider;
 pub mod sandbox;

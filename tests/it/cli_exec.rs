@@ -295,6 +295,29 @@ fn a_closed_stdout_pipe_is_success_in_every_format() {
     }
 }
 
+#[test]
+fn a_closed_pipe_is_success_for_a_large_result_in_every_format() {
+    // 20 000 rows without any call: csv failed here with "Broken pipe" (exit 1).
+    let sb = demo_sandbox();
+    for format in ["table", "csv", "json", "ndjson"] {
+        let (first, code, stderr) = read_one_line_then_close(
+            &sb,
+            &[
+                "-o",
+                format,
+                "exec",
+                "SELECT * FROM generate_series(1, 20000)",
+            ],
+        );
+        assert!(!first.is_empty(), "{format}: no first line");
+        assert_eq!(
+            (code, stderr.as_str()),
+            (0, ""),
+            "{format}: a closed pipe must end quietly with 0 (first line {first:?})"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The built-in demo sandbox and stackql's example
 // ---------------------------------------------------------------------------------------------
