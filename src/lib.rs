@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod session;
 pub mod sql;
+pub mod staged_file;
 pub mod suggest;
 
 pub use error::{Error, Result};
