@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod copy_to;
 pub mod dml;
 pub mod docs;
 pub mod ecr;
