@@ -99,34 +99,54 @@ pub fn check_files(plan: &LogicalPlan, access: FileAccess, dry_run: bool) -> Res
     let mut problem = None;
     let _ = plan.apply(|node| {
         let (reads, writes) = touches(node);
-        let refused = if writes && dry_run {
-            Some(
-                "--dry-run writes no file: COPY … TO and INSERT INTO a file table are refused; \
-                 run without --dry-run to write it"
-                    .to_string(),
-            )
-        } else if writes && !access.write {
-            Some(
-                "this session may not write local files (COPY … TO, INSERT INTO a file table)"
-                    .into(),
-            )
-        } else if reads && !access.read {
-            Some(
-                "this session may not read local files (FROM 'path', CREATE EXTERNAL TABLE)".into(),
-            )
+        problem = refusal(reads, writes, access, dry_run).or_else(|| analyzed_copy(node));
+        Ok(if problem.is_some() {
+            TreeNodeRecursion::Stop
         } else {
-            None
-        };
-        if let Some(why) = refused {
-            problem = Some(why);
-            return Ok(TreeNodeRecursion::Stop);
-        }
-        Ok(TreeNodeRecursion::Continue)
+            TreeNodeRecursion::Continue
+        })
     });
     match problem {
         Some(why) => Err(Error::Usage(format!("{why}; nothing was sent"))),
         None => Ok(()),
     }
+}
+
+/// Refuses a file write (`COPY … TO`, which skyql writes itself) the session does not allow.
+pub fn check_write(access: FileAccess, dry_run: bool) -> Result<()> {
+    match refusal(false, true, access, dry_run) {
+        Some(why) => Err(Error::Usage(format!("{why}; nothing was sent"))),
+        None => Ok(()),
+    }
+}
+
+fn refusal(reads: bool, writes: bool, access: FileAccess, dry_run: bool) -> Option<String> {
+    if writes && dry_run {
+        Some(
+            "--dry-run writes no file: COPY … TO and INSERT INTO a file table are refused; \
+             run without --dry-run to write it"
+                .to_string(),
+        )
+    } else if writes && !access.write {
+        Some("this session may not write local files (COPY … TO, INSERT INTO a file table)".into())
+    } else if reads && !access.read {
+        Some("this session may not read local files (FROM 'path', CREATE EXTERNAL TABLE)".into())
+    } else {
+        None
+    }
+}
+
+/// `EXPLAIN ANALYZE COPY …` would run DataFusion's own COPY, which writes neither what `-o`
+/// writes nor through a temporary file.
+fn analyzed_copy(node: &LogicalPlan) -> Option<String> {
+    let LogicalPlan::Analyze(analyze) = node else {
+        return None;
+    };
+    matches!(analyze.input.as_ref(), LogicalPlan::Copy(_)).then(|| {
+        "EXPLAIN ANALYZE runs its statement with DataFusion's own COPY, not skyql's: run the \
+         COPY itself"
+            .to_string()
+    })
 }
 
 /// Whether a plan node reads and whether it writes local files.
@@ -172,6 +192,9 @@ mod tests {
         assert!(check_files(&read, FileAccess::CLI, true).is_ok());
         let e = check_files(&read, FileAccess::NONE, false).unwrap_err();
         assert!(e.to_string().contains("may not read local files"), "{e}");
+        let analyzed = plan(&ctx, "EXPLAIN ANALYZE COPY (SELECT 1) TO '/tmp/x.csv'").await;
+        let e = check_files(&analyzed, FileAccess::CLI, false).unwrap_err();
+        assert!(e.to_string().contains("run the COPY itself"), "{e}");
         let select = plan(&ctx, "SELECT 1").await;
         assert!(check_files(&select, FileAccess::NONE, true).is_ok());
     }

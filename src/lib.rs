@@ -4,17 +4,20 @@
 
 pub mod aws;
 pub mod cli;
+pub mod copy_to;
 pub mod dml;
 pub mod docs;
 pub mod ecr;
 pub mod error;
 pub mod files;
+pub mod formats;
 pub mod iam;
 pub mod provider;
 pub mod sandbox;
 pub mod schema;
 pub mod session;
 pub mod sql;
+pub mod staged_file;
 pub mod suggest;
 
 pub use error::{Error, Result};

@@ -11,11 +11,12 @@ use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::execution::context::SessionContext;
 use datafusion::physical_plan::coop::CooperativeExec;
 use datafusion::prelude::SessionConfig;
-use datafusion::sql::parser::Statement;
+use datafusion::sql::parser::{CopyToStatement, Statement};
 
 use crate::aws::{AwsSettings, EcrClients};
+use crate::copy_to::{CopyTarget, copy_plan, source_statement};
 use crate::error::{Error, Result};
-use crate::files::{FileAccess, check_files, explain_unopened_file};
+use crate::files::{FileAccess, check_files, check_write, explain_unopened_file};
 use crate::iam::permissions::{Need, needs};
 use crate::provider::applied::AppliedCalls;
 use crate::provider::dml::DmlExec;
@@ -229,6 +230,9 @@ impl Session {
     }
 
     async fn plan_statement(&self, statement: Statement) -> Result<PlannedStatement> {
+        if let Statement::CopyTo(copy) = statement {
+            return self.plan_copy(copy).await;
+        }
         let state = self.ctx.state();
         let planning = |e| {
             let error = Error::from_datafusion(e, true);
@@ -288,6 +292,22 @@ impl Session {
             task,
             notes,
             searched,
+        })
+    }
+
+    /// `COPY … TO`: DataFusion plans the query, and skyql writes the file (crate::copy_to) as
+    /// `-o` writes it. The target is checked now, before any call; not when only explaining.
+    async fn plan_copy(&self, copy: CopyToStatement) -> Result<PlannedStatement> {
+        let explaining = self.provider.explaining();
+        check_write(self.files, self.provider.dry_run() && !explaining)?;
+        let target = CopyTarget::of(&copy)?;
+        if !explaining {
+            target.check()?;
+        }
+        let query = Box::pin(self.plan_statement(source_statement(copy.source)?)).await?;
+        Ok(PlannedStatement {
+            physical: copy_plan(query.physical, target, self.provider.failures.clone()),
+            ..query
         })
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::args::{ExecArgs, GlobalArgs};
 use super::headers::Headers;
 use super::meta::{self, MetaAnswer};
-use super::outfile::{OutFile, Output};
+use super::outfile::Output;
 use super::print::{OutputFormat, write_batches, write_batches_continued};
 use super::progress;
 use super::session_setup;
@@ -15,6 +15,7 @@ use super::statements::split_statements;
 use crate::error::{Error, Result};
 use crate::session::{PlannedStatement, QueryResult};
 use crate::sql::parse::{ParsedStatement, is_self_contained, parse_script};
+use crate::staged_file::StagedFile;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -47,23 +48,30 @@ pub async fn interrupted() -> &'static str {
     "SIGINT"
 }
 
-/// Reads the script from the argument, `-f FILE` or `-f -` (stdin).
+/// Reads the script from the argument, `-f FILE` or `-f -` (stdin). A script that cannot be
+/// read is the user's to fix, and nothing was sent: exit 2, naming the file.
 pub fn read_script(args: &ExecArgs) -> Result<String> {
+    let unreadable = |what: &str, e: std::io::Error| {
+        let why = match e.kind() {
+            ErrorKind::NotFound => "it does not exist".to_string(),
+            ErrorKind::IsADirectory => "it is a directory".to_string(),
+            ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+            ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        Error::Usage(format!("cannot read {what}: {why}"))
+    };
     match (&args.sql, &args.file) {
         (Some(sql), _) => Ok(sql.clone()),
         (None, Some(path)) if path == Path::new("-") => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|e| Error::io("cannot read SQL from stdin", e))?;
+                .map_err(|e| unreadable("SQL from stdin", e))?;
             Ok(text)
         }
-        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => {
-                Error::Usage(format!("SQL file {} does not exist", path.display()))
-            }
-            _ => Error::io(format!("cannot read SQL file {}", path.display()), e),
-        }),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| unreadable(&format!("SQL file {}", path.display()), e)),
         (None, None) => Err(Error::Usage(
             "no SQL given: skyql exec \"SELECT …\", or -f FILE, or -f - for stdin".into(),
         )),
@@ -131,7 +139,7 @@ pub async fn run_script(global: &GlobalArgs, script: &str) -> Result<i32> {
     // An --outfile is written beside its target and renamed over it only when the script
     // ends without error, so a failed run leaves an existing file as it was.
     let mut out = match &global.outfile {
-        Some(path) => Output::File(OutFile::create(path)?),
+        Some(path) => Output::File(StagedFile::create(path)?),
         None => Output::Stdout(BufWriter::new(std::io::stdout().lock())),
     };
     let applied = session.applied_calls();

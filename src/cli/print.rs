@@ -1,15 +1,9 @@
 //! Writes results in the output formats: table, csv (RFC 4180), json (array), ndjson.
 
 use std::io::Write;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray};
-use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
-use datafusion::arrow::json::writer::{
-    JsonArray, LineDelimited, WriterBuilder as JsonWriterBuilder,
-};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
@@ -18,9 +12,7 @@ use console::measure_text_width;
 
 use super::expanded::{Expanded, expanded_text};
 use crate::error::{Error, Result};
-
-/// Timestamps as RFC 3339 in UTC (every timestamp column is UTC).
-const RFC3339_UTC: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+use crate::formats::{FileFormat, FormatWriter, RFC3339_UTC, write_error};
 
 /// An output format (`--output`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -53,53 +45,16 @@ impl OutputFormat {
     pub fn one_table(self) -> bool {
         matches!(self, Self::Csv)
     }
-}
 
-/// CSV has no nested values: list (and other nested) columns become JSON text, e.g.
-/// `["ecr:CreateRepository","ecr:BatchImportUpstreamImage"]`, which any CSV reader can parse.
-fn nested_as_json(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
-    if !batch
-        .schema()
-        .fields()
-        .iter()
-        .any(|f| f.data_type().is_nested())
-    {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::new();
-    let mut columns = Vec::new();
-    for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
-        if !field.data_type().is_nested() {
-            fields.push(field.as_ref().clone());
-            columns.push(Arc::clone(array));
-            continue;
+    /// The file format this output writes (the table is for reading on a terminal only).
+    pub fn file_format(self) -> Option<FileFormat> {
+        match self {
+            Self::Table => None,
+            Self::Csv => Some(FileFormat::Csv),
+            Self::Json => Some(FileFormat::Json),
+            Self::Ndjson => Some(FileFormat::Ndjson),
         }
-        // arrow-json renders the nested value; each line is {"<name>": <value>}.
-        let one = RecordBatch::try_new(
-            Arc::new(Schema::new(vec![field.as_ref().clone()])),
-            vec![Arc::clone(array)],
-        )?;
-        let mut text = Vec::new();
-        let mut writer = JsonWriterBuilder::new()
-            .with_explicit_nulls(true)
-            .build::<_, LineDelimited>(&mut text);
-        writer.write(&one)?;
-        writer.finish()?;
-        drop(writer);
-        let values: Vec<Option<String>> = String::from_utf8_lossy(&text)
-            .lines()
-            .map(|line| {
-                let row: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-                match row.get(field.name()) {
-                    None | Some(serde_json::Value::Null) => None,
-                    Some(v) => Some(v.to_string()),
-                }
-            })
-            .collect();
-        fields.push(Field::new(field.name(), DataType::Utf8, true));
-        columns.push(Arc::new(StringArray::from(values)) as ArrayRef);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
 /// How tables are laid out: psql's `\pset null` and `\x`, and the terminal's width. exec's
@@ -156,62 +111,29 @@ fn write_batches_with(
     layout: &Layout<'_>,
     header: bool,
 ) -> Result<()> {
-    let empty;
-    let batches = if batches.is_empty() {
-        empty = [RecordBatch::new_empty(schema.clone())];
-        &empty[..]
-    } else {
-        batches
+    const CONTEXT: &str = "cannot write the results";
+    let Some(file_format) = format.file_format() else {
+        let empty;
+        let batches = if batches.is_empty() {
+            empty = [RecordBatch::new_empty(schema.clone())];
+            &empty[..]
+        } else {
+            batches
+        };
+        let options = FormatOptions::default()
+            .with_null(layout.null)
+            .with_timestamp_tz_format(Some(RFC3339_UTC));
+        let text =
+            table_text(schema, batches, &options, layout).map_err(|e| write_error(CONTEXT, e))?;
+        write!(out, "{text}").map_err(|e| Error::io(CONTEXT, e))?;
+        return out.flush().map_err(|e| Error::io(CONTEXT, e));
     };
-    let fail = |e: datafusion::arrow::error::ArrowError| match e {
-        datafusion::arrow::error::ArrowError::IoError(_, io) => {
-            Error::io("cannot write the results", io)
-        }
-        other => Error::Runtime(format!("cannot format the results: {other}")),
-    };
-    match format {
-        OutputFormat::Table => {
-            let options = FormatOptions::default()
-                .with_null(layout.null)
-                .with_timestamp_tz_format(Some(RFC3339_UTC));
-            let text = table_text(schema, batches, &options, layout).map_err(fail)?;
-            write!(out, "{text}").map_err(|e| Error::io("cannot write the results", e))?;
-        }
-        OutputFormat::Csv => {
-            let mut writer = CsvWriterBuilder::new()
-                .with_header(header)
-                .with_timestamp_tz_format(RFC3339_UTC.to_string())
-                .build(&mut *out);
-            for batch in batches {
-                writer
-                    .write(&nested_as_json(batch).map_err(fail)?)
-                    .map_err(fail)?;
-            }
-        }
-        OutputFormat::Json => {
-            let mut writer = JsonWriterBuilder::new()
-                .with_explicit_nulls(true)
-                .with_timestamp_tz_format(RFC3339_UTC.to_string())
-                .build::<_, JsonArray>(&mut *out);
-            for batch in batches {
-                writer.write(batch).map_err(fail)?;
-            }
-            writer.finish().map_err(fail)?;
-            writeln!(out).map_err(|e| Error::io("cannot write the results", e))?;
-        }
-        OutputFormat::Ndjson => {
-            let mut writer = JsonWriterBuilder::new()
-                .with_explicit_nulls(true)
-                .with_timestamp_tz_format(RFC3339_UTC.to_string())
-                .build::<_, LineDelimited>(&mut *out);
-            for batch in batches {
-                writer.write(batch).map_err(fail)?;
-            }
-            writer.finish().map_err(fail)?;
-        }
+    let mut writer = FormatWriter::new(out, file_format, schema.clone(), header);
+    for batch in batches {
+        writer.write(batch).map_err(|e| write_error(CONTEXT, e))?;
     }
-    out.flush()
-        .map_err(|e| Error::io("cannot write the results", e))
+    writer.finish().map_err(|e| write_error(CONTEXT, e))?;
+    Ok(())
 }
 
 /// The table format's text, ending in a newline: aligned (the look of arrow's pretty printer,

@@ -367,24 +367,59 @@ fn an_unknown_default_region_is_refused_like_the_regions_flag() {
 
 #[test]
 fn an_outfile_that_cannot_be_created_makes_no_call() {
-    let sb = demo_sandbox();
-    let out = Skyql::new(&sb)
-        .args([
-            DEMO,
-            "--outfile",
-            "/nonexistent-dir/rules.csv",
-            "exec",
-            &format!("SELECT * FROM {RULES}"),
-        ])
-        .run();
-    assert_ne!(out.code, 0, "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent-dir/rules.csv");
+    for (path, why) in [
+        (missing.as_path(), "does not exist"),
+        (dir.path(), "it is a directory"),
+    ] {
+        let out = refused(
+            &[
+                DEMO,
+                "--outfile",
+                path.to_str().unwrap(),
+                "exec",
+                &format!("SELECT * FROM {RULES}"),
+            ],
+            &[&format!("cannot write {}: ", path.display()), why],
+        );
+        // The user's path, never the temporary file beside it (the test's own directory is
+        // a temporary one too).
+        let named = out.stderr.replace(&dir.path().display().to_string(), "DIR");
+        assert!(!named.contains(".tmp"), "{}", out.stderr);
+    }
     assert!(
-        out.stderr.contains("/nonexistent-dir/rules.csv"),
-        "{}",
-        out.stderr
+        !missing.parent().unwrap().exists(),
+        "no directory is created"
     );
-    assert_eq!(out.stdout, "");
-    assert_eq!(sb.log().len(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_script_that_cannot_be_read_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 = dir.path().join("latin1.sql");
+    std::fs::write(&latin1, b"SELECT 'caf\xe9';").unwrap();
+    let sb = demo_sandbox();
+    refused_by(
+        &sb,
+        Skyql::new(&sb)
+            .args(["exec", "-f", "-"])
+            .stdin_bytes(b"SELECT 'caf\xe9';"),
+        &["cannot read SQL from stdin: it is not UTF-8 text"],
+    );
+    let dir_name = dir.path().display().to_string();
+    let latin1_name = latin1.display().to_string();
+    for (file, why) in [
+        (dir_name.as_str(), "it is a directory"),
+        (latin1_name.as_str(), "it is not UTF-8 text"),
+        ("missing.sql", "it does not exist"),
+    ] {
+        refused(
+            &["exec", "-f", file],
+            &[&format!("cannot read SQL file {file}: {why}")],
+        );
+    }
 }
 
 #[test]

@@ -235,6 +235,209 @@ fn copy_to_writes_a_csv_file() {
     );
 }
 
+const TEMPLATES: &str = "aws.ecr.repository_creation_templates";
+
+/// The files in `dir`, by name.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn copy_to_writes_what_dash_o_writes_in_every_format() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    // Every list and JSON column of the templates, which DataFusion's CSV writer refused.
+    let query = format!("SELECT * FROM {TEMPLATES} ORDER BY region, prefix");
+    for format in ["csv", "json", "ndjson"] {
+        let path = dir.path().join(format!("templates.{format}"));
+        let copy = Skyql::new(&sb)
+            .args([
+                DEMO,
+                "exec",
+                &format!("COPY ({query}) TO '{}'", path.display()),
+            ])
+            .run();
+        copy.expect_code(0);
+        let printed = Skyql::new(&sb)
+            .args([DEMO, "-o", format, "exec", &query])
+            .run();
+        printed.expect_code(0);
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(written, printed.stdout, "{format}: COPY and -o differ");
+        let rows = Skyql::new(&sb)
+            .args([DEMO, "-o", "ndjson", "exec", &query])
+            .run()
+            .stdout
+            .lines()
+            .count();
+        assert!(
+            rows > 0 && copy.stdout.contains(&format!("| {rows} ")),
+            "{format}: COPY reports the {rows} rows it wrote: {}",
+            copy.stdout
+        );
+    }
+    let csv = std::fs::read_to_string(dir.path().join("templates.csv")).unwrap();
+    assert!(
+        csv.contains(r#""[""PULL_THROUGH_CACHE""]""#),
+        "a list column is JSON text: {csv}"
+    );
+    // `COPY table TO` copies the table's rows (in no particular order).
+    let path = dir.path().join("all.ndjson");
+    Skyql::new(&sb)
+        .args([
+            DEMO,
+            "exec",
+            &format!("COPY {TEMPLATES} TO '{}'", path.display()),
+        ])
+        .run()
+        .expect_code(0);
+    let mut copied = lines(&std::fs::read_to_string(&path).unwrap())
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    let mut expected =
+        lines(&std::fs::read_to_string(dir.path().join("templates.ndjson")).unwrap())
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+    copied.sort();
+    expected.sort();
+    assert_eq!(copied, expected);
+}
+
+#[test]
+fn copy_to_refuses_an_existing_file_unless_told_to_overwrite() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "rules.csv", "yesterday's export\n");
+    let copy = |options: &str| {
+        Skyql::new(&sb)
+            .args([
+                DEMO,
+                "exec",
+                &format!(
+                    "COPY (SELECT ecr_repository_prefix FROM {RULES} WHERE region = 'eu-west-1' \
+                     ORDER BY 1) TO '{}'{options}",
+                    path.display()
+                ),
+            ])
+            .run()
+    };
+    copy("").expect_code(2).expect_stderr(&[
+        "already exists",
+        "OPTIONS (overwrite true)",
+        "nothing was sent",
+    ]);
+    assert_eq!(sb.log().len(), 0, "refused before any call");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "yesterday's export\n"
+    );
+    copy(" OPTIONS (overwrite true)").expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "ecr_repository_prefix\ndocker-hub\necr-public\ngitlab\nprod-mirror\n"
+    );
+    assert_eq!(files_in(dir.path()), ["rules.csv"]);
+}
+
+#[test]
+fn copy_to_creates_no_directory() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exports/2025/rules.csv");
+    let out = Skyql::new(&sb)
+        .args([
+            DEMO,
+            "exec",
+            &format!("COPY (SELECT * FROM {RULES}) TO '{}'", path.display()),
+        ])
+        .run();
+    out.expect_code(2).expect_stderr(&[
+        &format!("cannot write {}", path.display()),
+        "does not exist",
+        "nothing was sent",
+    ]);
+    assert!(files_in(dir.path()).is_empty(), "no directory was made");
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn copy_to_parquet_is_refused_with_the_reason_and_what_to_use() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rules");
+    for to in [
+        format!("'{}.parquet'", file.display()),
+        format!("'{}' STORED AS PARQUET", file.display()),
+    ] {
+        let out = Skyql::new(&sb)
+            .args([
+                DEMO,
+                "exec",
+                &format!("COPY (SELECT * FROM {RULES}) TO {to}"),
+            ])
+            .run();
+        out.expect_code(2).expect_stderr(&[
+            "does not write Parquet",
+            "105 s of compilation",
+            ".csv, .json or .ndjson",
+            "nothing was sent",
+        ]);
+    }
+    assert!(files_in(dir.path()).is_empty());
+    assert_eq!(sb.log().len(), 0);
+}
+
+#[test]
+fn a_failed_copy_leaves_no_file_and_an_existing_one_as_it_was() {
+    let mut config = SandboxConfig::demo();
+    config.fail_regions = vec!["ap-southeast-2".into()];
+    let sb = common::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.csv");
+    let kept = write_file(dir.path(), "kept.csv", "yesterday's export\n");
+    let copy = |path: &std::path::Path, flags: &[&str], options: &str| {
+        Skyql::new(&sb)
+            .args([DEMO])
+            .args(flags)
+            .args([
+                "exec",
+                &format!(
+                    "COPY (SELECT * FROM {RULES}) TO '{}'{options}",
+                    path.display()
+                ),
+            ])
+            .run()
+    };
+    // A failed region would leave its rows out of the file: no file is written.
+    let out = copy(&new, &[], "");
+    out.expect_code(1).expect_stderr(&[
+        "COPY wrote no file",
+        "region ap-southeast-2 failed",
+        "AccessDeniedException",
+    ]);
+    // Under --strict the region fails the query itself, while rows are being written.
+    copy(&new, &["--strict"], "").expect_code(1);
+    for strict in [&[][..], &["--strict"][..]] {
+        copy(&kept, strict, " OPTIONS (overwrite true)").expect_code(1);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "yesterday's export\n"
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        ["kept.csv"],
+        "no partial or temporary file"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // A closed pipe (`| head -1`) is success
 // ---------------------------------------------------------------------------------------------
@@ -292,6 +495,29 @@ fn a_closed_stdout_pipe_is_success_in_every_format() {
                 "{format}: a closed pipe must end quietly with 0 (first line {first:?})"
             );
         }
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_success_for_a_large_result_in_every_format() {
+    // 20 000 rows without any call: csv failed here with "Broken pipe" (exit 1).
+    let sb = demo_sandbox();
+    for format in ["table", "csv", "json", "ndjson"] {
+        let (first, code, stderr) = read_one_line_then_close(
+            &sb,
+            &[
+                "-o",
+                format,
+                "exec",
+                "SELECT * FROM generate_series(1, 20000)",
+            ],
+        );
+        assert!(!first.is_empty(), "{format}: no first line");
+        assert_eq!(
+            (code, stderr.as_str()),
+            (0, ""),
+            "{format}: a closed pipe must end quietly with 0 (first line {first:?})"
+        );
     }
 }
 

@@ -284,8 +284,13 @@ impl Skyql {
     }
 
     /// Feeds `text` on stdin.
-    pub fn stdin(mut self, text: &str) -> Self {
-        self.stdin = Some(text.as_bytes().to_vec());
+    pub fn stdin(self, text: &str) -> Self {
+        self.stdin_bytes(text.as_bytes())
+    }
+
+    /// Feeds `bytes` on stdin (text that need not be UTF-8).
+    pub fn stdin_bytes(mut self, bytes: &[u8]) -> Self {
+        self.stdin = Some(bytes.to_vec());
         self.command.stdin(Stdio::piped());
         self
     }
