@@ -21,7 +21,7 @@ use crate::iam::permissions::{Need, needs};
 use crate::provider::applied::AppliedCalls;
 use crate::provider::dml::DmlExec;
 use crate::provider::dml_where::dml_where;
-use crate::provider::insert_literals::check_insert_literals;
+use crate::provider::insert_literals::check_written_literals;
 use crate::provider::merge::MergeExec;
 use crate::provider::permissions::scopes as permission_scopes;
 use crate::provider::pushdown::{check_text_casts, has_subquery};
@@ -254,7 +254,7 @@ impl Session {
             self.files,
             self.provider.dry_run() && !self.provider.explaining(),
         )?;
-        check_insert_literals(&analyzed)?;
+        check_written_literals(&analyzed)?;
         check_positional_names(&analyzed)?;
         check_text_compared_with_numbers(&analyzed)?;
         let clause = dml_where(&analyzed)?;

@@ -16,6 +16,12 @@ pub struct CallPlan {
     pub deleted: usize,
     /// Items already as asked (no call).
     pub unchanged: usize,
+    /// Items left as they are although they differ from what was asked (`ON CONFLICT DO
+    /// NOTHING` on an existing item): each says what differs, so drift stays visible.
+    pub skipped: Vec<String>,
+    /// The calls are an INSERT's without ON CONFLICT: running it again fails on the items it
+    /// created (what an interrupted run's report says instead of "it converges").
+    pub plain_insert: bool,
 }
 
 impl CallPlan {
@@ -35,24 +41,35 @@ impl CallPlan {
         }
     }
 
-    /// "created 2, updated 1, unchanged 3" (only the non-zero parts; "no change" when empty).
+    /// "created 2, updated 1, skipped 1 (…), unchanged 3" (only the non-zero parts; "no
+    /// change" when empty).
     pub fn summary(&self) -> String {
-        self.describe(["created", "updated", "deleted"])
+        self.describe(["created", "updated", "deleted", "skipped"])
     }
 
     /// The same for a plan not carried out (a dry run): "create 2, update 1, unchanged 3".
     pub fn intent(&self) -> String {
-        self.describe(["create", "update", "delete"])
+        self.describe(["create", "update", "delete", "skip"])
     }
 
-    fn describe(&self, verbs: [&str; 3]) -> String {
-        let counts = [self.created, self.updated, self.deleted, self.unchanged];
+    fn describe(&self, verbs: [&str; 4]) -> String {
+        let skipped = self.skipped.len();
+        let counts = [
+            self.created,
+            self.updated,
+            self.deleted,
+            skipped,
+            self.unchanged,
+        ];
         let parts: Vec<String> = verbs
             .iter()
             .chain(&["unchanged"])
             .zip(counts)
             .filter(|(_, n)| *n > 0)
-            .map(|(w, n)| format!("{w} {n}"))
+            .map(|(w, n)| match *w == verbs[3] {
+                true => format!("{w} {n} ({})", self.skipped.join("; ")),
+                false => format!("{w} {n}"),
+            })
             .collect();
         if parts.is_empty() {
             "no change".into()
@@ -86,5 +103,14 @@ mod tests {
         assert_eq!((plan.calls.len(), plan.count()), (2, 2));
         assert_eq!(plan.summary(), "updated 1, deleted 1, unchanged 1");
         assert_eq!(plan.intent(), "update 1, delete 1, unchanged 1");
+        plan.skipped
+            .push("rule 'q' in us-east-1 exists with upstream quay.io".into());
+        assert_eq!(plan.count(), 2, "a skipped item is not changed");
+        assert_eq!(
+            plan.summary(),
+            "updated 1, deleted 1, skipped 1 (rule 'q' in us-east-1 exists with upstream \
+             quay.io), unchanged 1"
+        );
+        assert!(plan.intent().contains(", skip 1 (rule 'q'"));
     }
 }

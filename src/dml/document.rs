@@ -102,7 +102,10 @@ pub fn plan_insert(
     held: &BTreeMap<String, Held>,
     on_conflict: Option<&OnConflict>,
 ) -> Result<CallPlan> {
-    let mut plan = CallPlan::default();
+    let mut plan = CallPlan {
+        plain_insert: on_conflict.is_none(),
+        ..CallPlan::default()
+    };
     let mut regions: BTreeMap<&str, Vec<&Wanted>> = BTreeMap::new();
     for w in rows {
         regions.entry(&w.region).or_default().push(w);
@@ -123,7 +126,12 @@ pub fn plan_insert(
             let columns = match on_conflict {
                 None => return Err(exists(shape, resource, w)),
                 Some(OnConflict::DoNothing) => {
-                    plan.unchanged += 1;
+                    match shape.same(&w.item, &items[at].1) {
+                        true => plan.unchanged += 1,
+                        false => plan
+                            .skipped
+                            .push(skipped(shape, resource, w, &items[at].1)?),
+                    }
                     continue;
                 }
                 Some(OnConflict::DoUpdate(columns)) => columns,
@@ -168,17 +176,48 @@ pub fn plan_insert(
     Ok(plan)
 }
 
-/// The refusal of an INSERT whose item exists, with the ways to say what is meant.
-fn exists(shape: &dyn Document, resource: &Resource, w: &Wanted) -> Error {
+/// "sid 'A' already exists in us-east-1's registry policy" (or "us-east-1 already has a
+/// registry policy"): the item row `w` asks for, which its region's document holds.
+fn already(shape: &dyn Document, resource: &Resource, w: &Wanted) -> String {
     let (region, noun) = (&w.region, shape.noun());
-    let what = match resource.identified_by_region() {
+    match resource.identified_by_region() {
         true => format!("{region} already has a {noun}"),
         false => format!(
             "{} '{}' already exists in {region}'s {noun}",
             resource.doc.identifier,
             w.id.as_deref().unwrap_or_default()
         ),
+    }
+}
+
+/// What `ON CONFLICT DO NOTHING` leaves as it is although it differs from row `w`: the
+/// existing item and the columns whose members differ, so drift stays visible.
+fn skipped(shape: &dyn Document, resource: &Resource, w: &Wanted, held: &Value) -> Result<String> {
+    let held = shape.members(held)?;
+    // A member given as null is one not given.
+    let get = |members: &'_ Members, m: &str| members.get(m).filter(|v| !v.is_null()).cloned();
+    let differ: Vec<&str> = (resource.columns.iter())
+        .filter(|c| {
+            resource
+                .member(&c.name)
+                .is_some_and(|m| get(&w.members, m) != get(&held, m))
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    let what = match differ.is_empty() {
+        true => "other values".to_string(),
+        false => format!("other {}", differ.join(", ")),
     };
+    Ok(format!(
+        "row {}: {}, with {what}",
+        w.row,
+        already(shape, resource, w)
+    ))
+}
+
+/// The refusal of an INSERT whose item exists, with the ways to say what is meant.
+fn exists(shape: &dyn Document, resource: &Resource, w: &Wanted) -> Error {
+    let what = already(shape, resource, w);
     let sets: Vec<String> = (resource.columns.iter().filter(|c| c.updatable))
         .map(|c| format!("{0} = EXCLUDED.{0}", c.name))
         .collect();

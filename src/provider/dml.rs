@@ -24,6 +24,7 @@ use datafusion::physical_plan::{
 };
 use json_patch::Patch;
 
+use super::applied::Rerun;
 use super::context::ProviderContext;
 use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, plan_request};
 use super::read_back::ItemReadBack;
@@ -633,9 +634,16 @@ pub(crate) async fn execute_plan(
         }
         return Ok(plan.count());
     }
+    let rerun = match plan.plain_insert {
+        true => Rerun::FailsOnCreated {
+            table: table.clone(),
+            noun: resource.noun().to_string(),
+        },
+        false => Rerun::Converges,
+    };
     let mut done: Vec<String> = Vec::new();
     for call in &plan.calls {
-        context.applied.start(call.to_string());
+        context.applied.start(call.to_string(), rerun.clone());
         let outcome = context
             .clients
             .apply(resource, sender, &ItemReadBack(resource), call)

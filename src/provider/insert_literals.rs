@@ -1,64 +1,108 @@
-//! Refuses silent conversions of literal values in an INSERT into an AWS table: a number where
-//! text is expected (`ecr_repository_prefix = 55` would become '55') and a string where a list
-//! is expected (`actions = 'ecr:*'`). The value probably is not what the author meant, and the
-//! conversion would happen without a word.
+//! Refuses silent conversions of literal values written to an AWS table (INSERT's values,
+//! UPDATE's SET, MERGE's UPDATE SET and INSERT): a number where text is expected
+//! (`ecr_repository_prefix = 55` would become '55', `description = 1.5e3` '1500.0') and a
+//! string where a list is expected (`actions = 'ecr:*'`). The value probably is not what the
+//! author meant, and the conversion would happen without a word.
 
 use std::collections::HashMap;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::dml::{MergeIntoAction, MergeIntoOp};
 use datafusion::logical_expr::expr::{Cast, TryCast};
-use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
+use datafusion::logical_expr::{DmlStatement, Expr, LogicalPlan, WriteOp};
 
 use crate::error::{Error, Result};
 
-/// Checks the literals of an INSERT into a table of the `aws` catalog (none for any other plan).
-pub fn check_insert_literals(plan: &LogicalPlan) -> Result<()> {
+/// Checks the literals a statement writes to a table of the `aws` catalog (none for any
+/// other plan).
+pub fn check_written_literals(plan: &LogicalPlan) -> Result<()> {
     let mut problem = None;
     let _ = plan.apply(|node| {
-        let LogicalPlan::Dml(dml) = node else {
-            return Ok(TreeNodeRecursion::Continue);
-        };
-        if !matches!(dml.op, WriteOp::Insert(_)) || dml.table_name.catalog() != Some("aws") {
-            return Ok(TreeNodeRecursion::Continue);
-        }
-        // VALUES columns are `column1`, `column2`, … renamed to the table's by a projection.
-        let mut names: HashMap<String, String> = HashMap::new();
-        if let LogicalPlan::Projection(p) = dml.input.as_ref() {
-            for e in &p.expr {
-                if let Expr::Alias(a) = e
-                    && let Expr::Column(c) = a.expr.as_ref()
-                {
-                    names.insert(c.name.clone(), a.name.clone());
-                }
-            }
-        }
-        let _ = dml.input.apply(|inner| {
-            let found = match inner {
-                LogicalPlan::Values(values) => values.values.iter().find_map(|row| {
-                    row.iter().enumerate().find_map(|(i, e)| {
-                        let name = names.get(&format!("column{}", i + 1));
-                        converted(e, name.map(String::as_str))
-                    })
-                }),
-                other => other.expressions().iter().find_map(|e| converted(e, None)),
+        if let LogicalPlan::Dml(dml) = node
+            && dml.table_name.catalog() == Some("aws")
+        {
+            problem = match &dml.op {
+                WriteOp::Insert(_) => inserted(dml),
+                WriteOp::Update => updated(dml),
+                WriteOp::MergeInto(op) => merged(dml, op),
+                _ => None,
             };
-            if let Some(p) = found {
-                problem = Some(p);
-                return Ok(TreeNodeRecursion::Stop);
-            }
-            Ok(TreeNodeRecursion::Continue)
-        });
-        Ok(if problem.is_some() {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
+        }
+        Ok(match problem {
+            Some(_) => TreeNodeRecursion::Stop,
+            None => TreeNodeRecursion::Continue,
         })
     });
     match problem {
         Some(p) => Err(Error::Usage(format!("{p}; nothing was sent"))),
         None => Ok(()),
     }
+}
+
+/// The first literal an INSERT's input converts.
+fn inserted(dml: &DmlStatement) -> Option<String> {
+    // VALUES columns are `column1`, `column2`, … renamed to the table's by a projection.
+    let mut names: HashMap<String, String> = HashMap::new();
+    if let LogicalPlan::Projection(p) = dml.input.as_ref() {
+        for e in &p.expr {
+            if let Expr::Alias(a) = e
+                && let Expr::Column(c) = a.expr.as_ref()
+            {
+                names.insert(c.name.clone(), a.name.clone());
+            }
+        }
+    }
+    let mut problem = None;
+    let _ = dml.input.apply(|inner| {
+        problem = match inner {
+            LogicalPlan::Values(values) => values.values.iter().find_map(|row| {
+                row.iter().enumerate().find_map(|(i, e)| {
+                    let name = names.get(&format!("column{}", i + 1));
+                    converted(e, name.map(String::as_str))
+                })
+            }),
+            other => other.expressions().iter().find_map(|e| converted(e, None)),
+        };
+        Ok(match problem {
+            Some(_) => TreeNodeRecursion::Stop,
+            None => TreeNodeRecursion::Continue,
+        })
+    });
+    problem
+}
+
+/// The first literal an UPDATE's SET converts: its values are the projection over the rows
+/// matched, each SET column an alias of its value (a column left as it is appears bare).
+fn updated(dml: &DmlStatement) -> Option<String> {
+    let LogicalPlan::Projection(p) = dml.input.as_ref() else {
+        return None;
+    };
+    p.expr.iter().find_map(|e| match e {
+        Expr::Alias(a) => converted(&a.expr, Some(&a.name)),
+        _ => None,
+    })
+}
+
+/// The first literal a MERGE's UPDATE SET or INSERT converts (the analyzer casts each value to
+/// its target column's type).
+fn merged(dml: &DmlStatement, op: &MergeIntoOp) -> Option<String> {
+    let target = dml.target.schema();
+    op.clauses.iter().find_map(|clause| match &clause.action {
+        MergeIntoAction::Update(assignments) => assignments
+            .iter()
+            .find_map(|(column, value)| converted(value, Some(column))),
+        MergeIntoAction::Insert { columns, values } => {
+            values.iter().enumerate().find_map(|(i, value)| {
+                let column = match columns.get(i) {
+                    Some(c) => Some(c.as_str()),
+                    None => target.fields().get(i).map(|f| f.name().as_str()),
+                };
+                converted(value, column)
+            })
+        }
+        MergeIntoAction::Delete => None,
+    })
 }
 
 /// The problem with the first literal of `expr` converted silently, if any.

@@ -32,7 +32,8 @@ use crate::dml::problems::{checked_region, report_problems, set_by_aws};
 use crate::dml::{ApiCall, Mutation, OnConflict, patch};
 use crate::ecr::constraints::canonical_value;
 use crate::error::{Error, Result};
-use crate::schema::{Resource, Verb};
+use crate::schema::arn_scope::{ACCOUNT_COLUMN, account_of, region_problem};
+use crate::schema::{Column, Resource, Verb};
 
 /// Writes a resource of independent items.
 #[derive(Debug)]
@@ -54,6 +55,26 @@ struct Desired {
     /// The values given read-only columns that name the item's owner (an export fed back
     /// with ON CONFLICT repeats them): they must equal the item's current ones.
     read_only: Row,
+}
+
+/// The account of the registry a statement writes, and how it is known ("the registry_id
+/// read"): a custom role or a secret of another account is refused by ECR.
+struct RegistryAccount {
+    id: String,
+    how: String,
+}
+
+impl RegistryAccount {
+    /// The account the first of `items` names in `column` (an item read, or a row giving it).
+    fn of<'a>(items: impl IntoIterator<Item = &'a Row>, how: &str) -> Option<Self> {
+        items.into_iter().find_map(|row| {
+            let id = row.get(ACCOUNT_COLUMN)?.as_str()?;
+            Some(Self {
+                id: id.to_string(),
+                how: format!("the registry is account {id} ({how})"),
+            })
+        })
+    }
 }
 
 impl RecordWriter {
@@ -146,7 +167,11 @@ impl RecordWriter {
                 }
             }
         }
-        for (column, why) in self.item_problems(&values) {
+        let mut across = self.item_problems(&values);
+        if let Ok(region) = &region {
+            across.extend(self.region_problems(&values, std::slice::from_ref(region)));
+        }
+        for (column, why) in across {
             // A column already refused on its own is not blamed twice.
             if !bad.contains(&column.as_str()) {
                 problems.push(format!("row {n}: {column}: {why}"));
@@ -175,6 +200,101 @@ impl RecordWriter {
             .unwrap_or_default()
     }
 
+    /// The ARNs among `values` (by column, as sent) in none of `regions` where their column's
+    /// `arn_scope` asks for the item's region: the column and why.
+    fn region_problems(&self, values: &Row, regions: &[String]) -> Vec<(String, String)> {
+        let noun = self.resource.noun();
+        values
+            .iter()
+            .filter_map(|(column, value)| {
+                let scope = &self.resource.column(column)?.arn_scope;
+                let why = region_problem(scope, value.as_str()?, noun, regions)?;
+                Some((column.clone(), format!("{} {why}", quoted(value))))
+            })
+            .collect()
+    }
+
+    /// The problems of ARNs that name another account than the registry's, where their
+    /// column's `arn_scope` asks for it. A statement writes one registry (the caller's): its
+    /// account is `known` where a read or the statement tells it, else the first account the
+    /// items name, so two accounts among them are refused before any call. Each item comes
+    /// with how messages name it ("row 2").
+    fn account_problems<'a>(
+        &self,
+        items: impl IntoIterator<Item = (String, &'a Row)>,
+        known: Option<RegistryAccount>,
+    ) -> Vec<String> {
+        let mut registry = known;
+        let mut problems = Vec::new();
+        for (item, values) in items {
+            for (column, value) in values {
+                let Some(c) = self.resource.column(column) else {
+                    continue;
+                };
+                let Some(account) = value.as_str().and_then(|v| account_of(&c.arn_scope, v)) else {
+                    continue;
+                };
+                match &registry {
+                    Some(r) if r.id != account => problems.push(format!(
+                        "{item}: {column}: {} is in account {account}, but {}: ECR takes it only \
+                         from the registry's account",
+                        quoted(value),
+                        r.how
+                    )),
+                    Some(_) => {}
+                    None => {
+                        registry = Some(RegistryAccount {
+                            id: account.to_string(),
+                            how: format!(
+                                "{item}'s {column} is in account {account}, and a statement \
+                                 writes one registry"
+                            ),
+                        })
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    /// Checks values a statement gives before any call (constants, by column): each against
+    /// its column's `check`, and an ARN against `regions`, the regions whose items the
+    /// statement can change (an UPDATE's), where known.
+    fn check_values(&self, values: &[(String, Value)], regions: Option<&[String]>) -> Result<()> {
+        let mut problems = Vec::new();
+        for (column, value) in values {
+            match self.wire(column, value) {
+                Err(why) => problems.push(format!("{column}: {why}")),
+                Ok(v) => {
+                    let wired = Row::from_iter([(column.clone(), v)]);
+                    let outside = regions.map(|r| self.region_problems(&wired, r));
+                    for (column, why) in outside.unwrap_or_default() {
+                        problems.push(format!("{column}: {why}"));
+                    }
+                }
+            }
+        }
+        report_problems(&problems)
+    }
+
+    /// The values of the assignments that read no column, by column, as JSON.
+    fn constants(
+        &self,
+        schema: &DFSchema,
+        assignments: &Assignments,
+    ) -> Result<Vec<(String, Value)>> {
+        let mut out = Vec::new();
+        for (column, value) in constant_assignments(schema, assignments)? {
+            let batch = RecordBatch::try_from_iter([(column, value)])
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+            let row = rows_of(&[batch])?;
+            if let Some(v) = row.first().and_then(|r| r.get(column)) {
+                out.push((column.to_string(), v.clone()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The current values of an item read, as sent (`parse`d), without what AWS sets.
     fn as_sent(&self, current: &Row) -> Result<Row> {
         let mut item = Row::new();
@@ -193,29 +313,71 @@ impl RecordWriter {
     fn check_same_creation(&self, d: &Desired, current: &Row) -> Result<()> {
         let now = self.as_sent(current)?;
         for c in self.resource.create_only_columns() {
-            let (want, have) = (d.values.get(&c.name), now.get(&c.name));
-            let differs = match (want, &c.default) {
-                (None, Some(default)) => have.is_some_and(|h| h.as_str() != Some(default)),
-                (None, None) => false,
-                (Some(w), _) => Some(w) != have,
-            };
-            if differs {
-                let shown = |v: Option<&Value>| v.map_or("NULL".into(), quoted);
+            if let Some((have, want)) = self.difference(c, d.values.get(&c.name), &now)? {
                 let noun = self.resource.noun();
                 return Err(Error::Usage(format!(
-                    "row {}: {noun} '{}' in {} exists with {} {}, the row asks for {}: only {} \
-                     change in place; DELETE the {noun} first to re-create it",
+                    "row {}: {noun} '{}' in {} exists with {} {have}, the row asks for {want}: \
+                     only {} change in place; DELETE the {noun} first to re-create it",
                     d.row,
                     d.id,
                     d.region,
                     c.name,
-                    shown(have),
-                    shown(want),
                     self.resource.updatable_names()
                 )));
             }
         }
         Ok(())
+    }
+
+    /// Whether the item `now` (as sent) differs in `c` from what a row asks (`want`; left
+    /// out, what a create would get: the column's default, or whatever ECR infers, else no
+    /// value): the current value and the one asked for, as messages show them.
+    fn difference(
+        &self,
+        c: &Column,
+        want: Option<&Value>,
+        now: &Row,
+    ) -> Result<Option<(String, String)>> {
+        let have = now.get(&c.name).filter(|v| !v.is_null());
+        let differs = match (want, &c.default) {
+            (Some(w), _) => Some(w) != have,
+            (None, Some(default)) => {
+                let default = self.parse(&c.name, &Value::from(default.as_str()));
+                have.is_some_and(|h| Some(h) != default.as_ref().ok())
+            }
+            (None, None) => !c.inferred && have.is_some(),
+        };
+        let asked = match (want, &c.default) {
+            (Some(w), _) => quoted(w),
+            (None, Some(default)) => format!("the default '{default}'"),
+            (None, None) => "NULL".into(),
+        };
+        Ok(differs.then(|| (have.map_or("NULL".into(), quoted), asked)))
+    }
+
+    /// What an item that `ON CONFLICT DO NOTHING` leaves as it is has other than row `d`
+    /// asks ("row 1: rule 'quay' in us-east-1 exists with upstream_registry_url 'quay.io' (the
+    /// row asks for 'ghcr.io')"), or `None` when it is what the row asks: drift stays visible.
+    fn differences(&self, d: &Desired, current: &Row) -> Result<Option<String>> {
+        let now = self.as_sent(current)?;
+        let mut differ = Vec::new();
+        let compared = (self.resource.columns.iter())
+            .filter(|c| !c.read_only && c.fetched_by.is_none() && c.name != REGION_COLUMN);
+        for c in compared {
+            if let Some((have, want)) = self.difference(c, d.values.get(&c.name), &now)? {
+                differ.push(format!("{} {have} (the row asks for {want})", c.name));
+            }
+        }
+        Ok((!differ.is_empty()).then(|| {
+            format!(
+                "row {}: {} '{}' in {} exists with {}",
+                d.row,
+                self.resource.noun(),
+                d.id,
+                d.region,
+                differ.join(", ")
+            )
+        }))
     }
 
     /// Problems of upsert rows whose read-only values are not the item's current ones (an
@@ -337,13 +499,27 @@ impl RecordWriter {
             .item_problems(&item)
             .into_iter()
             .find(|(column, _)| changed.contains_key(column));
-        if let Some((column, why)) = problem {
+        let label = |row: Option<usize>| {
             let row = row.map(|r| format!("row {r}: ")).unwrap_or_default();
+            format!("{row}{} '{id}' in {region}", self.resource.noun())
+        };
+        if let Some((column, why)) = problem {
             let value = quoted(&changed[&column]);
             return Err(Error::Usage(format!(
-                "{row}{} '{id}' in {region}: {column} {value}: {why}; nothing was sent",
-                self.resource.noun()
+                "{}: {column} {value}: {why}; nothing was sent",
+                label(row)
             )));
+        }
+        // The secret of the item's region, the role and secret of its registry's account.
+        let mut problems: Vec<String> = (self
+            .region_problems(&changed, std::slice::from_ref(&region)))
+        .into_iter()
+        .map(|(column, why)| format!("{}: {column}: {why}", label(row)))
+        .collect();
+        let registry = RegistryAccount::of([current], &format!("the {} read", ACCOUNT_COLUMN));
+        problems.extend(self.account_problems([(label(row), &changed)], registry));
+        if let Some(problem) = problems.first() {
+            return Err(Error::Usage(format!("{problem}; nothing was sent")));
         }
         Ok(Some(self.call(Verb::Update, &region, &id, &changed, row)))
     }
@@ -425,22 +601,18 @@ impl Writer for RecordWriter {
     }
 
     fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()> {
-        self.check_merge_constants(read.schema(), assignments)
+        let values = self.constants(read.schema(), assignments)?;
+        Ok(self.check_values(&values, Some(read.regions()))?)
+    }
+
+    fn check_patch(&self, read: &MatchRequest, patch: &Patch) -> DfResult<()> {
+        let values = patch::constant_values(patch, self.resource)?;
+        Ok(self.check_values(&values, Some(read.regions()))?)
     }
 
     fn check_merge_constants(&self, schema: &DFSchema, values: &Assignments) -> DfResult<()> {
-        let mut problems = Vec::new();
-        for (column, value) in constant_assignments(schema, values)? {
-            let row = rows_of(&[RecordBatch::try_from_iter([(column, value)])?])?;
-            if let Some(Err(why)) = row
-                .first()
-                .and_then(|r| r.get(column))
-                .map(|v| self.wire(column, v))
-            {
-                problems.push(format!("{column}: {why}"));
-            }
-        }
-        Ok(report_problems(&problems)?)
+        // The regions of a MERGE's items are its source rows', known only when it runs.
+        Ok(self.check_values(&self.constants(schema, values)?, None)?)
     }
 
     async fn run_insert(
@@ -470,6 +642,13 @@ impl Writer for RecordWriter {
                 ));
             }
         }
+        // The registry's account where a row gives it (an export fed back), else whichever
+        // account the rows' ARNs name first.
+        let given = RegistryAccount::of(
+            desired.iter().map(|d| &d.read_only),
+            &format!("the {ACCOUNT_COLUMN} a row gives"),
+        );
+        problems.extend(self.account_problems(rows_named(&desired), given));
         report_problems(&problems)?;
         if validate_only {
             return Ok(0);
@@ -478,11 +657,27 @@ impl Writer for RecordWriter {
             Some(_) => self.existing(&desired, context).await?,
             None => HashMap::new(),
         };
-        report_problems(&self.read_only_problems(&desired, &existing))?;
-        let mut plan = CallPlan::default();
+        let mut problems = self.read_only_problems(&desired, &existing);
+        // What the read tells of the registry's account holds for the rows it creates too.
+        let key = |d: &Desired| (d.region.clone(), d.id.clone());
+        let read = RegistryAccount::of(existing.values(), &format!("the {ACCOUNT_COLUMN} read"));
+        let created = desired.iter().filter(|d| !existing.contains_key(&key(d)));
+        if read.is_some() {
+            problems.extend(self.account_problems(rows_named(created), read));
+        }
+        report_problems(&problems)?;
+        let mut plan = CallPlan {
+            plain_insert: on_conflict.is_none(),
+            ..CallPlan::default()
+        };
         for d in &desired {
-            match (existing.get(&(d.region.clone(), d.id.clone())), on_conflict) {
-                (Some(_), Some(OnConflict::DoNothing)) => plan.unchanged += 1,
+            match (existing.get(&key(d)), on_conflict) {
+                (Some(current), Some(OnConflict::DoNothing)) => {
+                    match self.differences(d, current)? {
+                        Some(skipped) => plan.skipped.push(skipped),
+                        None => plan.unchanged += 1,
+                    }
+                }
                 (Some(current), Some(OnConflict::DoUpdate(columns))) => {
                     self.check_same_creation(d, current)?;
                     let wanted: Row = columns
@@ -589,14 +784,19 @@ impl Writer for RecordWriter {
                 plan.update(self.update(&rows[t], &wanted, Some(s))?);
             }
         }
+        let mut created = Vec::new();
         for (s, values) in &changes.inserts {
             match self.desired(*s, values, false, &context.default_regions) {
-                Ok(d) => {
-                    plan.calls.push(self.create(&d));
-                    plan.created += 1;
-                }
+                Ok(d) => created.push(d),
                 Err(p) => problems.extend(p),
             }
+        }
+        // The target read tells the registry's account (when it holds an item).
+        let read = RegistryAccount::of(&rows, &format!("the {ACCOUNT_COLUMN} read"));
+        problems.extend(self.account_problems(rows_named(&created), read));
+        for d in &created {
+            plan.calls.push(self.create(d));
+            plan.created += 1;
         }
         report_problems(&problems)?;
         self.execute("MERGE", plan, context).await
@@ -605,6 +805,15 @@ impl Writer for RecordWriter {
     fn table(&self) -> String {
         self.resource.qualified_name("aws")
     }
+}
+
+/// The rows of an INSERT or MERGE, with how messages name them ("row 2").
+fn rows_named<'a>(
+    desired: impl IntoIterator<Item = &'a Desired>,
+) -> impl Iterator<Item = (String, &'a Row)> {
+    desired
+        .into_iter()
+        .map(|d| (format!("row {}", d.row), &d.values))
 }
 
 /// A value as a message shows it: text in quotes, anything else as JSON.
@@ -718,15 +927,98 @@ mod tests {
         let mut team = current();
         team.insert("upstream_repository_prefix".into(), "team".into());
         let e = w.check_same_creation(&desired(&w, same_dh(), true).unwrap(), &team);
-        assert!(
-            e.unwrap_err()
-                .to_string()
-                .contains("exists with upstream_repository_prefix 'team', the row asks for NULL")
-        );
+        assert!(e.unwrap_err().to_string().contains(
+            "exists with upstream_repository_prefix 'team', the row asks for the default 'ROOT'"
+        ));
     }
 
     fn same_dh() -> Value {
         json!({"ecr_repository_prefix": "dh", "upstream_registry_url": "registry-1.docker.io", "credential_arn": DH_SECRET})
+    }
+
+    #[test]
+    fn on_conflict_do_nothing_names_what_differs_from_the_row() {
+        let w = rules();
+        let d = desired(&w, same_dh(), true).unwrap();
+        assert_eq!(w.differences(&d, &current()).unwrap(), None);
+        let mut quay = current();
+        quay.insert("upstream_registry_url".into(), "quay.io".into());
+        quay.insert("upstream_registry".into(), "quay".into());
+        quay.insert("upstream_repository_prefix".into(), "team".into());
+        assert_eq!(
+            w.differences(&d, &quay).unwrap().unwrap(),
+            "row 3: rule 'dh' in us-east-1 exists with upstream_registry_url 'quay.io' (the row \
+             asks for 'registry-1.docker.io'), upstream_repository_prefix 'team' (the row asks \
+             for the default 'ROOT')"
+        );
+        // A value the row leaves out and the item has is a difference too.
+        let role = "arn:aws:iam::123456789012:role/r";
+        let mut ecr = current();
+        ecr.insert(
+            "upstream_registry_url".into(),
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com".into(),
+        );
+        ecr.insert("upstream_registry".into(), "ecr".into());
+        ecr.remove("credential_arn");
+        ecr.insert("custom_role_arn".into(), role.into());
+        let asked = json!({"ecr_repository_prefix": "dh", "upstream_registry_url": "111122223333.dkr.ecr.us-east-1.amazonaws.com"});
+        let d = desired(&w, asked, true).unwrap();
+        assert_eq!(
+            w.differences(&d, &ecr).unwrap().unwrap(),
+            format!(
+                "row 3: rule 'dh' in us-east-1 exists with custom_role_arn '{role}' (the row asks for NULL)"
+            )
+        );
+    }
+
+    #[test]
+    fn an_arn_must_be_in_the_items_region_and_the_registrys_account() {
+        let w = rules();
+        let eu = DH_SECRET.replace("us-east-1", "eu-west-1");
+        let mut dh = same_dh();
+        dh["credential_arn"] = eu.clone().into();
+        assert_eq!(
+            desired(&w, dh, false).err().unwrap(),
+            [format!(
+                "row 3: credential_arn: '{eu}' is in region eu-west-1, and the rule is in \
+                 us-east-1: ECR takes it only from the rule's own region"
+            )]
+        );
+        // An update: the item read tells the region and the account.
+        let other = DH_SECRET.replace("123456789012", "999999999999");
+        let e = w.update(&current(), &row(json!({"credential_arn": other})), Some(2));
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            format!(
+                "row 2: rule 'dh' in us-east-1: credential_arn: '{other}' is in account \
+                 999999999999, but the registry is account 123456789012 (the registry_id read): \
+                 ECR takes it only from the registry's account; nothing was sent"
+            )
+        );
+        let e = w.update(&current(), &row(json!({"credential_arn": eu})), None);
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .contains("is in region eu-west-1, and the rule is in us-east-1"),
+        );
+        // Rows that name two accounts: one registry cannot hold both.
+        let role = |account: &str| format!("arn:aws:iam::{account}:role/r");
+        let (a, b) = (
+            row(json!({"custom_role_arn": role("111111111111")})),
+            row(json!({"custom_role_arn": role("222222222222")})),
+        );
+        let rows = [("row 1".to_string(), &a), ("row 2".to_string(), &b)];
+        assert_eq!(
+            w.account_problems(rows.clone(), None),
+            [format!(
+                "row 2: custom_role_arn: '{}' is in account 222222222222, but row 1's \
+                 custom_role_arn is in account 111111111111, and a statement writes one registry: \
+                 ECR takes it only from the registry's account",
+                role("222222222222")
+            )]
+        );
+        let known = RegistryAccount::of([&current()], "the registry_id read");
+        assert_eq!(w.account_problems(rows, known).len(), 2);
     }
 
     #[test]

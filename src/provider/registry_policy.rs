@@ -303,7 +303,12 @@ mod tests {
             Some(&OnConflict::DoNothing),
         )
         .unwrap();
-        assert_eq!((plan.unchanged, plan.calls.len()), (1, 0));
+        // Kept as it is, and said to differ.
+        assert_eq!((plan.unchanged, plan.calls.len()), (0, 0));
+        assert_eq!(
+            plan.skipped,
+            ["row 1: sid 'A' already exists in us-east-1's registry policy, with other actions"]
+        );
         let update = OnConflict::DoUpdate(vec!["actions".into()]);
         let plan = insert(&[wanted(1, "A", "ecr:*")], &held, Some(&update)).unwrap();
         assert_eq!(plan.updated, 1);

@@ -153,6 +153,9 @@ impl TableProvider for ResourceTable {
         // Constant values are checked now, so a bad one fails before any call (exit 2).
         if !self.context.explaining() {
             self.writer.check_constants(&read, &assignments)?;
+            if let Some(patch) = &patch {
+                self.writer.check_patch(&read, patch)?;
+            }
         }
         Ok(Arc::new(DmlExec::update(
             self.resource,

@@ -38,6 +38,13 @@ pub trait Writer: fmt::Debug + Send + Sync {
     /// Checks the SET values that read no column (before any call, and in a script's check).
     fn check_constants(&self, read: &MatchRequest, assignments: &Assignments) -> DfResult<()>;
 
+    /// Checks the values a `data__PatchDocument` gives whole fields, which are known before
+    /// any item is read (before any call, and in a script's check).
+    fn check_patch(&self, read: &MatchRequest, patch: &Patch) -> DfResult<()> {
+        let _ = (read, patch);
+        Ok(())
+    }
+
     /// Checks the values of a MERGE's SET or INSERT that read no column (over `schema`, the
     /// target's columns and the source's), while it is planned: before any call.
     fn check_merge_constants(&self, schema: &DFSchema, values: &Assignments) -> DfResult<()> {

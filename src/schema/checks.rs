@@ -46,6 +46,25 @@ pub struct Check {
     pub required: bool,
 }
 
+/// The JSON type a check is for.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Text,
+    List,
+    Structure,
+}
+
+impl Kind {
+    /// "a string", as messages name it.
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Text => "a string",
+            Kind::List => "a list",
+            Kind::Structure => "a structure",
+        }
+    }
+}
+
 /// A regular expression, compiled once, when provider-schemas load (a bad one fails the load).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
@@ -71,18 +90,29 @@ impl TryFrom<String> for Pattern {
 impl Check {
     /// Why ECR would refuse `value`, or `None`.
     pub fn problem(&self, value: &Value) -> Option<String> {
-        match value {
-            Value::String(text) => self.text_problem(text),
-            Value::Array(items) => self.length_problem(items.len()).or_else(|| {
+        match (value, self.kind()) {
+            (Value::Null, _) => None,
+            (Value::String(text), Kind::Text) => self.text_problem(text),
+            (Value::Array(items), Kind::List) => self.length_problem(items.len()).or_else(|| {
                 let each = self.items.as_deref()?;
                 items.iter().enumerate().find_map(|(i, item)| {
                     each.problem(item)
                         .map(|why| format!("item {}: {why}", i + 1))
                 })
             }),
-            Value::Object(given) if !self.members.is_empty() => self.members_problem(given),
-            Value::Null => None,
-            other => Some(format!("must not be {other}")),
+            (Value::Object(given), Kind::Structure) => self.members_problem(given),
+            // A value of another JSON type is never converted: ECR's model would refuse it.
+            (_, kind) => Some(format!("must be {}", kind.noun())),
+        }
+    }
+
+    /// What the checked value is: a list where `items` are checked, a structure where
+    /// `members` are, else a string.
+    fn kind(&self) -> Kind {
+        match (&self.items, self.members.is_empty()) {
+            (Some(_), _) => Kind::List,
+            (None, false) => Kind::Structure,
+            (None, true) => Kind::Text,
         }
     }
 
@@ -252,6 +282,26 @@ mod tests {
         assert_eq!(
             list.problem(&json!(["B"])).unwrap(),
             "item 1: must satisfy enum value set: [A]"
+        );
+    }
+
+    #[test]
+    fn a_value_of_another_json_type_is_refused_not_converted() {
+        let list = check("{min_length: 1, items: {enum: [A]}}");
+        assert_eq!(list.problem(&json!("A")).unwrap(), "must be a list");
+        let text = check("{max_length: 256}");
+        for other in [json!(5), json!(true), json!(1.5e3), json!(["a"]), json!({})] {
+            assert_eq!(text.problem(&other).unwrap(), "must be a string", "{other}");
+        }
+        let structure = check("{members: {kmsKey: {max_length: 3}}}");
+        assert_eq!(
+            structure.problem(&json!([])).unwrap(),
+            "must be a structure"
+        );
+        let tags = check("{items: {members: {Key: {required: true}}}}");
+        assert_eq!(
+            tags.problem(&json!([{"Key": 5}])).unwrap(),
+            "item 1: Key must be a string"
         );
     }
 

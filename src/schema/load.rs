@@ -83,6 +83,7 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     fetched_by: c.fetched_by.as_deref().map(FetchOperation::named),
                     nested: c.nested,
                     check: c.check.clone(),
+                    arn_scope: c.arn_scope.clone(),
                     default: c.default.clone(),
                     inferred: c.inferred,
                 })

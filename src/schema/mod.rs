@@ -1,6 +1,7 @@
 //! provider-schemas: the declarations of resources (columns, keys, methods, permissions),
 //! compiled into the binary and read by tables, DESCRIBE, completion and docs.
 
+pub mod arn_scope;
 pub mod arrow_type;
 pub mod checks;
 pub mod load;

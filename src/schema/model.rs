@@ -1,5 +1,6 @@
 //! The provider-schemas data model: files as written (strict serde) and resolved resources.
 
+use super::arn_scope::ArnScope;
 use super::checks::Check;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
@@ -115,6 +116,10 @@ pub struct ColumnDoc {
     /// ECR's constraints on the value sent (checked before any call).
     #[serde(default)]
     pub check: Option<Check>,
+    /// For an ARN: the parts ECR requires to be the item's (its region, the registry's
+    /// account), checked before any call where they are known.
+    #[serde(default)]
+    pub arn_scope: Vec<ArnScope>,
     /// The value AWS gives the column when a create leaves it out (as a row reads it).
     #[serde(default)]
     pub default: Option<String>,
@@ -273,6 +278,8 @@ pub struct Column {
     pub nested: bool,
     /// ECR's constraints on the value sent.
     pub check: Option<Check>,
+    /// For an ARN: the parts that must be the item's (region, registry account).
+    pub arn_scope: Vec<ArnScope>,
     /// The value AWS gives it when a create leaves it out.
     pub default: Option<String>,
     /// Whether AWS infers it from the other members when a create leaves it out.

@@ -4,6 +4,7 @@ use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::cli::{
@@ -11,7 +12,7 @@ use common::cli::{
     json_rows, numbered_rules, prefixes_param, sandbox_with, wait_with_timeout, write_file,
 };
 use serde_json::Value;
-use skyql::sandbox::SandboxConfig;
+use skyql::sandbox::{Sandbox, SandboxConfig};
 
 const RULES: &str = "aws.ecr.pull_through_cache_rules";
 const DEMO: &str = "--regions=us-east-1,eu-west-1,ap-southeast-2";
@@ -1223,30 +1224,12 @@ fn a_failed_run_leaves_an_existing_outfile_as_it_was() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "n\n5\n");
 }
 
-#[test]
-fn an_interrupted_script_reports_the_calls_it_made() {
-    let mut config = SandboxConfig::demo();
-    config.latency = Duration::from_millis(400);
-    let sb = common::start(config);
-    let dir = tempfile::tempdir().unwrap();
-    let script: String = (0..6)
-        .map(|i| {
-            format!(
-                "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) VALUES ('int-{i}', 'quay.io');\n"
-            )
-        })
-        .collect();
-    let path = write_file(dir.path(), "apply.sql", &script);
-    let (mut child, _home) = Skyql::new(&sb).args(["exec", "-f"]).args([&path]).spawn();
-    let created = || {
-        sb.log()
-            .entries()
-            .iter()
-            .filter(|e| e.operation == "CreatePullThroughCacheRule" && e.status == 200)
-            .count()
-    };
+/// Runs `script` (a file) against `sb` and sends SIGTERM once two rules were created; answers
+/// stderr (the run must exit 130).
+fn interrupted_after_two_creates(sb: &Sandbox, path: &Path) -> String {
+    let (mut child, _home) = Skyql::new(sb).args(["exec", "-f"]).args([path]).spawn();
     let start = Instant::now();
-    while created() < 2 {
+    while created(sb) < 2 {
         assert!(start.elapsed() < RUN_TIMEOUT, "no progress");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -1265,8 +1248,44 @@ fn an_interrupted_script_reports_the_calls_it_made() {
         .unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    stderr
+}
+
+/// The rule creates the sandbox carried out.
+fn created(sb: &Sandbox) -> usize {
+    sb.log()
+        .entries()
+        .iter()
+        .filter(|e| e.operation == "CreatePullThroughCacheRule" && e.status == 200)
+        .count()
+}
+
+/// A sandbox whose calls take 400 ms, so a run can be interrupted between them.
+fn slow_sandbox() -> Sandbox {
+    let mut config = SandboxConfig::demo();
+    config.latency = Duration::from_millis(400);
+    common::start(config)
+}
+
+/// Six INSERTs of one rule each, with `conflict` after each.
+fn six_inserts(conflict: &str) -> String {
+    (0..6)
+        .map(|i| {
+            format!(
+                "INSERT INTO {RULES} (ecr_repository_prefix, upstream_registry_url) VALUES ('int-{i}', 'quay.io'){conflict};\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_script_reports_the_calls_it_made_and_what_a_rerun_does() {
+    let sb = slow_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "apply.sql", &six_inserts(""));
+    let stderr = interrupted_after_two_creates(&sb, &path);
     // Every create the sandbox carried out is reported: as succeeded, or as in flight.
-    let made = created();
+    let made = created(&sb);
     let reported = stderr
         .lines()
         .filter(|l| l.contains("CreatePullThroughCacheRule") && !l.contains("in flight"))
@@ -1281,6 +1300,52 @@ fn an_interrupted_script_reports_the_calls_it_made() {
         stderr.contains(&format!("{reported} call(s) had succeeded")),
         "{stderr}"
     );
+    // Plain INSERTs: a re-run fails on the rules already created, so skyql does not say it
+    // converges; it says to add ON CONFLICT, and with it the re-run does converge.
+    assert!(!stderr.contains("it converges"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "skyql: a re-run does not converge as it is: the INSERT INTO \
+             aws.ecr.pull_through_cache_rules has no ON CONFLICT, so it would fail on the rule(s) \
+             already created. Add ON CONFLICT DO NOTHING (keep them as they are) or ON CONFLICT \
+             DO UPDATE SET <column> = EXCLUDED.<column>, … (make them what it asks) to it, then \
+             re-run the script"
+        ),
+        "{stderr}"
+    );
+    let rerun = Skyql::new(&sb).args(["exec", "-f"]).args([&path]).run();
+    rerun.expect_code(1).expect_stderr(&["AlreadyExists"]);
+    let fixed = write_file(
+        dir.path(),
+        "fixed.sql",
+        &six_inserts(" ON CONFLICT DO NOTHING"),
+    );
+    Skyql::new(&sb)
+        .args(["exec", "-f"])
+        .args([&fixed])
+        .run()
+        .expect_code(0);
+    assert_eq!(created(&sb), 6);
+}
+
+#[test]
+fn an_interrupted_upsert_script_is_said_to_converge_and_does() {
+    let sb = slow_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "apply.sql",
+        &six_inserts(" ON CONFLICT DO NOTHING"),
+    );
+    let stderr = interrupted_after_two_creates(&sb, &path);
+    assert!(
+        stderr.contains("skyql: re-run the script; it converges"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("does not converge"), "{stderr}");
+    let rerun = Skyql::new(&sb).args(["exec", "-f"]).args([&path]).run();
+    rerun.expect_code(0);
+    assert_eq!(created(&sb), 6, "every rule once: {}", rerun.stderr);
 }
 
 #[test]

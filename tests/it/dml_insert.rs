@@ -729,3 +729,41 @@ fn an_export_can_be_edited_and_imported_back() {
     out.expect_code(2).expect_stderr(&["is set by AWS"]);
     assert_eq!(sb.log().len(), 0);
 }
+
+#[test]
+fn on_conflict_do_nothing_names_an_existing_rule_that_differs() {
+    // DO NOTHING keeps an existing rule as it is; one that is not what the row asks for is
+    // "skipped", naming what differs, so drift stays visible. An identical one is "unchanged".
+    let sql = format!(
+        "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url) VALUES \
+         ('us-east-1', 'quay', 'registry.k8s.io'), ('us-east-1', 'k8s', 'registry.k8s.io') \
+         ON CONFLICT DO NOTHING"
+    );
+    let skipped = "skipped 1 (row 1: rule 'quay' in us-east-1 exists with upstream_registry_url \
+                   'quay.io' (the row asks for 'registry.k8s.io'))";
+    let sb = demo_sandbox();
+    let out = exec(&sb, &["-o", "csv", "--dry-run"], &sql);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n0\n");
+    assert!(
+        notes(&out.stderr).contains(
+            &"dry run: INSERT on aws.ecr.pull_through_cache_rules would make 0 call(s) \
+              (skip 1 (row 1: rule 'quay' in us-east-1 exists with upstream_registry_url \
+              'quay.io' (the row asks for 'registry.k8s.io')), unchanged 1); nothing was changed"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = exec(&sb, &["-o", "csv"], &sql);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "count\n0\n");
+    assert_eq!(
+        notes(&out.stderr),
+        [format!(
+            "INSERT on aws.ecr.pull_through_cache_rules: {skipped}, unchanged 1"
+        )],
+        "{}",
+        out.stderr
+    );
+    assert_eq!(mutating_calls(&sb), vec![]);
+}

@@ -514,3 +514,158 @@ fn every_dml_statement_prints_its_count_in_every_format() {
         }
     }
 }
+
+#[test]
+fn set_credential_arn_to_a_number_is_refused_not_read_as_text() {
+    // README: numbers are refused, not converted. '5' was sent for 5 (then refused only for
+    // its length); now the number itself is named, as INSERT names it.
+    for value in ["5", "true", "1.5e3"] {
+        for flags in [&[][..], &["--dry-run"]] {
+            let sb = demo_sandbox();
+            let out = exec(
+                &sb,
+                flags,
+                &format!(
+                    "UPDATE {RULE} SET credential_arn = {value} \
+                     WHERE region = 'us-east-1' AND data__Identifier = 'docker-hub'"
+                ),
+            );
+            refused_without_any_call(
+                &sb,
+                &out,
+                &["credential_arn: ", "is not text", "nothing was sent"],
+            );
+        }
+    }
+}
+
+/// Asserts that `sql` with `flags` is refused once the rules are read, as its dry run is:
+/// exit 1, every word on stderr, no mutating call.
+#[track_caller]
+fn refused_once_read(flags: &[&str], sql: &str, words: &[&str]) {
+    for dry_run in [false, true] {
+        let sb = demo_sandbox();
+        let mut flags = flags.to_vec();
+        if dry_run {
+            flags.push("--dry-run");
+        }
+        exec(&sb, &flags, sql).expect_code(1).expect_stderr(words);
+        assert_eq!(mutating_calls(&sb), vec![], "{sql}");
+    }
+}
+
+#[test]
+fn a_secret_of_another_region_or_account_fails_the_dry_run_as_the_run() {
+    // ECR finds a rule's secret only in the rule's own region and account: the real run fails
+    // with SecretNotFoundException, so the dry run must fail as well, before any change.
+    let eu = secret_arn("eu-west-1", "docker-hub-rotated");
+    let region_refusal = format!(
+        "credential_arn: '{eu}' is in region eu-west-1, and the rule is in us-east-1: ECR takes \
+         it only from the rule's own region"
+    );
+    // The statement's regions are known without a call: refused before any (exit 2).
+    for sql in [
+        format!(
+            "UPDATE {RULE} SET credential_arn = '{eu}' WHERE region = 'us-east-1' AND data__Identifier = 'docker-hub'"
+        ),
+        // The session's one region.
+        format!("UPDATE {RULE} SET credential_arn = '{eu}' WHERE data__Identifier = 'docker-hub'"),
+        format!(
+            "UPDATE {RULE} SET data__PatchDocument = '[{{\"op\":\"replace\",\"path\":\"/CredentialArn\",\"value\":\"{eu}\"}}]' \
+             WHERE region = 'us-east-1' AND data__Identifier = 'docker-hub'"
+        ),
+        format!(
+            "INSERT INTO {RULES} (region, ecr_repository_prefix, upstream_registry_url, credential_arn) \
+             VALUES ('us-east-1', 'dh2', 'registry-1.docker.io', '{eu}')"
+        ),
+    ] {
+        for flags in [&[][..], &["--dry-run"]] {
+            let sb = demo_sandbox();
+            let out = exec(&sb, flags, &sql);
+            refused_without_any_call(&sb, &out, &[&region_refusal, "nothing was sent"]);
+        }
+    }
+    // Rules of several regions: the one outside the secret's region is known once read.
+    refused_once_read(
+        &["--regions=us-east-1,eu-west-1"],
+        &format!("UPDATE {RULE} SET credential_arn = '{eu}' WHERE data__Identifier = 'docker-hub'"),
+        &[
+            &format!("rule 'docker-hub' in us-east-1: {region_refusal}"),
+            "found after 2 request(s)",
+        ],
+    );
+    // Another account: the rule read tells the registry's (its registry_id).
+    let foreign = DH_US.replace("123456789012", "999999999999");
+    refused_once_read(
+        &[],
+        &format!(
+            "UPDATE {RULE} SET credential_arn = '{foreign}' WHERE region = 'us-east-1' AND data__Identifier = 'docker-hub'"
+        ),
+        &[
+            &format!(
+                "rule 'docker-hub' in us-east-1: credential_arn: '{foreign}' is in account \
+                 999999999999, but the registry is account 123456789012 (the registry_id read)"
+            ),
+            "found after 1 request(s)",
+        ],
+    );
+    // What the sandbox refuses is what skyql refuses: the call itself fails the same way.
+    let sb = demo_sandbox();
+    let client = common::client(&sb, "us-east-1");
+    let refused = tokio::runtime::Runtime::new().unwrap().block_on(
+        client
+            .update_pull_through_cache_rule()
+            .ecr_repository_prefix("docker-hub")
+            .credential_arn(&eu)
+            .send(),
+    );
+    assert_eq!(
+        refused.as_ref().err().and_then(common::code).as_deref(),
+        Some("SecretNotFoundException")
+    );
+}
+
+#[test]
+fn every_table_refuses_a_number_for_text_in_update_and_merge() {
+    // The same rule as INSERT's, on every writable table: UPDATE's SET and MERGE's.
+    let cases = [
+        (
+            "UPDATE aws.ecr.repository_creation_templates SET description = 5 \
+             WHERE region = 'us-east-1' AND prefix = 'ROOT'"
+                .to_string(),
+            "description: 5 is not text",
+        ),
+        (
+            "UPDATE aws.ecr.registry_policy_statements SET effect = 5 \
+             WHERE region = 'us-east-1' AND sid = 'PullThroughCacheFromReadOnlyRole'"
+                .to_string(),
+            "effect: 5 is not text",
+        ),
+        (
+            "UPDATE aws.ecr.registry_policy_statements SET actions = 'ecr:*' \
+             WHERE region = 'us-east-1' AND sid = 'PullThroughCacheFromReadOnlyRole'"
+                .to_string(),
+            "actions: 'ecr:*' is text where a list is expected",
+        ),
+        (
+            "UPDATE aws.ecr.registry_policy SET policy_text = 5 WHERE region = 'us-east-1'"
+                .to_string(),
+            "policy_text: 5 is not text",
+        ),
+        (
+            format!(
+                "MERGE INTO {RULES} t USING (VALUES ('us-east-1', 'docker-hub')) s(region, prefix) \
+                 ON t.region = s.region AND t.ecr_repository_prefix = s.prefix \
+                 WHEN MATCHED THEN UPDATE SET credential_arn = 5"
+            ),
+            "credential_arn: 5 is not text",
+        ),
+    ];
+    for (sql, words) in cases {
+        for flags in [&[][..], &["--dry-run"]] {
+            let sb = demo_sandbox();
+            let out = exec(&sb, flags, &sql);
+            refused_without_any_call(&sb, &out, &[words, "nothing was sent"]);
+        }
+    }
+}

@@ -359,10 +359,18 @@ fn insert_update_on_conflict_and_delete_make_exactly_the_template_calls() {
              ON CONFLICT DO NOTHING"
         ),
     );
+    // The existing template is kept as it is, and what differs from the row is named.
     done(
         &out,
         1,
-        &format!("INSERT on {TEMPLATES}: created 1, unchanged 1"),
+        &format!(
+            "INSERT on {TEMPLATES}: created 1, skipped 1 (row 1: template 'quay' in us-east-1 \
+             exists with description 'From the upsert' (the row asks for 'ignored'), applied_for \
+             [\"PULL_THROUGH_CACHE\",\"REPLICATION\"] (the row asks for [\"REPLICATION\"]), \
+             image_tag_mutability 'IMMUTABLE' (the row asks for the default 'MUTABLE'), \
+             lifecycle_policy '{{\"rules\": []}}' (the row asks for NULL), custom_role_arn '{ROLE}' \
+             (the row asks for NULL))"
+        ),
     );
     assert_eq!(
         writes(&sb),
@@ -1232,4 +1240,175 @@ fn a_write_whose_where_cannot_be_decided_first_is_refused_or_reads_nothing() {
         assert_eq!(out.stdout, "count\n0\n");
         assert!(sb.log().is_empty(), "{:#?}", sb.log().entries());
     }
+}
+
+#[test]
+fn a_value_of_another_type_is_refused_in_every_write_before_any_call() {
+    // A number or boolean for text, a string for a list: INSERT refused them, and every other
+    // write (UPDATE SET, ON CONFLICT DO UPDATE, MERGE's UPDATE SET and INSERT, a JSON Patch)
+    // refuses them too instead of sending "5", "true" or "1500.0". Also in a dry run.
+    let root = "WHERE region = 'us-east-1' AND prefix = 'ROOT'";
+    let patch = |op: &str| format!("UPDATE {TEMPLATES} SET data__PatchDocument = '[{op}]' {root}");
+    let merge = |clause: &str| {
+        format!(
+            "MERGE INTO {TEMPLATES} t USING (VALUES ('us-east-1', 'ROOT'), ('us-east-1', 'new-one')) \
+             s(region, prefix) ON t.region = s.region AND t.prefix = s.prefix {clause}"
+        )
+    };
+    let cases = [
+        (
+            format!("UPDATE {TEMPLATES} SET description = 5 {root}"),
+            "description: 5 is not text: write it as a string ('5')",
+        ),
+        (
+            format!("UPDATE {TEMPLATES} SET description = true {root}"),
+            "description: true is not text",
+        ),
+        (
+            format!("UPDATE {TEMPLATES} SET description = 1.5e3 {root}"),
+            "description: 1500 is not text",
+        ),
+        (
+            format!("UPDATE {TEMPLATES} SET applied_for = 'REPLICATION' {root}"),
+            "applied_for: 'REPLICATION' is text where a list is expected: write ['REPLICATION']",
+        ),
+        (
+            format!(
+                "INSERT INTO {TEMPLATES} (region, prefix, applied_for, description) VALUES \
+                 ('us-east-1', 'ROOT', ['PULL_THROUGH_CACHE'], 5) \
+                 ON CONFLICT DO UPDATE SET description = EXCLUDED.description"
+            ),
+            "description: 5 is not text",
+        ),
+        (
+            merge("WHEN MATCHED THEN UPDATE SET description = 5"),
+            "description: 5 is not text",
+        ),
+        (
+            merge(
+                "WHEN NOT MATCHED THEN INSERT (region, prefix, applied_for, description) \
+                 VALUES (s.region, s.prefix, ['REPLICATION'], true)",
+            ),
+            "description: true is not text",
+        ),
+        (
+            patch(r#"{"op":"replace","path":"/Description","value":5}"#),
+            r#"data__PatchDocument sets /Description to 5: it must be a string (such as "5")"#,
+        ),
+        (
+            patch(r#"{"op":"replace","path":"/AppliedFor","value":"REPLICATION"}"#),
+            r#"sets /AppliedFor to "REPLICATION": it must be a list of strings (such as ["REPLICATION"])"#,
+        ),
+        (
+            patch(r#"{"op":"add","path":"/ResourceTags","value":5}"#),
+            "resource_tags: 5: must be a list",
+        ),
+    ];
+    for (sql, words) in cases {
+        for flags in [&[][..], &["--dry-run"]] {
+            let sb = demo_sandbox();
+            let out = exec(&sb, flags, &sql);
+            refused_without_any_call(&sb, &out, &[words, "nothing was sent"]);
+        }
+    }
+}
+
+#[test]
+fn a_patch_document_sets_a_list_column_as_a_list() {
+    // A list field takes a list (it was refused as "must be a string"), or an item appended.
+    let sb = demo_sandbox();
+    let sql = |op: &str| {
+        format!(
+            "UPDATE {TEMPLATES} SET data__PatchDocument = '[{op}]' \
+             WHERE region = 'us-east-1' AND prefix = 'ROOT'"
+        )
+    };
+    let out = exec(
+        &sb,
+        &["-o", "csv"],
+        &sql(r#"{"op":"add","path":"/AppliedFor/-","value":"REPLICATION"}"#),
+    );
+    done(&out, 1, &format!("UPDATE on {TEMPLATES}: updated 1"));
+    let replaced = r#"{"op":"replace","path":"/AppliedFor","value":["CREATE_ON_PUSH"]}"#;
+    let out = exec(&sb, &["-o", "csv"], &sql(replaced));
+    done(&out, 1, &format!("UPDATE on {TEMPLATES}: updated 1"));
+    assert_eq!(
+        writes(&sb),
+        [
+            call(
+                UPDATE,
+                "us-east-1",
+                json!({"prefix": "ROOT", "appliedFor": ["PULL_THROUGH_CACHE", "REPLICATION"]})
+            ),
+            call(
+                UPDATE,
+                "us-east-1",
+                json!({"prefix": "ROOT", "appliedFor": ["CREATE_ON_PUSH"]})
+            )
+        ]
+    );
+}
+
+#[test]
+fn a_custom_role_of_another_account_is_refused_before_any_change() {
+    // ECR takes a template's role only from the registry's account. The account is known from
+    // the templates a statement reads anyway (registry_id): an UPDATE's, an upsert's, a
+    // MERGE's target. It is refused there, before any write, and the dry run fails the same.
+    let other = "arn:aws:iam::999999999999:role/ecr-templates";
+    let refusal = format!(
+        "custom_role_arn: '{other}' is in account 999999999999, but the registry is account \
+         123456789012 (the registry_id read): ECR takes it only from the registry's account"
+    );
+    let statements = [
+        format!(
+            "UPDATE {TEMPLATES} SET custom_role_arn = '{other}' \
+             WHERE region = 'eu-west-1' AND prefix = 'docker-hub'"
+        ),
+        format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, custom_role_arn) VALUES \
+             ('eu-west-1', 'docker-hub', ['PULL_THROUGH_CACHE'], '{other}') \
+             ON CONFLICT DO UPDATE SET custom_role_arn = EXCLUDED.custom_role_arn"
+        ),
+        // A new template, in a region whose read shows the registry's account.
+        format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, custom_role_arn) VALUES \
+             ('eu-west-1', 'docker-hub', ['PULL_THROUGH_CACHE'], NULL), \
+             ('eu-west-1', 'quay', ['PULL_THROUGH_CACHE'], '{other}') ON CONFLICT DO NOTHING"
+        ),
+        format!(
+            "MERGE INTO {TEMPLATES} t USING (VALUES ('eu-west-1', 'quay')) s(region, prefix) \
+             ON t.region = s.region AND t.prefix = s.prefix WHEN NOT MATCHED THEN \
+             INSERT (region, prefix, applied_for, custom_role_arn) \
+             VALUES (s.region, s.prefix, ['PULL_THROUGH_CACHE'], '{other}')"
+        ),
+    ];
+    for sql in &statements {
+        for flags in [&[][..], &["--dry-run"]] {
+            let sb = demo_sandbox();
+            let out = exec(&sb, flags, sql);
+            out.expect_code(1)
+                .expect_stderr(&[&refusal, "no change was made by this statement"]);
+            assert_eq!(writes(&sb), [], "{sql}");
+        }
+    }
+    // A plain INSERT reads nothing, so the account is not known before its Create; two
+    // accounts among its values are, though: one registry cannot take both.
+    let sb = demo_sandbox();
+    let out = exec(
+        &sb,
+        &["--dry-run"],
+        &format!(
+            "INSERT INTO {TEMPLATES} (region, prefix, applied_for, custom_role_arn) VALUES \
+             ('eu-west-1', 'quay', ['PULL_THROUGH_CACHE'], '{other}'), \
+             ('us-east-1', 'quay', ['PULL_THROUGH_CACHE'], '{ROLE}')"
+        ),
+    );
+    refused_without_any_call(
+        &sb,
+        &out,
+        &[&format!(
+            "row 2: custom_role_arn: '{ROLE}' is in account 123456789012, but row 1's \
+             custom_role_arn is in account 999999999999, and a statement writes one registry"
+        )],
+    );
 }
