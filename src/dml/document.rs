@@ -194,13 +194,14 @@ fn already(shape: &dyn Document, resource: &Resource, w: &Wanted) -> String {
 /// existing item and the columns whose members differ, so drift stays visible.
 fn skipped(shape: &dyn Document, resource: &Resource, w: &Wanted, held: &Value) -> Result<String> {
     let held = shape.members(held)?;
+    let wanted = shape.members(&w.item)?;
     // A member given as null is one not given.
     let get = |members: &'_ Members, m: &str| members.get(m).filter(|v| !v.is_null()).cloned();
     let differ: Vec<&str> = (resource.columns.iter())
         .filter(|c| {
             resource
                 .member(&c.name)
-                .is_some_and(|m| get(&w.members, m) != get(&held, m))
+                .is_some_and(|m| get(&wanted, m) != get(&held, m))
         })
         .map(|c| c.name.as_str())
         .collect();

@@ -707,12 +707,13 @@ fn on_conflict_do_nothing_makes_no_call_and_the_script_reruns() {
              {{\"region\":\"us-east-1\",\"sid\":\"{DEMO_SID}\"}}\n"
         )
     );
-    // Kept as it is, and said to differ: drift stays visible.
+    // Kept as it is, and said to differ: drift stays visible. (The row's effect is the
+    // default, Allow, as the statement's.)
     assert!(
         notes(&out.stderr).contains(
             &format!(
                 "INSERT on aws.ecr.registry_policy_statements: created 1, skipped 1 (row 1: sid \
-             '{DEMO_SID}' already exists in us-east-1's registry policy, with other effect, \
+             '{DEMO_SID}' already exists in us-east-1's registry policy, with other \
              principals, actions, resources)"
             )
             .as_str()
@@ -742,7 +743,7 @@ fn on_conflict_do_nothing_makes_no_call_and_the_script_reruns() {
         notes(&out.stderr).contains(
             &format!(
                 "INSERT on aws.ecr.registry_policy_statements: skipped 1 (row 1: sid \
-                 '{DEMO_SID}' already exists in us-east-1's registry policy, with other effect, \
+                 '{DEMO_SID}' already exists in us-east-1's registry policy, with other \
                  principals, actions, resources), unchanged 1"
             )
             .as_str()
