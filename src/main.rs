@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use skyql::cli::args::{Cli, Command, ExecArgs, ShellArgs};
+use skyql::cli::args::{Cli, Command, ShellArgs};
 use skyql::cli::{docs_cmd, exec, permissions_cmd, sandbox_cmd, shell};
 
 fn main() -> ExitCode {
@@ -30,13 +30,7 @@ fn main() -> ExitCode {
             Some(Command::Permissions(args)) => permissions_cmd::run(&cli.global, args).await,
             Some(Command::Shell(args)) => shell::run(&cli.global, args).await,
             // Piped stdin is a script.
-            None if !std::io::stdin().is_terminal() => {
-                let args = ExecArgs {
-                    sql: None,
-                    file: Some("-".into()),
-                };
-                exec::run(&cli.global, &args).await
-            }
+            None if !std::io::stdin().is_terminal() => exec::run_piped(&cli.global).await,
             // A terminal gets the shell.
             None => shell::run(&cli.global, &ShellArgs::default()).await,
         }

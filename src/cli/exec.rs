@@ -84,6 +84,20 @@ pub async fn run(global: &GlobalArgs, args: &ExecArgs) -> Result<i32> {
     run_script(global, &script).await
 }
 
+/// `skyql < script.sql`: runs piped stdin as a script. Stdin with no statement at all
+/// (`< /dev/null`) is nothing to do, as psql has it: exit 0 (`skyql exec` with an empty script
+/// is refused, since a command that names SQL and gives none is a mistake).
+pub async fn run_piped(global: &GlobalArgs) -> Result<i32> {
+    let script = read_script(&ExecArgs {
+        sql: None,
+        file: Some("-".into()),
+    })?;
+    if split_statements(&script).is_empty() {
+        return Ok(0);
+    }
+    run_script(global, &script).await
+}
+
 /// Runs the statements of `script` with the global flags.
 ///
 /// A script of self-contained statements is planned whole before anything runs, so a bad

@@ -3,7 +3,9 @@
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::FormatOptions;
+
+use super::table::formatted_rows;
 
 use console::measure_text_width as width_of;
 
@@ -81,22 +83,7 @@ pub fn expanded_text(
     width: Option<usize>,
 ) -> Result<String, ArrowError> {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let mut records: Vec<Vec<String>> = Vec::new();
-    for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), options))
-            .collect::<Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
-            records.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).try_to_string())
-                    .collect::<Result<_, _>>()?,
-            );
-        }
-    }
+    let records = formatted_rows(batches, options)?;
     if records.is_empty() {
         return Ok("(0 rows)\n".into());
     }

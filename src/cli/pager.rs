@@ -63,6 +63,28 @@ impl PagerMode {
 /// The terminal's size, rows and columns; `None` when stdout is not a terminal.
 pub type Screen = Option<(usize, usize)>;
 
+/// What a pager does with a line wider than the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongLines {
+    /// Wraps it: every value of expanded records, csv or json is seen whole.
+    Wrap,
+    /// Chops it at the screen's edge and scrolls sideways: a wrapped line of an aligned table
+    /// would break its columns apart.
+    Chop,
+}
+
+impl LongLines {
+    /// The `LESS` skyql gives `less` (unless the user set one): quit when the text fits one
+    /// screen (F), keep colours (R), leave the text on the screen (X), and chop long lines
+    /// (S) only for tables.
+    pub fn less_flags(self) -> &'static str {
+        match self {
+            Self::Wrap => "FRX",
+            Self::Chop => "FRSX",
+        }
+    }
+}
+
 /// Shows results on stdout, through the pager when its mode and the screen say so.
 #[derive(Debug, Default)]
 pub struct Pager {
@@ -73,9 +95,10 @@ pub struct Pager {
 }
 
 impl Pager {
-    /// Writes `text` to stdout, through the pager if it is needed on `screen`. A pager that
-    /// cannot be started is said once on stderr, and the text is printed without it.
-    pub fn show(&mut self, text: &[u8], screen: Screen) -> std::io::Result<()> {
+    /// Writes `text` to stdout, through the pager if it is needed on `screen`, its long lines
+    /// wrapped or chopped as `lines` says. A pager that cannot be started is said once on
+    /// stderr, and the text is printed without it.
+    pub fn show(&mut self, text: &[u8], screen: Screen, lines: LongLines) -> std::io::Result<()> {
         let paged = match screen {
             Some((rows, columns)) => {
                 self.mode
@@ -84,7 +107,7 @@ impl Pager {
             None => false,
         };
         if paged && let Some(command) = pager_command() {
-            match run(&command, text) {
+            match run(&command, text, lines) {
                 Ok(()) => return Ok(()),
                 Err(why) if !self.warned => {
                     self.warned = true;
@@ -117,13 +140,12 @@ fn on_path(program: &str) -> bool {
 }
 
 /// Runs `command` through `sh -c`, as psql's popen does (PAGER may hold arguments), and feeds it
-/// `text`. Unless the user set LESS, `less` gets `FRSX`: quit when the text fits, keep colours,
-/// chop long lines (scroll sideways), leave the text on the screen.
-fn run(command: &str, text: &[u8]) -> Result<(), String> {
+/// `text`. Unless the user set LESS, `less` gets [`LongLines::less_flags`].
+fn run(command: &str, text: &[u8], lines: LongLines) -> Result<(), String> {
     let mut pager = Command::new("sh");
     pager.arg("-c").arg(command).stdin(Stdio::piped());
     if std::env::var_os("LESS").is_none() {
-        pager.env("LESS", "FRSX");
+        pager.env("LESS", lines.less_flags());
     }
     let _ = std::io::stdout().flush();
     let mut child = pager.spawn().map_err(|e| e.to_string())?;

@@ -3,14 +3,11 @@
 use std::io::Write;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::FormatOptions;
 
-use comfy_table::{Cell, ContentArrangement, Table};
-use console::measure_text_width;
-
-use super::expanded::{Expanded, expanded_text};
+use super::expanded::Expanded;
+use super::table::table_text;
 use crate::error::{Error, Result};
 use crate::formats::{FileFormat, FormatWriter, RFC3339_UTC, write_error};
 
@@ -68,6 +65,9 @@ pub struct Layout<'a> {
     pub width: Option<usize>,
     /// psql's expanded display.
     pub expanded: Expanded,
+    /// psql's `(N rows)` under an aligned table (the shell's; exec's tables have none, so a
+    /// script's output is only the table).
+    pub footer: bool,
 }
 
 /// Writes `batches` to `out` in `format`. An empty result still has its header (csv) or `[]` (json).
@@ -77,7 +77,7 @@ pub fn write_batches(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
-    write_batches_with(out, format, schema, batches, &Layout::default(), true)
+    write_batches_with(out, format, schema, batches, &Layout::default(), true).map(|_| ())
 }
 
 /// Like [`write_batches`], for the rows of a result that continues the previous one's table
@@ -88,18 +88,19 @@ pub fn write_batches_continued(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
-    write_batches_with(out, format, schema, batches, &Layout::default(), false)
+    write_batches_with(out, format, schema, batches, &Layout::default(), false).map(|_| ())
 }
 
 /// Like [`write_batches`], with tables laid out as `layout` says (the shell). Other formats are
-/// never changed by it.
+/// never changed by it. Answers whether the text is an aligned table, whose lines a pager must
+/// not wrap (expanded records and the other formats may wrap: each line is one value).
 pub fn write_batches_laid_out(
     out: &mut dyn Write,
     format: OutputFormat,
     schema: &SchemaRef,
     batches: &[RecordBatch],
     layout: &Layout<'_>,
-) -> Result<()> {
+) -> Result<bool> {
     write_batches_with(out, format, schema, batches, layout, true)
 }
 
@@ -110,7 +111,7 @@ fn write_batches_with(
     batches: &[RecordBatch],
     layout: &Layout<'_>,
     header: bool,
-) -> Result<()> {
+) -> Result<bool> {
     const CONTEXT: &str = "cannot write the results";
     let Some(file_format) = format.file_format() else {
         let empty;
@@ -123,65 +124,18 @@ fn write_batches_with(
         let options = FormatOptions::default()
             .with_null(layout.null)
             .with_timestamp_tz_format(Some(RFC3339_UTC));
-        let text =
+        let table =
             table_text(schema, batches, &options, layout).map_err(|e| write_error(CONTEXT, e))?;
-        write!(out, "{text}").map_err(|e| Error::io(CONTEXT, e))?;
-        return out.flush().map_err(|e| Error::io(CONTEXT, e));
+        write!(out, "{}", table.text).map_err(|e| Error::io(CONTEXT, e))?;
+        out.flush().map_err(|e| Error::io(CONTEXT, e))?;
+        return Ok(table.aligned);
     };
     let mut writer = FormatWriter::new(out, file_format, schema.clone(), header);
     for batch in batches {
         writer.write(batch).map_err(|e| write_error(CONTEXT, e))?;
     }
     writer.finish().map_err(|e| write_error(CONTEXT, e))?;
-    Ok(())
-}
-
-/// The table format's text, ending in a newline: aligned (the look of arrow's pretty printer,
-/// whose comfy-table this is), expanded when `layout` says so, or with cells wrapped to the
-/// terminal's width when the aligned table is wider.
-fn table_text(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    options: &FormatOptions,
-    layout: &Layout<'_>,
-) -> std::result::Result<String, ArrowError> {
-    let mut table = Table::new();
-    // arrow's preset: `+---+` rules, `|` columns, a rule under the header.
-    table.load_preset("||--+-++|    ++++++");
-    table.set_header(schema.fields().iter().map(|f| Cell::new(f.name())));
-    for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
-            let cells = formatters
-                .iter()
-                .map(|f| f.value(row).try_to_string().map(Cell::new))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            table.add_row(cells);
-        }
-    }
-    let aligned = table.to_string();
-    let widest = aligned.lines().map(measure_text_width).max().unwrap_or(0);
-    if layout
-        .expanded
-        .applies(schema.fields().len(), widest, layout.width)
-    {
-        return expanded_text(schema, batches, options, layout.width);
-    }
-    match layout.width {
-        // Dynamic arrangement wraps the widest cells (at spaces where it can) until the table
-        // fits; nothing is cut off. A table too wide even so stays wider (the pager scrolls it).
-        Some(width) if widest > width => {
-            table
-                .set_width(u16::try_from(width).unwrap_or(u16::MAX))
-                .set_content_arrangement(ContentArrangement::Dynamic);
-            Ok(format!("{table}\n"))
-        }
-        _ => Ok(format!("{aligned}\n")),
-    }
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -249,12 +203,13 @@ mod tests {
 
     #[test]
     fn tables_wrap_to_the_width_without_cutting_values() {
+        // (A wrapped column keeps at least 30 characters: 50 columns fit it and the name.)
         let layout = Layout {
-            width: Some(40),
+            width: Some(50),
             ..Layout::default()
         };
         let table = render(OutputFormat::Table, &layout);
-        assert!(table.lines().all(|l| l.chars().count() <= 40), "{table}");
+        assert!(table.lines().all(|l| l.chars().count() <= 50), "{table}");
         assert!(!table.contains('…'), "{table}");
         // Every x is still there, over several lines of the cell.
         assert_eq!(table.matches('x').count(), 100, "{table}");
@@ -283,6 +238,7 @@ mod tests {
             null: "(null)",
             width: Some(40),
             expanded: Expanded::On,
+            footer: true,
         };
         for format in [OutputFormat::Csv, OutputFormat::Json, OutputFormat::Ndjson] {
             let text = render(format, &layout);

@@ -120,6 +120,7 @@ impl Settings {
             null: &self.null,
             width,
             expanded: self.expanded,
+            footer: true,
         }
     }
 }

@@ -15,12 +15,13 @@ use super::args::{GlobalArgs, ShellArgs};
 use super::exec::{Item, parse_items, report};
 use super::headers::Headers;
 use super::meta::{MetaStatement, answer, parse_meta};
-use super::pager::Screen;
+use super::pager::{LongLines, Screen};
 use super::print::write_batches_laid_out;
 use super::progress;
 use super::pset::Settings;
 use super::session_setup::{self, OpenSession};
 use super::shell_commands::{ShellCommand, help_text, parse_command};
+use super::shell_external::{edit, run_command};
 use super::shell_helper::{PROMPT, ShellHelper, typed};
 use super::shell_input::QueryBuffer;
 use super::shell_output::ResultsTo;
@@ -54,6 +55,8 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
         results_to,
         timing: false,
         depth: 0,
+        last: None,
+        edited: None,
     };
     let config = Config::builder()
         .auto_add_history(false)
@@ -98,7 +101,17 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> Result<i32> {
         {
             eprintln!("skyql: warning: {e}");
         }
-        match shell.input(&input).await {
+        let flow = shell.input(&input).await;
+        // A statement `\e` ran is remembered as the editor left it.
+        if let Some(edited) = shell.edited.take() {
+            let _ = editor.add_history_entry(edited.as_str());
+            if let Some(path) = &history
+                && let Err(e) = save_history(&mut editor, path)
+            {
+                eprintln!("skyql: warning: {e}");
+            }
+        }
+        match flow {
             Ok(Flow::Continue | Flow::Cancelled) => {}
             Ok(Flow::Quit) => break,
             // The same message as exec mode, and the shell goes on.
@@ -142,6 +155,33 @@ enum Flow {
     Quit,
 }
 
+/// `table` as `\d` looks it up: a bare name is a provider table's when one has it
+/// (`pull_through_cache_rules` → `aws.ecr.pull_through_cache_rules`), else a local table's.
+fn qualified(table: &str) -> String {
+    let s = schemas();
+    if table.contains('.') {
+        return table.to_string();
+    }
+    s.provider
+        .services
+        .iter()
+        .find(|service| {
+            s.resource(&service.name, &table.to_ascii_lowercase())
+                .is_some()
+        })
+        .map_or_else(
+            || table.to_string(),
+            |service| {
+                format!(
+                    "{}.{}.{}",
+                    s.provider.name,
+                    service.name,
+                    table.to_ascii_lowercase()
+                )
+            },
+        )
+}
+
 /// The size of the terminal stdout is, as rows and columns; `None` when it is not one.
 fn screen() -> Screen {
     if !std::io::stdout().is_terminal() {
@@ -166,6 +206,10 @@ struct Shell {
     timing: bool,
     /// How many `\i` files are being read, one inside the other.
     depth: usize,
+    /// The statements last run (for `\g` and `\e`).
+    last: Option<String>,
+    /// A statement `\e` ran, for the history (which keeps what ran, not `\e`).
+    edited: Option<String>,
 }
 
 impl Shell {
@@ -184,6 +228,7 @@ impl Shell {
                 std::future::pending::<()>().await;
             }
         };
+        self.last = Some(input.to_string());
         let applied = self.session.applied_calls();
         applied.clear();
         tokio::select! {
@@ -289,13 +334,19 @@ impl Shell {
         };
         let mut text = Vec::new();
         let layout = self.settings.layout(screen.map(|(_, columns)| columns));
-        write_batches_laid_out(&mut text, self.settings.format, schema, batches, &layout)?;
+        let aligned =
+            write_batches_laid_out(&mut text, self.settings.format, schema, batches, &layout)?;
         if self.results_to.write_to_file(&text)? {
             return Ok(());
         }
+        // An aligned table's lines scroll sideways; every other line is one value, seen whole.
+        let lines = match aligned {
+            true => LongLines::Chop,
+            false => LongLines::Wrap,
+        };
         self.settings
             .pager
-            .show(&text, screen)
+            .show(&text, screen, lines)
             .map_err(|e| Error::io("cannot write the results", e))
     }
 
@@ -312,7 +363,7 @@ impl Shell {
                 }
             }
             ShellCommand::Describe(Some(table)) => {
-                let statement = format!("DESCRIBE {table}");
+                let statement = format!("DESCRIBE {}", qualified(&table));
                 match parse_meta(&statement) {
                     Some(meta) => {
                         let described = answer(&meta?)?;
@@ -337,7 +388,11 @@ impl Shell {
                 let on = self.timing;
                 eprintln!("Timing is {}.", if on { "on" } else { "off" });
             }
-            ShellCommand::Regions(list) => {
+            ShellCommand::Regions(None) => match self.session.default_regions() {
+                Ok(regions) => eprintln!("Regions: {}.", regions.join(", ")),
+                Err(why) => eprintln!("No regions: {why}"),
+            },
+            ShellCommand::Regions(Some(list)) => {
                 parse_regions(&list)?;
                 let mut global = self.global.clone();
                 global.regions = Some(list);
@@ -352,8 +407,28 @@ impl Shell {
             ShellCommand::Help => self
                 .settings
                 .pager
-                .show(help_text().as_bytes(), screen())
+                .show(help_text().as_bytes(), screen(), LongLines::Wrap)
                 .map_err(|e| Error::io("cannot write the help", e))?,
+            ShellCommand::ConnInfo => eprintln!("{}", self.conninfo()),
+            ShellCommand::Again => {
+                let Some(last) = self.last.clone() else {
+                    return Err(Error::Usage("\\g: no statement has run yet".into()));
+                };
+                return Box::pin(self.input(&last)).await;
+            }
+            ShellCommand::Edit => {
+                let edited = edit(self.last.as_deref().unwrap_or_default())?;
+                if split_statements(&edited).is_empty() {
+                    eprintln!("skyql: the editor left no statement; nothing was run");
+                    return Ok(Flow::Continue);
+                }
+                // What the editor left runs as typed, and is remembered as typed.
+                let edited = edited.trim_end().to_string();
+                eprintln!("{edited}");
+                self.edited = Some(edited.clone());
+                return Box::pin(self.input(&edited)).await;
+            }
+            ShellCommand::System(command) => run_command(command.as_deref())?,
             ShellCommand::Quit => return Ok(Flow::Quit),
         }
         Ok(Flow::Continue)
@@ -408,6 +483,51 @@ impl Shell {
     }
 
     /// Opens a session with new flags; on failure the old one stays.
+    /// `\conninfo`: what the session reaches, as psql says which server it is connected to.
+    fn conninfo(&self) -> String {
+        let regions = match self.session.default_regions() {
+            Ok(regions) => regions.join(", "),
+            Err(why) => format!("none ({why})"),
+        };
+        let (target, credentials) = match &self.sandbox {
+            Some(sandbox) => (
+                format!(
+                    "the in-process sandbox at {} (demo data, no AWS account)",
+                    sandbox.endpoint()
+                ),
+                "the sandbox's own keys".to_string(),
+            ),
+            None => {
+                let endpoint = ["AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL"]
+                    .iter()
+                    .find_map(|v| {
+                        std::env::var(v)
+                            .ok()
+                            .filter(|e| !e.is_empty())
+                            .map(|e| (v, e))
+                    });
+                let target = match endpoint {
+                    Some((var, url)) => format!("the endpoint {url} (from {var})"),
+                    None => "AWS (each region's own ECR endpoint)".to_string(),
+                };
+                let profile = match (&self.global.profile, std::env::var("AWS_PROFILE")) {
+                    (Some(p), _) => format!("profile {p} (--profile)"),
+                    (None, Ok(p)) if !p.is_empty() => format!("profile {p} (AWS_PROFILE)"),
+                    _ => "the default credential chain".to_string(),
+                };
+                (target, profile)
+            }
+        };
+        format!(
+            "Connected to {target}.\nCredentials: {credentials}.\nRegions: {regions}.{}",
+            match (self.global.dry_run, self.global.allow_bulk) {
+                (true, _) => "\nDry run: DML makes no mutating call.",
+                (false, true) => "\nBulk writes allowed (--allow-bulk).",
+                _ => "",
+            }
+        )
+    }
+
     async fn reopen(&mut self, global: GlobalArgs) -> Result<()> {
         self.session = session_setup::reopen(&global, self.sandbox.as_ref()).await?;
         self.global = global;

@@ -26,7 +26,14 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         name: "\\d",
         args: "[TABLE]",
-        help: "list the tables, or describe TABLE",
+        help: "list the tables, or describe TABLE (a bare\n\
+               name is looked up in aws.ecr first)",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\dt",
+        args: "",
+        help: "list the tables",
         choices: &[],
     },
     CommandInfo {
@@ -68,14 +75,41 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "\\regions",
-        args: "r1,r2|all",
-        help: "set the session's regions (reopens the session)",
+        args: "[r1,r2|all]",
+        help: "set the session's regions (reopens the session);\n\
+               alone: show them",
         choices: &[],
     },
     CommandInfo {
         name: "\\profile",
         args: "NAME",
         help: "switch the AWS profile (reopens the session)",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\conninfo",
+        args: "",
+        help: "what the session reaches: profile, regions,\n\
+               endpoint, sandbox or AWS",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\g",
+        args: "",
+        help: "run the last statement again",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\e",
+        args: "",
+        help: "edit the last statement in $VISUAL or $EDITOR,\n\
+               then run what the editor leaves",
+        choices: &[],
+    },
+    CommandInfo {
+        name: "\\!",
+        args: "[COMMAND]",
+        help: "run COMMAND in sh (alone: an interactive $SHELL)",
         choices: &[],
     },
     CommandInfo {
@@ -105,8 +139,16 @@ pub enum ShellCommand {
     Include(PathBuf),
     /// `\timing [on|off]`; `None` toggles.
     Timing(Option<bool>),
-    /// `\regions LIST`
-    Regions(String),
+    /// `\regions LIST`, or `\regions` alone (`None`): show them.
+    Regions(Option<String>),
+    /// `\conninfo`
+    ConnInfo,
+    /// `\g`: the last statement again.
+    Again,
+    /// `\e`: the last statement, edited.
+    Edit,
+    /// `\! [COMMAND]`
+    System(Option<String>),
     /// `\profile NAME`
     Profile(String),
     /// `\?`
@@ -117,6 +159,15 @@ pub enum ShellCommand {
 
 /// Parses a line starting with `\`.
 pub fn parse_command(line: &str) -> Result<ShellCommand> {
+    // A shell command is the user's text to the end of the line, `;` included.
+    if let Some(command) = line.trim().strip_prefix("\\!")
+        && (command.is_empty() || command.starts_with(char::is_whitespace))
+    {
+        let command = command.trim();
+        return Ok(ShellCommand::System(
+            (!command.is_empty()).then(|| command.to_string()),
+        ));
+    }
     let line = line.trim().trim_end_matches(';').trim();
     let (name, arg) = match line.split_once(char::is_whitespace) {
         Some((n, a)) => (n, Some(a.trim()).filter(|a| !a.is_empty())),
@@ -132,6 +183,8 @@ pub fn parse_command(line: &str) -> Result<ShellCommand> {
     };
     match (name, arg) {
         ("\\d", table) => Ok(ShellCommand::Describe(table.map(str::to_string))),
+        ("\\dt", None) => Ok(ShellCommand::Describe(None)),
+        ("\\dt", Some(_)) => Err(usage("\\dt")),
         ("\\x", None) => Ok(ShellCommand::Pset(Pset::Expanded(None))),
         ("\\x", Some(v)) => Expanded::parse(v)
             .map(|e| ShellCommand::Pset(Pset::Expanded(Some(e))))
@@ -160,8 +213,16 @@ pub fn parse_command(line: &str) -> Result<ShellCommand> {
         }
         ("\\timing", None) => Ok(ShellCommand::Timing(None)),
         ("\\timing", _) => Err(usage("\\timing")),
-        ("\\regions", Some(list)) => Ok(ShellCommand::Regions(list.to_string())),
-        ("\\regions", None) => Err(usage("\\regions")),
+        ("\\regions", list) => Ok(ShellCommand::Regions(list.map(str::to_string))),
+        ("\\conninfo", _) => Ok(ShellCommand::ConnInfo),
+        ("\\g", None) => Ok(ShellCommand::Again),
+        ("\\g", Some(_)) => Err(Error::Usage(
+            "\\g FILE is not supported: \\g runs the last statement again (\\o FILE sends results \
+             to a file)"
+                .into(),
+        )),
+        ("\\e", None) => Ok(ShellCommand::Edit),
+        ("\\e", Some(_)) => Err(usage("\\e")),
         ("\\profile", Some(p)) => Ok(ShellCommand::Profile(p.to_string())),
         ("\\profile", None) => Err(usage("\\profile")),
         ("\\?" | "\\h" | "\\help", _) => Ok(ShellCommand::Help),
@@ -221,8 +282,22 @@ mod tests {
         );
         assert_eq!(
             parse_command("\\regions all").unwrap(),
-            ShellCommand::Regions("all".into())
+            ShellCommand::Regions(Some("all".into()))
         );
+        assert_eq!(
+            parse_command("\\regions").unwrap(),
+            ShellCommand::Regions(None)
+        );
+        assert_eq!(parse_command("\\dt").unwrap(), ShellCommand::Describe(None));
+        assert_eq!(parse_command("\\conninfo").unwrap(), ShellCommand::ConnInfo);
+        assert_eq!(parse_command("\\g").unwrap(), ShellCommand::Again);
+        assert_eq!(parse_command("\\e").unwrap(), ShellCommand::Edit);
+        // A shell command is taken to the end of the line, its `;` too.
+        assert_eq!(
+            parse_command("\\! echo a; echo b;").unwrap(),
+            ShellCommand::System(Some("echo a; echo b;".into()))
+        );
+        assert_eq!(parse_command("\\!").unwrap(), ShellCommand::System(None));
         assert_eq!(
             parse_command("\\profile prod").unwrap(),
             ShellCommand::Profile("prod".into())

@@ -135,6 +135,24 @@ fn exec_reads_the_script_from_stdin() {
 }
 
 #[test]
+fn an_empty_piped_stdin_is_nothing_to_do_as_in_psql() {
+    let sb = demo_sandbox();
+    // `skyql < /dev/null` (Skyql's stdin is null unless given), and blanks and comments alone.
+    for out in [
+        Skyql::new(&sb).run(),
+        Skyql::new(&sb).stdin("  -- nothing here\n\n").run(),
+    ] {
+        out.expect_code(0);
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    }
+    assert_eq!(sb.log().len(), 0);
+    // `exec` that names SQL and gives none is still a mistake.
+    let out = Skyql::new(&sb).args(["exec", "-f", "-"]).stdin("").run();
+    out.expect_code(2)
+        .expect_stderr(&["holds no SQL statement"]);
+}
+
+#[test]
 fn flags_are_accepted_after_the_subcommand() {
     let sb = demo_sandbox();
     let out = Skyql::new(&sb)
@@ -277,7 +295,7 @@ fn copy_to_writes_what_dash_o_writes_in_every_format() {
             .lines()
             .count();
         assert!(
-            rows > 0 && copy.stdout.contains(&format!("| {rows} ")),
+            rows > 0 && copy.stdout.contains(&format!(" {rows} |")),
             "{format}: COPY reports the {rows} rows it wrote: {}",
             copy.stdout
         );

@@ -189,7 +189,7 @@ fn stackqls_insert_select_runs_unchanged() {
     out.expect_code(0);
     assert_eq!(
         out.stdout,
-        "+-------+\n| count |\n+-------+\n| 1     |\n+-------+\n"
+        "+-------+\n| count |\n+-------+\n|     1 |\n+-------+\n"
     );
     assert_eq!(
         calls_of(&sb, CREATE),

@@ -500,7 +500,7 @@ fn every_dml_statement_prints_its_count_in_every_format() {
         for (format, expected) in [
             (
                 "table",
-                format!("+-------+\n| count |\n+-------+\n| {n}     |\n+-------+\n"),
+                format!("+-------+\n| count |\n+-------+\n|     {n} |\n+-------+\n"),
             ),
             ("csv", format!("count\n{n}\n")),
             ("json", format!("[{{\"count\":{n}}}]\n")),

@@ -149,7 +149,7 @@ fn meta_commands_and_statements() {
     // Help lists every command, the new psql ones too.
     shell.run(
         "\\?",
-        r"\\x \[on\|off\|auto\][\s\S]*\\pset \[NAME \[VALUE\]\][\s\S]*\\o \[FILE\][\s\S]*\\i FILE[\s\S]*\\regions r1,r2\|all",
+        r"\\x \[on\|off\|auto\][\s\S]*\\pset \[NAME \[VALUE\]\][\s\S]*\\o \[FILE\][\s\S]*\\i FILE[\s\S]*\\regions \[r1,r2\|all\]",
     );
     // The resources' long descriptions make their tables wider than the terminal's 200
     // columns: expanded (`\x auto`), each description whole.
@@ -189,7 +189,7 @@ fn meta_commands_and_statements() {
     shell.run("\\regions eu-west-1", "Regions: eu-west-1");
     shell.run(
         "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules;",
-        r"\| 4 +\|",
+        r"\| +4 \|",
     );
     shell.run("\\profile other", r"Regions: eu-west-1|error");
     // Errors never end the shell, and read as in exec mode.
@@ -205,7 +205,7 @@ fn meta_commands_and_statements() {
 fn output_format_switches_to_csv() {
     let sb = demo_sandbox();
     let mut shell = Shell::start(&sb, &["--no-history"]);
-    shell.run("SELECT 40 + 2 AS answer;", r"\| 42 +\|");
+    shell.run("SELECT 40 + 2 AS answer;", r"\| +42 \|");
     shell.run("\\o csv", "Output format is csv");
     shell.run("SELECT 40 + 2 AS answer;", "answer\r?\n42\r?\n");
     shell.quit();
@@ -243,7 +243,7 @@ fn ctrl_c_cancels_a_running_query_and_clears_a_line() {
         "the prompt came back after {waited:?}"
     );
     // The shell still works.
-    shell.run("SELECT 40 + 2 AS answer;", r"\| 42 +\|");
+    shell.run("SELECT 40 + 2 AS answer;", r"\| +42 \|");
     shell.quit();
 }
 
@@ -254,7 +254,7 @@ fn history_persists_across_runs() {
     let file = dir.path().join("nested").join("history");
     let path = file.to_str().expect("utf-8 path");
     let mut first = Shell::start(&sb, &["--history-file", path]);
-    first.run("SELECT 40 + 2 AS answer;", r"\| 42 +\|");
+    first.run("SELECT 40 + 2 AS answer;", r"\| +42 \|");
     first.quit();
     assert!(
         read(&file).contains("SELECT 40 + 2 AS answer;"),
@@ -263,7 +263,7 @@ fn history_persists_across_runs() {
     );
     let mut second = Shell::start(&sb, &["--history-file", path]);
     // Up-arrow twice (past the `\q`) recalls the statement of the first run.
-    second.run("\x1b[A\x1b[A", r"\| 42 +\|");
+    second.run("\x1b[A\x1b[A", r"\| +42 \|");
     second.quit();
 }
 
@@ -402,7 +402,7 @@ fn continuation_lines_have_psqls_prompt_and_history_keeps_the_statement_once() {
     shell.expect("    -> ");
     shell.enter("AS answer");
     shell.expect(r"    -> AS answer\r?\n    -> ");
-    shell.run(";", r"\| 42 +\|");
+    shell.run(";", r"\| +42 \|");
     shell.quit();
     let history = read(&file);
     let entries: Vec<&str> = history
@@ -416,7 +416,7 @@ fn continuation_lines_have_psqls_prompt_and_history_keeps_the_statement_once() {
     );
     // Recalled, the statement runs whole.
     let mut again = Shell::start(&sb, &["--history-file", path]);
-    again.run("\x1b[A\x1b[A", r"\| 42 +\|");
+    again.run("\x1b[A\x1b[A", r"\| +42 \|");
     again.quit();
 }
 
@@ -440,10 +440,10 @@ fn multi_line_literals_run_and_are_remembered_exactly_as_typed() {
     for line in &policy_lines[..policy_lines.len() - 1] {
         shell.enter(line);
     }
-    shell.run(policy_lines[policy_lines.len() - 1], r"\| 1 +\|");
+    shell.run(policy_lines[policy_lines.len() - 1], r"\| +1 \|");
     // The newline is the literal's only character between `a` and `b`, as through exec.
     shell.enter("SELECT length('a");
-    shell.run("b') AS n;", r"\| 3 +\|");
+    shell.run("b') AS n;", r"\| +3 \|");
     shell.quit();
     let typed = policy_lines.join("\n");
     let sent_text =
@@ -467,7 +467,7 @@ fn multi_line_literals_run_and_are_remembered_exactly_as_typed() {
     // Recalled from history (past the `\q`), it runs as typed again.
     let mut again = Shell::start(&sb, &["--history-file", path]);
     again.enter("\x1b[A\x1b[A");
-    again.expect(r"\| 3 +\|");
+    again.expect(r"\| +3 \|");
     again.expect("skyql> ");
     again.quit();
 }
@@ -478,7 +478,7 @@ fn an_unpinned_select_says_on_the_terminal_which_regions_it_searched() {
     let mut shell = Shell::start(&sb, &["--no-history"]);
     let before = shell.run(
         "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules;",
-        r"\| 9 +\|",
+        r"\| +9 \|",
     );
     assert!(
         before.contains("searched eu-west-1, us-east-1; \\regions all for every region"),
@@ -488,7 +488,7 @@ fn an_unpinned_select_says_on_the_terminal_which_regions_it_searched() {
     shell.enter(
         "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules WHERE region = 'eu-west-1';",
     );
-    let pinned = shell.expect(r"\| 4 +\|");
+    let pinned = shell.expect(r"\| +4 \|");
     shell.expect("skyql> ");
     assert!(!pinned.contains("searched"), "{pinned}");
     shell.quit();
@@ -523,9 +523,62 @@ fn a_refused_drop_table_leaves_the_table_for_the_rest_of_the_session() {
     );
     shell.run(
         "SELECT count(*) AS n FROM aws.ecr.pull_through_cache_rules WHERE region = 'eu-west-1';",
-        r"\| 4 +\|",
+        r"\| +4 \|",
     );
     shell.quit();
+}
+
+#[test]
+fn psqls_dt_conninfo_regions_and_unqualified_d_work() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    shell.run("\\dt", r"registry_policy_statements");
+    let info = shell.run("\\conninfo", r"Regions: us-east-1, eu-west-1\.");
+    assert!(
+        info.contains(&format!(
+            "Connected to the endpoint {} (from AWS_ENDPOINT_URL)",
+            sb.endpoint()
+        )),
+        "{info}"
+    );
+    shell.run("\\regions", r"Regions: us-east-1, eu-west-1\.");
+    // A bare name is the provider table's.
+    shell.run(
+        "\\d pull_through_cache_rules",
+        r"name +\| ecr_repository_prefix\r?\ntype +\| Utf8\r?\n",
+    );
+    shell.quit();
+}
+
+#[test]
+fn backslash_g_reruns_e_edits_and_bang_runs_a_command() {
+    let sb = demo_sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // An "editor" that turns the statement's 40 into 50, as a person would.
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/40/50/' \"$1\"\n").expect("editor script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let history = dir.path().join("history");
+    let mut shell = Shell::start_with(
+        &sb,
+        &["--history-file", history.to_str().expect("utf-8")],
+        &[("EDITOR", editor.to_str().expect("utf-8"))],
+        (200, 50),
+    );
+    shell.run("\\g", "no statement has run yet");
+    shell.run("SELECT 40 + 2 AS answer;", r"\| +42 \|");
+    shell.run("\\g", r"\| +42 \|");
+    shell.run("\\e", r"\| +52 \|");
+    // The edited statement is the last one now, and history keeps it as it ran.
+    shell.run("\\g", r"\| +52 \|");
+    shell.run("\\! echo from-the-shell; echo second", "second");
+    shell.quit();
+    let kept = read(&history);
+    assert!(kept.contains("SELECT 50 + 2 AS answer;"), "{kept}");
 }
 
 #[test]
@@ -558,6 +611,58 @@ fn expanded_display_on_off_and_auto_at_the_terminals_width() {
     shell.resize(30, 50);
     shell.run(two, r"-\[ RECORD 1 \]");
     shell.resize(80, 50);
+    shell.quit();
+}
+
+#[test]
+fn wrapping_shrinks_the_widest_columns_never_a_header_or_a_short_value() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start_with(&sb, &["--no-history"], &[], (80, 50));
+    shell.run("\\x off", "Expanded display is off.");
+    shell.enter(
+        "SELECT region, ecr_repository_prefix, created_at, credential_arn \
+         FROM aws.ecr.pull_through_cache_rules WHERE region = 'eu-west-1' AND data__Identifier = 'docker-hub';",
+    );
+    let output = shell.expect(r"\(1 row\)");
+    shell.expect("skyql> ");
+    let lines = table_lines(&output);
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        lines.join("\n")
+    );
+    // Every header is whole on its line, and the short values on the row's first line.
+    for header in [
+        "region",
+        "ecr_repository_prefix",
+        "created_at",
+        "credential_arn",
+    ] {
+        assert!(
+            lines[1].contains(&format!("| {header} ")),
+            "{}",
+            lines.join("\n")
+        );
+    }
+    assert!(
+        lines[3].contains("| eu-west-1 | docker-hub ")
+            && lines[3].contains("| 2025-06-01T12:00:00Z | arn:aws:"),
+        "{}",
+        lines.join("\n")
+    );
+    shell.quit();
+}
+
+#[test]
+fn tables_end_with_psqls_row_count_and_numbers_align_right() {
+    let sb = demo_sandbox();
+    let mut shell = Shell::start(&sb, &["--no-history"]);
+    let shown = shell.run(
+        "SELECT region, count(*) AS rules FROM aws.ecr.pull_through_cache_rules GROUP BY region ORDER BY region;",
+        r"\(2 rows\)",
+    );
+    assert!(shown.contains("| eu-west-1 |     4 |"), "{shown}");
+    shell.run("SELECT 1 AS n WHERE false;", r"\(0 rows\)");
     shell.quit();
 }
 
@@ -615,7 +720,8 @@ fn the_pager_shows_results_that_do_not_fit() {
     let sb = demo_sandbox();
     let dir = tempfile::tempdir().expect("temp dir");
     let pager = dir.path().join("pager.sh");
-    std::fs::write(&pager, "#!/bin/sh\necho PAGER-MARKER\ncat\n").expect("pager script");
+    std::fs::write(&pager, "#!/bin/sh\necho PAGER-MARKER LESS=$LESS.\ncat\n")
+        .expect("pager script");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -635,9 +741,17 @@ fn the_pager_shows_results_that_do_not_fit() {
     shell.resize(200, 50);
     shell.run("\\pset pager always", "Pager is always used.");
     shell.enter("SELECT 2 AS n;");
-    shell.expect("PAGER-MARKER");
+    // An aligned table scrolls sideways (less -S) ...
+    shell.expect("PAGER-MARKER LESS=FRSX.");
     shell.expect(r"\| 2 \|");
     shell.expect("skyql> ");
+    // ... while expanded records wrap, so a long value is seen whole.
+    shell.run("\\x on", "Expanded display is on.");
+    shell.enter("SELECT repeat('v', 300) AS long;");
+    shell.expect("PAGER-MARKER LESS=FRX.");
+    shell.expect(&format!("long \\| {}", "v".repeat(300)));
+    shell.expect("skyql> ");
+    shell.run("\\x auto", "Expanded display is used automatically.");
     shell.run("\\pset pager off", "Pager usage is off.");
     shell.resize(200, 10);
     let before = shell.run(
@@ -682,14 +796,14 @@ fn backslash_i_runs_a_file_as_if_typed() {
     // last statement runs without its `;`, as psql's \i does.
     shell.enter("\\i script.sql");
     shell.expect("Expanded display is off.");
-    shell.expect(r"\| 42 +\|");
+    shell.expect(r"\| +42 \|");
     shell.expect(r"skyql: error: script\.sql:4: .*not found");
     shell.expect(r"\| MULTI \|");
     shell.expect(r"\| LAST \|");
     shell.expect("skyql> ");
     shell.run("\\i missing.sql", "cannot read missing.sql");
     // The shell goes on.
-    shell.run("SELECT 40 + 2 AS answer;", r"\| 42 +\|");
+    shell.run("SELECT 40 + 2 AS answer;", r"\| +42 \|");
     shell.quit();
 }
 
@@ -710,8 +824,8 @@ fn backslash_o_sends_results_to_a_file_until_o_alone() {
     // Emptied when chosen, then each result appended.
     assert_eq!(
         read(&out),
-        "+-------+\n| dest  |\n+-------+\n| FILED |\n+-------+\n\
-         +---+\n| n |\n+---+\n| 2 |\n+---+\n"
+        "+-------+\n| dest  |\n+-------+\n| FILED |\n+-------+\n(1 row)\n\
+         +---+\n| n |\n+---+\n| 2 |\n+---+\n(1 row)\n"
     );
     // `\o FORMAT` still sets the format, as `\pset format` does.
     shell.run("\\o csv", "Output format is csv.");
