@@ -68,7 +68,7 @@ pub fn table_text(
     if let Some(width) = layout.width
         && widest > width
     {
-        // A table too wide even so stays wider (the pager scrolls it); nothing is cut off.
+        // Nothing is cut off.
         let room = content_room(width, natural.len());
         let mut floors = floor_widths(&headers, &natural);
         if floors.iter().sum::<usize>() > room {
@@ -83,7 +83,12 @@ pub fn table_text(
                 })
                 .collect();
         }
-        let fitted = fitted_widths(&natural, &floors, room);
+        // A table that cannot fit even so keeps its widths: wrapping would only make it taller
+        // (the pager scrolls it sideways).
+        let fitted = match floors.iter().sum::<usize>() > room {
+            true => natural.clone(),
+            false => fitted_widths(&natural, &floors, room),
+        };
         for (i, (fit, full)) in fitted.iter().zip(&natural).enumerate() {
             if fit < full
                 && let Some(column) = table.column_mut(i)
@@ -313,6 +318,23 @@ mod tests {
             .collect();
         assert_eq!(arn_again, arn, "{table}");
         assert_eq!(lines.last(), Some(&"(1 row)"));
+    }
+
+    #[test]
+    fn a_table_too_wide_even_when_wrapped_keeps_its_widths() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/x";
+        let table = text(
+            vec![
+                ("ecr_repository_prefix", strings(&["docker-hub"])),
+                ("upstream_registry_url", strings(&["registry-1.docker.io"])),
+                ("upstream_repository_prefix", strings(&["ROOT"])),
+                ("credential_arn", strings(&[arn])),
+            ],
+            Some(60),
+        );
+        // Its short columns alone are wider than 60: the ARN stays on one line.
+        assert_eq!(table.lines().count(), 6, "{table}");
+        assert!(table.contains(arn), "{table}");
     }
 
     #[test]
