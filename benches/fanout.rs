@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use skyql::aws::AwsSettings;
-use skyql::provider::lazy::FETCH_IN_FLIGHT;
+use skyql::engine::lazy::FETCH_IN_FLIGHT;
 use skyql::sandbox::{Sandbox, SandboxConfig};
 use skyql::schema::schemas;
 use skyql::session::{Session, SessionOptions};

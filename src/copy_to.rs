@@ -18,9 +18,9 @@ use datafusion::physical_plan::{
 use datafusion::sql::parser::{CopyToSource, CopyToStatement, Statement};
 use futures::StreamExt;
 
+use crate::engine::RegionFailures;
 use crate::error::{Error, Result};
 use crate::formats::{FileFormat, FormatWriter, write_error};
-use crate::provider::RegionFailures;
 use crate::sql::parse::parse_script;
 use crate::staged_file::{Existing, StagedFile};
 

@@ -15,20 +15,20 @@ use datafusion::sql::parser::{CopyToStatement, Statement};
 
 use crate::aws::{AwsSettings, EcrClients};
 use crate::copy_to::{CopyTarget, copy_plan, source_statement};
+use crate::engine::applied::AppliedCalls;
+use crate::engine::dml::DmlExec;
+use crate::engine::dml_where::dml_where;
+use crate::engine::insert_literals::check_written_literals;
+use crate::engine::merge::MergeExec;
+use crate::engine::permissions::scopes as permission_scopes;
+use crate::engine::pushdown::{check_text_casts, has_subquery};
+use crate::engine::scan::unpinned_regions;
+use crate::engine::{
+    ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
+};
 use crate::error::{Error, Result};
 use crate::files::{FileAccess, check_files, check_write, explain_unopened_file};
 use crate::iam::permissions::{Need, needs};
-use crate::provider::applied::AppliedCalls;
-use crate::provider::dml::DmlExec;
-use crate::provider::dml_where::dml_where;
-use crate::provider::insert_literals::check_written_literals;
-use crate::provider::merge::MergeExec;
-use crate::provider::permissions::scopes as permission_scopes;
-use crate::provider::pushdown::{check_text_casts, has_subquery};
-use crate::provider::scan::unpinned_regions;
-use crate::provider::{
-    ProviderContext, RegionFailure, RegionFailures, RegionProgress, register_catalog,
-};
 use crate::schema::schemas;
 use crate::sql::insert_columns::{check_positional_names, match_columns_by_name};
 use crate::sql::parse::{ParsedStatement, parse_script};
@@ -444,7 +444,7 @@ fn undecided_region(plan: &datafusion::logical_expr::LogicalPlan) -> bool {
             found = split_conjunction(&f.predicate).into_iter().any(|c| {
                 c.column_refs()
                     .iter()
-                    .any(|col| col.name == crate::provider::pushdown::REGION_COLUMN)
+                    .any(|col| col.name == crate::engine::pushdown::REGION_COLUMN)
                     && has_subquery(c)
             });
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::ecr::constraints::DESCRIBE_PREFIXES_MAX;
+use crate::resources::ecr::constraints::DESCRIBE_PREFIXES_MAX;
 
 /// What a scan will ask the API for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -14,8 +14,8 @@ use super::convert::{Member, into_record, micros};
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
-use crate::ecr::constraints::{canonical_prefix, same_prefix};
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::{canonical_prefix, same_prefix};
 
 const DESCRIBE: &str = "DescribePullThroughCacheRules";
 const VALIDATE: &str = "ValidatePullThroughCacheRule";

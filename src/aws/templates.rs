@@ -16,8 +16,8 @@ use super::convert::{into_record, micros};
 use super::mutate::{Sender, not_sent};
 use super::request::ScanRequest;
 use crate::dml::ApiCall;
-use crate::ecr::constraints::canonical_prefix;
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::canonical_prefix;
 
 const DESCRIBE: &str = "DescribeRepositoryCreationTemplates";
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::provider::RegionProgress;
+use crate::engine::RegionProgress;
 
 /// A progress line; dropping it stops the updates and clears the line.
 pub struct ProgressLine {

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::args::SandboxArgs;
-use crate::ecr::constraints::check_registry_id;
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::check_registry_id;
 use crate::sandbox::config::{parse_secret_fault, parse_seed};
 use crate::sandbox::{KeyPair, Sandbox, SandboxConfig};
 

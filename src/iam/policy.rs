@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::actions::check_action;
-use crate::ecr::constraints::POLICY_TEXT_MAX;
+use crate::resources::ecr::constraints::POLICY_TEXT_MAX;
 
 /// The policy language version skyql writes.
 pub const POLICY_VERSION: &str = "2012-10-17";

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::wire::{ApiError, Violations};
-use crate::ecr::constraints as c;
+use crate::resources::ecr::constraints as c;
 
 /// The opaque pagination token: the region and the last key returned, base64-encoded.
 #[derive(Debug, Serialize, Deserialize)]

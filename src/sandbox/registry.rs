@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::rules::{Rule, parse};
 use super::templates::Template;
 use super::wire::{ApiError, Violations};
-use crate::ecr::constraints as c;
+use crate::resources::ecr::constraints as c;
 
 /// How a configured Secrets Manager secret misbehaves when ECR reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

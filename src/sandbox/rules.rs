@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use super::paging;
 use super::registry::{Registry, Secret};
 use super::wire::{ApiError, Violations};
-use crate::ecr::constraints::{self as c, ROOT_PREFIX};
-use crate::ecr::upstream::UpstreamRegistry;
+use crate::resources::ecr::constraints::{self as c, ROOT_PREFIX};
+use crate::resources::ecr::upstream::UpstreamRegistry;
 
 /// One stored rule.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::registry::{Registry, Secret};
 use super::rules::{Rule, key};
 use super::templates::Template;
-use crate::ecr::upstream::UpstreamRegistry;
 use crate::error::{Error, Result};
+use crate::resources::ecr::upstream::UpstreamRegistry;
 
 /// One region as kept in the file: its rules (in the DescribePullThroughCacheRules shape), its
 /// registry policy and its repository creation templates (in the

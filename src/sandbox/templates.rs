@@ -12,7 +12,7 @@ use super::paging;
 use super::registry::Registry;
 use super::rules::{key, parse};
 use super::wire::{ApiError, Violations};
-use crate::ecr::constraints as c;
+use crate::resources::ecr::constraints as c;
 
 /// One stored template, serialised as the `RepositoryCreationTemplate` structure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

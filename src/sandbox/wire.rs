@@ -136,7 +136,7 @@ impl Violations {
                 Some(&format!("[{}]", values.join(", "))),
                 &format!(
                     "Member must satisfy constraint: [{}]",
-                    crate::ecr::constraints::enum_violation(allowed)
+                    crate::resources::ecr::constraints::enum_violation(allowed)
                 ),
             );
         }

@@ -20,6 +20,31 @@ pub const PROVIDER_FILE: (&str, &str) = (
 pub const RESOURCE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/resource_files.rs"));
 
+/// The checkout build.rs listed the files in: a target directory shared by two checkouts
+/// shares that list, and a list of another checkout's files must not be embedded silently.
+const LISTED_IN: &str = include!(concat!(env!("OUT_DIR"), "/resource_files_made_in.rs"));
+const _: () = assert!(
+    same_text(LISTED_IN, env!("CARGO_MANIFEST_DIR")),
+    "provider-schemas were listed by another checkout sharing this target directory: \
+     touch provider-schemas/aws here (or build with a CARGO_TARGET_DIR of its own)"
+);
+
+/// Whether two strings are equal, at compile time.
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Column sources that are not API members.
 const REGION_SOURCE: &str = "$region";
 

@@ -4,7 +4,7 @@
 //! The provider's tables are skyql's view of AWS, declared by provider-schemas: `DROP TABLE
 //! aws.ecr.pull_through_cache_rules` must not make the table vanish for the rest of a script,
 //! and `CREATE TABLE aws.ecr.foo` must not pass a local table off as an AWS resource. The
-//! catalog itself refuses registration too (`provider::catalog`), for names that reach it
+//! catalog itself refuses registration too (`engine::catalog`), for names that reach it
 //! another way; this check gives the clear message first, for the whole script before anything
 //! runs.
 

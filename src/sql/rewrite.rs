@@ -17,8 +17,8 @@ use datafusion::sql::sqlparser::ast::{
 
 use super::insert_columns::matched_by_name;
 use crate::dml::{Directive, OnConflict as Conflict};
-use crate::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
 use crate::schema::{Resource, schemas};
 
 /// stackql's pseudo-column holding a JSON Patch in UPDATE.

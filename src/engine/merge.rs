@@ -39,8 +39,8 @@ use super::reader::{read_region, reader_for};
 use super::records::{Row, rows_of};
 use super::writer::{MergeChanges, MergeUpdate, Writer};
 use crate::aws::request::ScanRequest;
-use crate::ecr::constraints::canonical_value;
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::canonical_value;
 use crate::schema::check_region;
 use crate::schema::{FetchOperation, Resource, Verb, schemas};
 

@@ -10,8 +10,8 @@ use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
 use crate::aws::request::ScanRequest;
-use crate::ecr::constraints::MAX_RESULTS;
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::MAX_RESULTS;
 use crate::schema::{Resource, check_region};
 
 /// The column that chooses regions.

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::document_reader::DocumentReader;
-use super::document_writer::DocumentWriter;
-use super::module::ResourceModule;
 use crate::aws::policy::PolicyCalls;
 use crate::dml::Mutation;
 use crate::dml::document::{Document, Members};
+use crate::engine::document_reader::DocumentReader;
+use crate::engine::document_writer::DocumentWriter;
+use crate::engine::module::ResourceModule;
 use crate::error::{Error, Result};
 use crate::iam::policy::{
     StatementRow, changed_statement, check_change, check_document, check_row, check_size,

@@ -8,16 +8,16 @@ use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value;
 
-use super::item_rules::ItemRules;
-use super::reader::Reader;
-use super::record_writer::RecordWriter;
-use super::records::{Record, Row, items_batch};
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
 use crate::aws::rules::{RuleCalls, rule_member};
-use crate::ecr::constraints::ROOT_PREFIX;
-use crate::ecr::upstream::UpstreamRegistry;
+use crate::engine::item_rules::ItemRules;
+use crate::engine::reader::Reader;
+use crate::engine::record_writer::RecordWriter;
+use crate::engine::records::{Record, Row, items_batch};
 use crate::error::Result;
+use crate::resources::ecr::constraints::ROOT_PREFIX;
+use crate::resources::ecr::upstream::UpstreamRegistry;
 use crate::schema::{FetchOperation, Resource};
 
 /// Reads a rule table.
@@ -135,7 +135,7 @@ impl ItemRules for RuleItems {
 }
 
 inventory::submit! {
-    super::module::ResourceModule {
+    crate::engine::module::ResourceModule {
         name: "pull_through_cache_rules",
         reader: |resource| Arc::new(RuleReader { resource }),
         writer: |resource| {

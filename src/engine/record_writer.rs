@@ -30,8 +30,8 @@ use crate::aws::request::ScanRequest;
 use crate::dml::call_plan::CallPlan;
 use crate::dml::problems::{checked_region, report_problems, set_by_aws};
 use crate::dml::{ApiCall, Mutation, OnConflict, patch};
-use crate::ecr::constraints::canonical_value;
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::canonical_value;
 use crate::schema::arn_scope::{ACCOUNT_COLUMN, account_of, region_problem};
 use crate::schema::{Column, Resource, Verb};
 
@@ -844,7 +844,7 @@ fn text_of(row: &Row, column: &str) -> String {
 mod tests {
     use super::*;
     use crate::aws::rules::RuleCalls;
-    use crate::provider::rules::RuleItems;
+    use crate::resources::ecr::pull_through_cache_rules::RuleItems;
     use crate::schema::schemas;
     use serde_json::json;
 

@@ -21,12 +21,9 @@ pub mod read_back;
 pub mod reader;
 pub mod record_writer;
 pub mod records;
-pub mod registry_policy;
-pub mod rules;
 pub mod scan;
 pub mod scan_filter;
 pub mod table;
-pub mod templates;
 pub mod writer;
 
 pub use catalog::register_catalog;

@@ -5,11 +5,11 @@
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::reader::Reader;
-use super::records::records_batch;
 use crate::aws::EcrClients;
 use crate::aws::request::ScanRequest;
 use crate::aws::templates::template_record;
+use crate::engine::reader::Reader;
+use crate::engine::records::records_batch;
 use crate::error::Result;
 use crate::schema::Resource;
 
@@ -40,12 +40,12 @@ impl Reader for TemplateReader {
 }
 
 inventory::submit! {
-    super::module::ResourceModule {
+    crate::engine::module::ResourceModule {
         name: "repository_creation_templates",
         reader: |resource| std::sync::Arc::new(TemplateReader { resource }),
         writer: |resource| {
             let sender = std::sync::Arc::new(crate::aws::templates::TemplateCalls);
-            std::sync::Arc::new(super::record_writer::RecordWriter { resource, sender, item_rules: None })
+            std::sync::Arc::new(crate::engine::record_writer::RecordWriter { resource, sender, item_rules: None })
         },
     }
 }
