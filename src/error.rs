@@ -54,6 +54,17 @@ pub const MAX_LINE: usize = 10_000;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The failure of a call made for one item (`repository 'a'`), named in the message: a
+    /// child table's listing under one of its parents, say.
+    pub fn within(mut self, what: &str) -> Self {
+        match &mut self {
+            Self::Api { operation, .. } => *operation = format!("{operation} of {what}"),
+            Self::Runtime(message) => *message = format!("{what}: {message}"),
+            _ => {}
+        }
+        self
+    }
+
     /// An I/O error with context.
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
         Self::Io {

@@ -5,17 +5,13 @@ pub mod answer_cap;
 pub mod attempts;
 pub mod clients;
 pub mod convert;
-pub mod document;
 pub mod fail_fast;
 pub mod failure;
 pub mod mutate;
-pub mod policy;
 pub mod quota;
-pub mod request;
 pub mod retry_budget;
-pub mod rules;
 pub mod settings;
-pub mod templates;
+pub mod wire_call;
 
 pub use clients::EcrClients;
 pub use settings::{AwsSettings, RetryMode};

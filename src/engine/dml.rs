@@ -32,9 +32,9 @@ use super::reader::reader_for;
 use super::scan_filter::all_true;
 use super::writer::Writer;
 use crate::aws::mutate::Sender;
-use crate::aws::request::ScanRequest;
 use crate::dml::call_plan::CallPlan;
 use crate::dml::{Directive, DmlWhere, OnConflict};
+use crate::engine::request::ScanRequest;
 use crate::error::{Error, Result};
 use crate::schema::{FetchOperation, Resource, schemas};
 
@@ -381,7 +381,7 @@ impl DisplayAs for DmlExec {
                     write!(f, ", bulk")?;
                 }
                 for fetch in &matches.fetches {
-                    write!(f, ", {}=true", fetch.explain_key())?;
+                    write!(f, ", {}", fetch.explain_key())?;
                 }
                 Ok(())
             }
@@ -567,8 +567,7 @@ pub(crate) async fn read_matches(
             continue;
         }
         let (clients, fetches) = (&context.clients, &matches.fetches);
-        let filled =
-            super::lazy::fill(reader.as_ref(), resource, clients, region, kept, fetches).await?;
+        let filled = super::lazy::fill(resource, clients, region, kept, fetches).await?;
         batches.push(keep(filled, &late)?);
     }
     let found = concat_batches(&schema, &batches).map_err(|e| Error::Runtime(e.to_string()))?;

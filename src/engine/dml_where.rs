@@ -28,7 +28,7 @@ fn fix_hint(service: &str, table: &str) -> String {
         return String::new();
     };
     let id = &resource.doc.identifier;
-    let merge = if super::writer::writer_for(resource).merges() {
+    let merge = if super::writer::writer_for(resource).is_some_and(|w| w.merges()) {
         ", or converge the table with MERGE … USING (SELECT …)"
     } else {
         ""

@@ -1,19 +1,17 @@
 //! Reading a resource held as one document per region (the registry policy): one read per
 //! region, the document split into its items, one row each.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::reader::Reader;
 use super::records::{Record, records_batch};
 use crate::aws::EcrClients;
-use crate::aws::document::DocumentStore;
-use crate::aws::request::ScanRequest;
+use crate::aws::wire_call::{Members, is_code};
 use crate::dml::document::{Document, Held, id_of};
+use crate::engine::request::ScanRequest;
 use crate::error::Result;
-use crate::schema::Resource;
+use crate::schema::{Resource, Verb};
 
 /// Reads a document-held table.
 #[derive(Debug)]
@@ -22,8 +20,6 @@ pub struct DocumentReader {
     pub resource: &'static Resource,
     /// How its document splits into items.
     pub shape: &'static dyn Document,
-    /// How its document is read.
-    pub store: Arc<dyn DocumentStore>,
 }
 
 impl DocumentReader {
@@ -32,8 +28,15 @@ impl DocumentReader {
     /// item's. Each item is turned into members once, for both.
     pub async fn held(&self, clients: &EcrClients, region: &str) -> Result<(Held, Vec<Record>)> {
         let (r, not_found) = (self.resource, self.resource.doc.not_found.as_deref());
-        let Some(doc) = self.store.read(clients, region, not_found).await? else {
-            return Ok((Held::default(), Vec::new()));
+        // A region without the document answers the resource's `not_found` code: no items.
+        let nothing = Members::new();
+        let doc = match clients
+            .call(region, r.operation(Verb::Select), &nothing)
+            .await
+        {
+            Ok(doc) => doc,
+            Err(e) if is_code(&e, not_found) => return Ok((Held::default(), Vec::new())),
+            Err(e) => return Err(e),
         };
         let common: Record = (doc.iter())
             .filter(|(m, _)| r.column_by_member(m).is_some())
@@ -69,6 +72,6 @@ impl Reader for DocumentReader {
         _request: &ScanRequest,
     ) -> Result<RecordBatch> {
         let (_, records) = self.held(clients, region).await?;
-        records_batch(self.resource, region, &records)
+        records_batch(self.resource, region, &records, None)
     }
 }

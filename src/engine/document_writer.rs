@@ -24,6 +24,7 @@ use super::pushdown::REGION_COLUMN;
 use super::records::{Record, Row, records_batch, rows_of};
 use super::scan_filter::all_true;
 use super::writer::{Assignments, MergeChanges, Writer, merge_refused};
+use crate::aws::wire_call::WireSender;
 use crate::dml::OnConflict;
 use crate::dml::document::{Held, Members, Wanted, id_of, plan_delete, plan_insert, plan_update};
 use crate::dml::problems::{checked_region, report_problems, set_by_aws};
@@ -33,7 +34,7 @@ use crate::schema::Resource;
 /// Writes a document-held table, through the same reading as its SELECT.
 #[derive(Debug)]
 pub struct DocumentWriter {
-    /// How the table is read (its resource, document shape and store).
+    /// How the table is read (its resource and document shape).
     pub reader: DocumentReader,
 }
 
@@ -135,7 +136,7 @@ impl DocumentWriter {
         let mut batches = Vec::new();
         let mut at = Vec::new();
         for (region, records) in &records {
-            let rows = records_batch(r, region, records)?;
+            let rows = records_batch(r, region, records, None)?;
             let keep = all_true(read.filter_exprs(), &rows)?;
             let kept = (keep.iter().enumerate()).filter(|(_, k)| k.unwrap_or(false));
             at.extend(kept.map(|(i, _)| (region.clone(), i)));
@@ -242,7 +243,7 @@ impl Writer for DocumentWriter {
         let (held, _) = self.read(regions, context).await?;
         let (r, shape) = (self.resource(), self.reader.shape);
         let plan = plan_insert(shape, r, &wanted, &held, on_conflict)?;
-        Ok(execute_plan(r, "INSERT", plan, self.reader.store.as_ref(), context).await?)
+        Ok(execute_plan(r, "INSERT", plan, &WireSender, context).await?)
     }
 
     async fn run_update(
@@ -272,7 +273,7 @@ impl Writer for DocumentWriter {
         }
         report_problems(&problems)?;
         let plan = plan_update(shape, &found.held, &changes)?;
-        Ok(execute_plan(r, "UPDATE", plan, self.reader.store.as_ref(), context).await?)
+        Ok(execute_plan(r, "UPDATE", plan, &WireSender, context).await?)
     }
 
     async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
@@ -282,7 +283,7 @@ impl Writer for DocumentWriter {
             remove.entry(region).or_default().insert(at);
         }
         let plan = plan_delete(self.reader.shape, &found.held, &remove)?;
-        let store = self.reader.store.as_ref();
+        let store = &WireSender;
         Ok(execute_plan(self.resource(), "DELETE", plan, store, context).await?)
     }
 

@@ -1,6 +1,6 @@
 //! Filling lazy columns: the columns a call per item answers (`fetched_by` in provider-schemas,
 //! such as the rules' `is_valid`) are read only for the rows a statement keeps, a few calls in
-//! flight at a time, through the resource's `Reader::fetch`.
+//! flight at a time, each call made as the resource's `fetches` describe it.
 
 use std::collections::BTreeSet;
 
@@ -8,10 +8,11 @@ use datafusion::arrow::array::{AsArray, BooleanArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
 
-use super::reader::Reader;
-use super::records::fill_columns;
+use super::records::{Record, fill_columns};
 use crate::aws::EcrClients;
+use crate::aws::wire_call::{Members, is_code};
 use crate::error::{Error, Result};
 use crate::schema::{FetchOperation, Resource};
 
@@ -20,10 +21,10 @@ use crate::schema::{FetchOperation, Resource};
 /// request rate, which would only cost throttling retries.
 pub const FETCH_IN_FLIGHT: usize = 8;
 
-/// `rows` (some rows `reader` listed in `region`) with the lazy columns of `fetches` filled; a
-/// row whose item no longer exists (deleted since it was listed) is dropped.
+/// `rows` (some rows listed in `region`) with the lazy columns of `fetches` filled; a row whose
+/// item no longer exists (the resource's `not_found`: deleted since it was listed) is dropped,
+/// and a row whose item lacks what the call reads (the fetch's `absent` code) keeps NULLs.
 pub async fn fill(
-    reader: &dyn Reader,
     resource: &Resource,
     clients: &EcrClients,
     region: &str,
@@ -31,17 +32,35 @@ pub async fn fill(
     fetches: &BTreeSet<FetchOperation>,
 ) -> Result<RecordBatch> {
     for &fetch in fetches {
-        // The identifiers straight from their column: every row read has one. Owned, since a
-        // stream over borrowed ones makes the future's Send bound higher-ranked, which the
-        // plan's boxed stream cannot prove.
-        let ids = (rows.column_by_name(&resource.doc.identifier))
-            .and_then(|c| c.as_string_opt::<i32>())
-            .ok_or_else(|| {
-                Error::Runtime(format!("the rows read have no {}", resource.doc.identifier))
-            })?;
-        let ids: Vec<String> = ids.iter().flatten().map(str::to_string).collect();
-        let answers: Vec<_> = futures::stream::iter(ids)
-            .map(|id| async move { reader.fetch(clients, region, fetch, &id).await })
+        let spec = resource.fetch(fetch).ok_or_else(|| {
+            Error::Runtime(format!(
+                "{}: no `fetches` entry for {}",
+                resource.path,
+                fetch.as_str()
+            ))
+        })?;
+        // Each row's request, from its columns. Owned, since a stream over borrowed ones
+        // makes the future's Send bound higher-ranked, which the plan's boxed stream cannot
+        // prove.
+        let mut bodies = vec![Members::new(); rows.num_rows()];
+        for (member, column) in &spec.sends {
+            let values = (rows.column_by_name(column))
+                .and_then(|c| c.as_string_opt::<i32>())
+                .ok_or_else(|| Error::Runtime(format!("the rows read have no {column}")))?;
+            for (body, value) in bodies.iter_mut().zip(values.iter()) {
+                body.insert(member.clone(), value.map_or(Value::Null, Value::from));
+            }
+        }
+        let (not_found, absent) = (resource.doc.not_found.as_deref(), spec.absent.as_deref());
+        let answers: Vec<Option<Record>> = futures::stream::iter(bodies)
+            .map(|body| async move {
+                match clients.call(region, fetch.as_str(), &body).await {
+                    Ok(answer) => Ok(Some(answer)),
+                    Err(e) if absent.is_some() && is_code(&e, absent) => Ok(Some(Record::new())),
+                    Err(e) if is_code(&e, not_found) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
             .buffered(FETCH_IN_FLIGHT)
             .try_collect()
             .await?;

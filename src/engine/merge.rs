@@ -38,9 +38,8 @@ use super::pushdown::REGION_COLUMN;
 use super::reader::{read_region, reader_for};
 use super::records::{Row, rows_of};
 use super::writer::{MergeChanges, MergeUpdate, Writer};
-use crate::aws::request::ScanRequest;
+use crate::engine::request::ScanRequest;
 use crate::error::{Error, Result};
-use crate::resources::ecr::constraints::canonical_value;
 use crate::schema::check_region;
 use crate::schema::{FetchOperation, Resource, Verb, schemas};
 
@@ -367,7 +366,7 @@ impl DisplayAs for MergeExec {
             clauses.join(", ")
         )?;
         for fetch in self.fetches.iter() {
-            write!(f, ", {}=true", fetch.explain_key())?;
+            write!(f, ", {}", fetch.explain_key())?;
         }
         Ok(())
     }
@@ -474,8 +473,12 @@ async fn run_merge(
     let noun = resource.noun();
     let id = resource.doc.identifier.as_str();
     // An item's key: its region and its identifier in ECR's one spelling.
-    let key =
-        |region: &str, value: &str| (region.to_string(), canonical_value(id, value).to_string());
+    let key = |region: &str, value: &str| {
+        (
+            region.to_string(),
+            resource.canonical(id, value).to_string(),
+        )
+    };
     let regions = utf8(source.column(region_col))?;
     let ids = utf8(source.column(id_col))?;
     let mut scope = BTreeSet::new();

@@ -9,9 +9,8 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, InList, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 
-use crate::aws::request::ScanRequest;
+use crate::engine::request::ScanRequest;
 use crate::error::{Error, Result};
-use crate::resources::ecr::constraints::MAX_RESULTS;
 use crate::schema::{Resource, check_region};
 
 /// The column that chooses regions.
@@ -210,15 +209,27 @@ pub fn plan_request(
                 check_identifier(resource, &column, id)?;
             }
             request.identifiers = Some(intersect(request.identifiers.take(), values));
+        } else if parent_column(resource) == Some(column.as_str()) {
+            for key in &values {
+                check_identifier(resource, &column, key)?;
+            }
+            request.parents = Some(intersect(request.parents.take(), values));
         }
     }
     if request.identifiers.is_none()
         && let Some(n) = limit
+        && let Some(page) = resource.listing().and_then(|l| l.page.as_ref())
     {
-        request.page_size = Some(n.clamp(MAX_RESULTS.0 as usize, MAX_RESULTS.1 as usize) as i32);
+        request.page_size = Some(n.clamp(1, page.max) as i32);
     }
     request.limit = limit;
     Ok(request)
+}
+
+/// The column of a child table that holds its parent's key (images' `repository_name`).
+fn parent_column(resource: &Resource) -> Option<&str> {
+    let parent = resource.listing()?.parent.as_ref()?;
+    Some(parent.column.as_str())
 }
 
 /// Checks a pinned identifier value against its column's `check` (ECR's constraints): a value
@@ -599,7 +610,7 @@ mod tests {
     }
 
     #[test]
-    fn identifiers_are_chunked_by_one_hundred() {
+    fn every_identifier_of_a_long_list_is_pinned() {
         let ids: Vec<Expr> = (0..250).map(|i| lit(format!("p{i:03}"))).collect();
         let r = plan(
             list(),
@@ -608,10 +619,7 @@ mod tests {
             regions(),
         )
         .unwrap();
-        let chunks = r.identifier_chunks().unwrap();
-        assert_eq!(
-            chunks.iter().map(Vec::len).collect::<Vec<_>>(),
-            vec![100, 100, 50]
-        );
+        // The listing sends them 100 a call (`identifiers.max`).
+        assert_eq!(r.identifiers.map(|ids| ids.len()), Some(250));
     }
 }

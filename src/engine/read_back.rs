@@ -10,8 +10,8 @@ use super::reader::reader_for;
 use super::records::{Row, rows_of, without_nulls};
 use crate::aws::EcrClients;
 use crate::aws::mutate::ReadBack;
-use crate::aws::request::ScanRequest;
 use crate::dml::ApiCall;
+use crate::engine::request::ScanRequest;
 use crate::error::Result;
 use crate::schema::Resource;
 

@@ -1,5 +1,6 @@
-//! What a resource implements to be read; the one scan (`scan.rs`) does the rest: regions,
-//! filters, LIMIT, lazy columns, projection, failed regions and EXPLAIN.
+//! How a table is read: the one listing of provider-schemas (`listing.rs`) unless the
+//! resource's module reads it itself (a document per region); the one scan (`scan.rs`) does
+//! the rest: regions, filters, LIMIT, lazy columns, projection, failed regions and EXPLAIN.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -8,10 +9,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::records::Record;
+use super::listing::list_items;
+use super::records::records_batch;
 use crate::aws::EcrClients;
-use crate::aws::request::ScanRequest;
-use crate::error::{Error, Result};
+use crate::engine::request::ScanRequest;
+use crate::error::Result;
 use crate::schema::{FetchOperation, Resource};
 
 /// How one resource is read from one region.
@@ -31,22 +33,31 @@ pub trait Reader: fmt::Debug + Send + Sync {
     fn sends_request(&self) -> bool {
         true
     }
+}
 
-    /// The members the call `fetch` answers for the item `id` of `region` (the lazy columns it
-    /// fills take them by `source`); `None` when the item no longer exists. Only asked of a
-    /// resource whose schema has columns `fetched_by` that call.
-    async fn fetch(
+/// Reads a table as its SELECT method's `list` describes.
+#[derive(Debug)]
+pub struct ListingReader {
+    /// The table's resource.
+    pub resource: &'static Resource,
+}
+
+#[async_trait]
+impl Reader for ListingReader {
+    async fn list(
         &self,
         clients: &EcrClients,
         region: &str,
-        fetch: FetchOperation,
-        id: &str,
-    ) -> Result<Option<Record>> {
-        let _ = (clients, region, id);
-        Err(Error::Runtime(format!(
-            "this reader makes no {} call",
-            fetch.as_str()
-        )))
+        request: &ScanRequest,
+    ) -> Result<RecordBatch> {
+        let items = list_items(clients, self.resource, region, request).await?;
+        records_batch(self.resource, region, &items, None)
+    }
+
+    fn sends_request(&self) -> bool {
+        self.resource
+            .listing()
+            .is_some_and(|l| l.identifiers.is_some() || l.page.is_some())
     }
 }
 
@@ -61,10 +72,13 @@ pub async fn read_region(
     fetches: &BTreeSet<FetchOperation>,
 ) -> Result<RecordBatch> {
     let listed = reader.list(clients, region, request).await?;
-    super::lazy::fill(reader, resource, clients, region, listed, fetches).await
+    super::lazy::fill(resource, clients, region, listed, fetches).await
 }
 
-/// The reader of `resource`, from its registered module.
+/// The reader of `resource`: its module's, else the listing of its schema.
 pub fn reader_for(resource: &'static Resource) -> Arc<dyn Reader> {
-    (super::module::module_for(resource).reader)(resource)
+    match super::module::module_for(resource).and_then(|m| m.reader) {
+        Some(reader) => reader(resource),
+        None => Arc::new(ListingReader { resource }),
+    }
 }

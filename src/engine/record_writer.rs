@@ -26,12 +26,11 @@ use super::reader::reader_for;
 use super::records::{Row, rows_of, without_nulls};
 use super::writer::{Assignments, MergeChanges, Writer};
 use crate::aws::mutate::Sender;
-use crate::aws::request::ScanRequest;
 use crate::dml::call_plan::CallPlan;
 use crate::dml::problems::{checked_region, report_problems, set_by_aws};
 use crate::dml::{ApiCall, Mutation, OnConflict, patch};
+use crate::engine::request::ScanRequest;
 use crate::error::{Error, Result};
-use crate::resources::ecr::constraints::canonical_value;
 use crate::schema::arn_scope::{ACCOUNT_COLUMN, account_of, region_problem};
 use crate::schema::{Column, Resource, Verb};
 
@@ -78,6 +77,20 @@ impl RegistryAccount {
 }
 
 impl RecordWriter {
+    /// The writer of `resource`, its calls sent as their wire members, with its rules across
+    /// columns (a resource module's `writer`).
+    pub fn arc(
+        resource: &'static Resource,
+        item_rules: Option<&'static dyn ItemRules>,
+    ) -> Arc<dyn super::writer::Writer> {
+        let sender = Arc::new(crate::aws::wire_call::WireSender);
+        Arc::new(Self {
+            resource,
+            sender,
+            item_rules,
+        })
+    }
+
     /// The value of `column` as sent: a nested column's JSON text parsed, a slash-insensitive
     /// prefix in its one spelling. Two spellings of an export are read as what they mean: a
     /// list column arrives from CSV as one item holding the list's JSON text, and an empty
@@ -90,7 +103,7 @@ impl RecordWriter {
             (true, Value::String(text)) => serde_json::from_str(text)
                 .map(without_nulls)
                 .map_err(|e| format!("'{text}' is not valid JSON ({e})"))?,
-            (false, Value::String(text)) => canonical_value(column, text).into(),
+            (false, Value::String(text)) => self.resource.canonical(column, text).into(),
             (false, Value::Array(items)) => match items.as_slice() {
                 [Value::String(text)] if text.starts_with('[') => serde_json::from_str(text)
                     .ok()
@@ -843,7 +856,6 @@ fn text_of(row: &Row, column: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::rules::RuleCalls;
     use crate::resources::ecr::pull_through_cache_rules::RuleItems;
     use crate::schema::schemas;
     use serde_json::json;
@@ -857,7 +869,7 @@ mod tests {
             .unwrap();
         RecordWriter {
             resource,
-            sender: Arc::new(RuleCalls),
+            sender: Arc::new(crate::aws::wire_call::WireSender),
             item_rules: Some(&RuleItems),
         }
     }

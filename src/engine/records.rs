@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, ListBuilder, StringBuilder, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Int64Array, ListBuilder, StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::arrow::json::ArrayWriter;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde_json::{Map, Value};
 
+use super::listing::member_at;
 use crate::aws::convert::Member;
 use crate::error::{Error, Result};
 use crate::schema::{Column, FetchOperation, Resource, Source};
@@ -22,27 +23,25 @@ pub type Record = Map<String, Value>;
 /// A row by column name; a NULL column is absent.
 pub type Row = Map<String, Value>;
 
-/// The batch of `records` read in `region`, in the resource's columns: each column takes its
-/// `source` member; a nested column holds its structure as JSON text. A member no column
-/// declares is an error, so the schema and the reader's mapping name the same members.
-pub fn records_batch(resource: &Resource, region: &str, records: &[Record]) -> Result<RecordBatch> {
-    for record in records {
-        if let Some(member) = record
-            .keys()
-            .find(|m| resource.column_by_member(m).is_none())
-        {
-            return Err(Error::Runtime(format!(
-                "{}: the reader maps the member '{member}', which provider-schemas declares no column for",
-                resource.path
-            )));
-        }
-    }
+/// The batch of `records` read in `region` (items as the API answers them, by wire name), in
+/// the resource's columns: each column takes the member its `source` names, a path naming a
+/// member inside a structure (`imageScanningConfiguration.scanOnPush`); a timestamp (epoch
+/// seconds on the wire) in microseconds; a slash-insensitive value in its one spelling; a
+/// nested column its structure as JSON text. Lazy columns are NULL, but those `filling`
+/// fills (the answers of its call). Members no column names are left out.
+pub fn records_batch(
+    resource: &Resource,
+    region: &str,
+    records: &[Record],
+    filling: Option<FetchOperation>,
+) -> Result<RecordBatch> {
     // Each column built straight from the members: a listing of every region goes through
     // here, and arrow-json's decoder costs four times as much per row.
     let columns = resource.columns.iter().map(|c| {
         let values = records.iter().map(|r| match &c.source {
+            _ if c.fetched_by != filling => None,
             Source::Region => Some(Member::Text(region)),
-            Source::Field(member) => r.get(member).and_then(Member::of),
+            Source::Field(path) => member_at(r, path).and_then(|v| column_member(c, v)),
         });
         column_of(c, values)
     });
@@ -52,29 +51,21 @@ pub fn records_batch(resource: &Resource, region: &str, records: &[Record]) -> R
         .map_err(|e| Error::Runtime(e.to_string()))
 }
 
-/// The batch of `items` read in `region`, in the resource's columns, each taking its `source`
-/// member from `member` (which refuses a member it does not know): no record is built, as a
-/// listing of every region goes through here. Lazy columns are NULL.
-pub fn items_batch<T>(
-    resource: &Resource,
-    region: &str,
-    items: &[T],
-    member: for<'a> fn(&'a T, &str) -> Result<Option<Member<'a>>>,
-) -> Result<RecordBatch> {
-    let mut columns = Vec::with_capacity(resource.columns.len());
-    for c in &resource.columns {
-        let values: Vec<Option<Member>> = match (&c.source, c.fetched_by) {
-            (_, Some(_)) => vec![None; items.len()],
-            (Source::Region, None) => vec![Some(Member::Text(region)); items.len()],
-            (Source::Field(m), None) => {
-                (items.iter().map(|i| member(i, m))).collect::<Result<_>>()?
-            }
-        };
-        columns.push(column_of(c, values.into_iter())?);
+/// A wire value as the member a column holds: a timestamp's epoch seconds in microseconds, a
+/// slash-insensitive text in its one spelling (`None` for JSON null).
+fn column_member<'a>(column: &Column, value: &'a Value) -> Option<Member<'a>> {
+    match (&column.data_type, value) {
+        (DataType::Timestamp(..), Value::Number(n)) => n.as_f64().map(|s| Member::Time(micros(s))),
+        (_, Value::String(text)) => Some(Member::Text(column.canonical(text))),
+        _ => Member::of(value),
     }
-    let options = RecordBatchOptions::new().with_row_count(Some(items.len()));
-    RecordBatch::try_new_with_options(resource.arrow_schema(), columns, &options)
-        .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// Microseconds since the epoch of ECR's epoch seconds, rounded to the nearest: ECR sends
+/// `1796002379.948`, whose f64 is `….947999954`, so truncating would turn the AWS CLI's
+/// `.948` into `.947999`. The f64 error is far below half a microsecond.
+pub fn micros(seconds: f64) -> i64 {
+    (seconds * 1_000_000.0).round() as i64
 }
 
 /// The Arrow array of `column` holding `values` (one per row; `None` is NULL): text as it is,
@@ -101,11 +92,19 @@ fn column_of<'a>(
                         text.append_value(without_nulls(v.clone()).to_string())
                     }
                     Some(Member::Json(v)) => text.append_value(v.to_string()),
-                    Some(Member::Time(t)) => text.append_value(t.to_string()),
+                    Some(Member::Time(n) | Member::Whole(n)) => text.append_value(n.to_string()),
                     Some(Member::Flag(b)) => text.append_value(b.to_string()),
                 }
             }
             Arc::new(text.finish())
+        }
+        DataType::Int64 => {
+            let numbers = values.map(|v| match v {
+                None => Ok(None),
+                Some(Member::Whole(n)) => Ok(Some(n)),
+                Some(other) => Err(wrong(&other)),
+            });
+            Arc::new(Int64Array::from(numbers.collect::<Result<Vec<_>>>()?))
         }
         DataType::Boolean => {
             let flags = values.map(|v| match v {
@@ -166,7 +165,7 @@ pub fn fill_columns(
         )));
     }
     // Every column of the answers' batch is NULL but the ones the call fills.
-    let filled = records_batch(resource, "", answers)?;
+    let filled = records_batch(resource, "", answers, Some(fetch))?;
     let columns = resource.columns.iter().enumerate().map(|(i, c)| {
         let from = if c.fetched_by == Some(fetch) {
             &filled
@@ -233,9 +232,10 @@ mod tests {
             "prefix": "team",
             "appliedFor": ["PULL_THROUGH_CACHE"],
             "encryptionConfiguration": {"encryptionType": "AES256", "kmsKey": null},
-            "createdAt": 1_000_000,
+            "createdAt": 1796002379.948,
+            "colour": "blue",
         }));
-        let batch = records_batch(templates(), "eu-west-1", &[r]).unwrap();
+        let batch = records_batch(templates(), "eu-west-1", &[r], None).unwrap();
         let text = |c: &str| {
             let a = batch.column_by_name(c).unwrap();
             let a = a.as_any().downcast_ref::<StringArray>().unwrap();
@@ -250,7 +250,20 @@ mod tests {
         assert_eq!(text("description"), None);
         let rows = rows_of(&[batch]).unwrap();
         assert_eq!(rows[0]["applied_for"], json!(["PULL_THROUGH_CACHE"]));
-        assert_eq!(rows[0]["created_at"], json!("1970-01-01T00:00:01Z"));
+        // Epoch seconds exact to the millisecond ECR sends, through the f64 they are read as.
+        assert_eq!(rows[0]["created_at"], json!("2026-11-30T01:32:59.948Z"));
+        assert!(
+            !rows[0].contains_key("colour"),
+            "a member no column names is left out"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_exact_to_the_microsecond() {
+        assert_eq!(micros(1_796_002_379.948), 1_796_002_379_948_000);
+        assert_eq!(micros(1_748_779_200.0), 1_748_779_200_000_000);
+        assert_eq!(micros(0.000_000_6), 1);
+        assert_eq!(micros(1.999_999_9), 2_000_000);
     }
 
     #[test]
@@ -259,10 +272,10 @@ mod tests {
             .resource("ecr", "pull_through_cache_rules")
             .unwrap();
         let listed = [
-            record(json!({"ecrRepositoryPrefix": "ok", "createdAt": 1_000_000})),
+            record(json!({"ecrRepositoryPrefix": "ok/", "createdAt": 1, "isValid": true})),
             record(json!({"ecrRepositoryPrefix": "broken"})),
         ];
-        let listed = records_batch(rules, "us-east-1", &listed).unwrap();
+        let listed = records_batch(rules, "us-east-1", &listed, None).unwrap();
         // Listed, a lazy column is NULL (not validated), not false.
         assert_eq!(listed.column_by_name("is_valid").unwrap().null_count(), 2);
         let answers = [
@@ -294,18 +307,11 @@ mod tests {
     #[test]
     fn a_member_of_another_kind_than_its_column_is_an_error_not_a_null() {
         let r = record(json!({"prefix": "team", "createdAt": "yesterday"}));
-        let e = records_batch(templates(), "eu-west-1", &[r]).unwrap_err();
+        let e = records_batch(templates(), "eu-west-1", &[r], None).unwrap_err();
         assert!(
             e.to_string()
                 .contains("column created_at is declared Timestamp"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn a_member_the_schema_does_not_declare_is_refused() {
-        let r = record(json!({"prefix": "team", "colour": "blue"}));
-        let e = records_batch(templates(), "eu-west-1", &[r]).unwrap_err();
-        assert!(e.to_string().contains("maps the member 'colour'"), "{e}");
     }
 }

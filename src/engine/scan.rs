@@ -21,7 +21,7 @@ use datafusion::physical_plan::{
 use super::context::ProviderContext;
 use super::pushdown;
 use super::scan_filter::{self, RowFilter};
-use crate::aws::request::ScanRequest;
+use crate::engine::request::ScanRequest;
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 
@@ -128,7 +128,7 @@ impl DisplayAs for ResourceScanExec {
             write!(f, ", limit={n}")?;
         }
         for fetch in self.fetches.iter() {
-            write!(f, ", {}=true", fetch.explain_key())?;
+            write!(f, ", {}", fetch.explain_key())?;
         }
         Ok(())
     }
@@ -189,7 +189,7 @@ impl ExecutionPlan for ResourceScanExec {
                 // A failed call fails the region like a failed listing: no row of a region is
                 // shown with columns it could not fill.
                 let clients = &context.clients;
-                lazy::fill(reader.as_ref(), resource, clients, &region, kept, &fetches).await
+                lazy::fill(resource, clients, &region, kept, &fetches).await
             };
             match context.call_region(&region, read).await? {
                 Some(batch) => Ok(batch.project(&projection)?),

@@ -32,7 +32,7 @@ use crate::schema::{Resource, Verb, schemas};
 pub struct ResourceTable {
     resource: &'static Resource,
     reader: Arc<dyn Reader>,
-    writer: Arc<dyn Writer>,
+    writer: Option<Arc<dyn Writer>>,
     schema: SchemaRef,
     context: Arc<ProviderContext>,
 }
@@ -101,7 +101,7 @@ impl TableProvider for ResourceTable {
         }
         Ok(Arc::new(DmlExec::insert(
             self.resource,
-            Arc::clone(&self.writer),
+            self.writer()?,
             input,
             directive.on_conflict,
             Arc::clone(&self.context),
@@ -120,7 +120,7 @@ impl TableProvider for ResourceTable {
         // The SET pairs as written: DataFusion's are lost with a WHERE the optimizer proved false.
         let assignments = clause.assignments.clone();
         let patch = match directive.patch_document.as_deref() {
-            Some(text) if self.writer.takes_patch() => Some(patch::parse(text, self.resource)?),
+            Some(text) if self.writer()?.takes_patch() => Some(patch::parse(text, self.resource)?),
             Some(_) => {
                 return Err(Error::Usage(format!(
                     "{} takes no data__PatchDocument: SET its columns directly ({})",
@@ -132,7 +132,7 @@ impl TableProvider for ResourceTable {
             None => None,
         };
         for (column, value) in &assignments {
-            self.writer.check_set(column, value)?;
+            self.writer()?.check_set(column, value)?;
         }
         if assignments.is_empty() && patch.is_none() {
             return Err(Error::Usage(format!(
@@ -152,14 +152,14 @@ impl TableProvider for ResourceTable {
             .collect::<DfResult<Vec<_>>>()?;
         // Constant values are checked now, so a bad one fails before any call (exit 2).
         if !self.context.explaining() {
-            self.writer.check_constants(&read, &assignments)?;
+            self.writer()?.check_constants(&read, &assignments)?;
             if let Some(patch) = &patch {
-                self.writer.check_patch(&read, patch)?;
+                self.writer()?.check_patch(&read, patch)?;
             }
         }
         Ok(Arc::new(DmlExec::update(
             self.resource,
-            Arc::clone(&self.writer),
+            self.writer()?,
             read,
             assignments,
             patch,
@@ -184,12 +184,12 @@ impl TableProvider for ResourceTable {
             };
             self.check_verb(verb)?;
         }
-        if !self.writer.merges() {
-            return Err(merge_refused(&self.writer.table()).into());
+        if !self.writer()?.merges() {
+            return Err(merge_refused(&self.writer()?.table()).into());
         }
         let exec = MergeExec::try_new(
             self.resource,
-            Arc::clone(&self.writer),
+            self.writer()?,
             state,
             source,
             merge_schema,
@@ -210,7 +210,7 @@ impl TableProvider for ResourceTable {
         let read = dml_request(self.resource, state, &clause, &self.context, "DELETE")?;
         Ok(Arc::new(DmlExec::delete(
             self.resource,
-            Arc::clone(&self.writer),
+            self.writer()?,
             read,
             Arc::clone(&self.context),
         )))
@@ -218,6 +218,15 @@ impl TableProvider for ResourceTable {
 }
 
 impl ResourceTable {
+    /// The table's writer; a read-only table (no write method, so no writer) refuses MERGE
+    /// here, as its `check_verb` refuses the other writes.
+    fn writer(&self) -> DfResult<Arc<dyn Writer>> {
+        self.writer.clone().ok_or_else(|| {
+            let table = self.resource.qualified_name("aws");
+            Error::Usage(format!("{table} is read-only: it supports SELECT")).into()
+        })
+    }
+
     /// Refuses a verb the resource's schema declares no method for, naming the tables of the
     /// same AWS resource type that have one, else the verbs this table supports.
     fn check_verb(&self, verb: Verb) -> DfResult<()> {

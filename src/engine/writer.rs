@@ -124,8 +124,10 @@ pub fn merge_refused(table: &str) -> crate::error::Error {
     ))
 }
 
-/// The writer of `resource`, from its registered module. (A table without a method for a verb
-/// never reaches its writer: `ResourceTable` refuses the verb first.)
-pub fn writer_for(resource: &'static Resource) -> Arc<dyn Writer> {
-    (super::module::module_for(resource).writer)(resource)
+/// The writer of `resource`, from its registered module; `None` for a read-only table. (A
+/// table without a method for a verb never reaches its writer: `ResourceTable` refuses the
+/// verb first.)
+pub fn writer_for(resource: &'static Resource) -> Option<Arc<dyn Writer>> {
+    let writer = super::module::module_for(resource)?.writer?;
+    Some(writer(resource))
 }

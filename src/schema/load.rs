@@ -111,11 +111,27 @@ pub fn load(provider: (&str, &str), resources: &[(&str, &str)]) -> Result<Provid
                     arn_scope: c.arn_scope.clone(),
                     default: c.default.clone(),
                     inferred: c.inferred,
+                    slash_insensitive: c.slash_insensitive,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let mut doc = doc.clone();
+        if let Some(other) = &doc.columns_from
+            && let Some((_, from)) = docs.iter().find(|(_, d)| &d.name == other)
+        {
+            // A table of another's columns reads them as that one does.
+            if doc.fetches.is_empty() {
+                doc.fetches = from.fetches.clone();
+            }
+            let listing = (from.methods.iter())
+                .find(|m| m.verb == Verb::Select)
+                .and_then(|m| m.list.clone());
+            for m in doc.methods.iter_mut().filter(|m| m.verb == Verb::Select) {
+                m.list = m.list.take().or_else(|| listing.clone());
+            }
+        }
         let resource = Resource {
-            doc: doc.clone(),
+            doc,
             columns,
             path: path.clone(),
         };
@@ -388,7 +404,7 @@ mod tests {
         );
         assert_eq!(
             FetchOperation::named("ValidatePullThroughCacheRule").explain_key(),
-            "validate"
+            "fetch=ValidatePullThroughCacheRule"
         );
     }
 }

@@ -74,6 +74,98 @@ pub struct ResourceDoc {
     /// (each runs against the demo sandbox in a test).
     #[serde(default)]
     pub examples: Vec<Example>,
+    /// The calls made once per item to fill lazy columns (their `fetched_by`).
+    #[serde(default)]
+    pub fetches: Vec<Fetch>,
+}
+
+/// How the SELECT method's operation lists a region's items: the engine's one page loop reads
+/// this (see `engine/listing.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listing {
+    /// The answer's member that holds the items (`repositories`).
+    pub items: String,
+    /// The request and answer members of paging, when the operation pages.
+    #[serde(default)]
+    pub page: Option<Paging>,
+    /// Where pinned identifiers are sent, when the operation takes them.
+    #[serde(default)]
+    pub identifiers: Option<IdentifierMember>,
+    /// Members of the answer itself (not of each item) that every item takes (`registryId`).
+    #[serde(default)]
+    pub answer_members: Vec<String>,
+    /// Members sent with every call (a filter that shows every item, say).
+    #[serde(default)]
+    pub sends: serde_json::Map<String, serde_json::Value>,
+    /// The table whose items this one's are listed under (images under repositories).
+    #[serde(default)]
+    pub parent: Option<Parent>,
+}
+
+/// Paging members: `nextToken` and `maxResults` in ECR.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    /// The request and answer member of the page token.
+    pub token: String,
+    /// The request member of the page size.
+    pub size: String,
+    /// The largest page size the operation takes.
+    pub max: usize,
+}
+
+/// The request member that takes pinned identifiers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierMember {
+    /// The member (`repositoryNames`).
+    pub member: String,
+    /// The most a call takes.
+    pub max: usize,
+    /// When each identifier is an object, the member holding it (`imageDigest` of `imageIds`).
+    #[serde(default)]
+    pub within: Option<String>,
+    /// How a call that fails with the resource's `not_found` code for one missing identifier
+    /// is answered for the others: ask each alone (`each`), or list everything once and keep
+    /// the ones asked (`list`: for a resource with a small quota per region).
+    pub missing: Missing,
+}
+
+/// See [`IdentifierMember::missing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Missing {
+    /// Ask each identifier of the chunk alone.
+    Each,
+    /// List every item once and keep the identifiers asked.
+    List,
+}
+
+/// The parent of a child table's items.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parent {
+    /// The parent table, of the same service.
+    pub table: String,
+    /// The column of this table (and of the parent) that holds the parent's key.
+    pub column: String,
+    /// The request member that takes the parent's key.
+    pub member: String,
+}
+
+/// A call made once per item to fill the lazy columns `fetched_by` it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fetch {
+    /// The operation.
+    pub operation: String,
+    /// The request members and the columns of the row they take.
+    pub sends: std::collections::BTreeMap<String, String>,
+    /// The error code that means the item has no such member (NULL), as opposed to the
+    /// resource's `not_found` (the item is gone: no row).
+    #[serde(default)]
+    pub absent: Option<String>,
 }
 
 /// A documented example statement.
@@ -126,6 +218,10 @@ pub struct ColumnDoc {
     /// Whether AWS infers the column from the other members when a create leaves it out.
     #[serde(default)]
     pub inferred: bool,
+    /// Whether ECR reads the value as ending in `/` (`team` and `team/` name one item): skyql
+    /// writes it in one spelling, without the `/`.
+    #[serde(default)]
+    pub slash_insensitive: bool,
 }
 
 /// An API operation called once per item, after the listing, to fill some columns: a column's
@@ -145,14 +241,10 @@ impl FetchOperation {
         self.0
     }
 
-    /// How EXPLAIN names it on a scan that makes the calls: its verb, lowercased
-    /// (`validate=true` for ValidatePullThroughCacheRule).
+    /// How EXPLAIN names it on a scan that makes the calls: the operation itself
+    /// (`fetch=ValidatePullThroughCacheRule`), so that two Get… calls never read alike.
     pub fn explain_key(self) -> String {
-        let rest = self.0.get(1..).unwrap_or_default();
-        let verb = rest
-            .find(char::is_uppercase)
-            .map_or(self.0, |i| &self.0[..=i]);
-        verb.to_ascii_lowercase()
+        format!("fetch={}", self.0)
     }
 }
 
@@ -195,6 +287,9 @@ pub struct Method {
     pub required_params: Vec<String>,
     /// IAM actions the caller needs, and when.
     pub permissions: Vec<Permission>,
+    /// How a SELECT method's operation lists items (absent for a table whose module reads it).
+    #[serde(default)]
+    pub list: Option<Listing>,
 }
 
 /// One IAM action a method needs (`EXPLAIN PERMISSIONS`, `skyql permissions`, the docs).
@@ -284,6 +379,8 @@ pub struct Column {
     pub default: Option<String>,
     /// Whether AWS infers it from the other members when a create leaves it out.
     pub inferred: bool,
+    /// Whether ECR reads the value as ending in `/`: written without it.
+    pub slash_insensitive: bool,
 }
 
 impl Column {
@@ -292,6 +389,23 @@ impl Column {
     /// for any other column it asks for no value.
     pub fn filled_by_aws(&self) -> bool {
         self.default.is_some() || self.inferred
+    }
+
+    /// The one spelling of a value of the column: a slash-insensitive prefix without its
+    /// trailing `/` (`team/` is `team`; `/` alone stays), any other value as given.
+    pub fn canonical<'a>(&self, value: &'a str) -> &'a str {
+        match self.slash_insensitive {
+            true => without_trailing_slash(value),
+            false => value,
+        }
+    }
+}
+
+/// A prefix in skyql's one spelling: without its trailing `/` (`/` alone stays).
+pub fn without_trailing_slash(value: &str) -> &str {
+    match value.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => value,
     }
 }
 
@@ -452,6 +566,24 @@ impl Resource {
     /// refuses such a verb before anything is planned).
     pub fn operation(&self, verb: Verb) -> &str {
         self.method(verb).map_or("", |m| m.operation.as_str())
+    }
+
+    /// How the SELECT method lists items, when the engine lists them.
+    pub fn listing(&self) -> Option<&Listing> {
+        self.method(Verb::Select)?.list.as_ref()
+    }
+
+    /// The call that fills the lazy columns `fetched_by` `operation`.
+    pub fn fetch(&self, operation: FetchOperation) -> Option<&Fetch> {
+        self.doc
+            .fetches
+            .iter()
+            .find(|f| f.operation == operation.as_str())
+    }
+
+    /// The one spelling of a value of `column` (see [`Column::canonical`]).
+    pub fn canonical<'a>(&self, column: &str, value: &'a str) -> &'a str {
+        self.column(column).map_or(value, |c| c.canonical(value))
     }
 
     /// The wire name of a column's API member (`ecrRepositoryPrefix`); `None` for the region.

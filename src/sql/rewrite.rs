@@ -18,7 +18,6 @@ use datafusion::sql::sqlparser::ast::{
 use super::insert_columns::matched_by_name;
 use crate::dml::{Directive, OnConflict as Conflict};
 use crate::error::{Error, Result};
-use crate::resources::ecr::constraints::{SLASH_INSENSITIVE_COLUMNS, canonical_prefix};
 use crate::schema::{Resource, schemas};
 
 /// stackql's pseudo-column holding a JSON Patch in UPDATE.
@@ -310,14 +309,19 @@ fn is_slash_insensitive(expr: &Expr) -> bool {
         .get(&name.value.to_ascii_lowercase())
         .cloned()
         .unwrap_or_else(|| name.value.to_ascii_lowercase());
-    SLASH_INSENSITIVE_COLUMNS.contains(&name.as_str())
+    // By name, as this rewrite knows no table: the columns provider-schemas mark so.
+    crate::schema::schemas()
+        .resources
+        .iter()
+        .flat_map(|r| &r.columns)
+        .any(|c| c.slash_insensitive && c.name == name)
 }
 
 fn canonical_string(expr: &mut Expr) {
     if let Expr::Value(v) = expr
         && let SqlValue::SingleQuotedString(text) = &mut v.value
     {
-        *text = canonical_prefix(text).to_string();
+        *text = crate::schema::without_trailing_slash(text).to_string();
     }
 }
 

@@ -420,7 +420,7 @@ async fn explain_shows_when_a_statement_validates() {
     )
     .await;
     assert!(
-        scan_line(text(&r)).contains(", validate=true"),
+        scan_line(text(&r)).contains(", fetch=ValidatePullThroughCacheRule"),
         "{}",
         text(&r)
     );
@@ -436,7 +436,11 @@ async fn explain_shows_when_a_statement_validates() {
         &format!("EXPLAIN DELETE FROM {RULES} WHERE is_valid = false"),
     )
     .await;
-    assert!(text(&r).contains("bulk, validate=true"), "{}", text(&r));
+    assert!(
+        text(&r).contains("bulk, fetch=ValidatePullThroughCacheRule"),
+        "{}",
+        text(&r)
+    );
     let r = query(
         &s,
         &format!("EXPLAIN DELETE FROM {RULES} WHERE region = 'us-east-1' AND ecr_repository_prefix = 'gone'"),

@@ -252,19 +252,6 @@ pub fn secret_arn_scope(value: &str) -> Option<(&str, &str)> {
     Some((parts.next()?, parts.next()?))
 }
 
-/// The columns whose values ECR reads as ending in `/`: `team` and `team/` name one rule.
-pub const SLASH_INSENSITIVE_COLUMNS: [&str; 2] = ["ecr_repository_prefix", "prefix"];
-
-/// The one spelling of a value of `column`: a slash-insensitive column's prefix without its
-/// trailing `/`, any other value as given.
-pub fn canonical_value<'a>(column: &str, value: &'a str) -> &'a str {
-    if SLASH_INSENSITIVE_COLUMNS.contains(&column) {
-        canonical_prefix(value)
-    } else {
-        value
-    }
-}
-
 /// The one spelling skyql uses for a repository prefix: without its trailing `/`, since ECR
 /// treats the prefix as ending in one (`team/` and `team` are one rule).
 pub fn canonical_prefix(prefix: &str) -> &str {

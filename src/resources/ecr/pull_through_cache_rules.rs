@@ -1,56 +1,12 @@
-//! Pull-through cache rules on the engine: read with DescribePullThroughCacheRules (and
-//! ValidatePullThroughCacheRule for the lazy validation columns), written by the record writer
-//! with the rules' sender and the rules ECR applies between a rule's columns.
+//! Pull-through cache rules: read and written as provider-schemas describe them; what is their
+//! own is the rules ECR applies between a rule's columns, and the operations they call.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value;
 
-use crate::aws::EcrClients;
-use crate::aws::request::ScanRequest;
-use crate::aws::rules::{RuleCalls, rule_member};
+use super::constraints::ROOT_PREFIX;
+use super::upstream::UpstreamRegistry;
 use crate::engine::item_rules::ItemRules;
-use crate::engine::reader::Reader;
-use crate::engine::record_writer::RecordWriter;
-use crate::engine::records::{Record, Row, items_batch};
-use crate::error::Result;
-use crate::resources::ecr::constraints::ROOT_PREFIX;
-use crate::resources::ecr::upstream::UpstreamRegistry;
-use crate::schema::{FetchOperation, Resource};
-
-/// Reads a rule table.
-#[derive(Debug)]
-pub struct RuleReader {
-    /// The table's resource.
-    pub resource: &'static Resource,
-}
-
-#[async_trait]
-impl Reader for RuleReader {
-    async fn list(
-        &self,
-        clients: &EcrClients,
-        region: &str,
-        request: &ScanRequest,
-    ) -> Result<RecordBatch> {
-        let not_found = self.resource.doc.not_found.as_deref();
-        let rules = clients.describe_rules(region, request, not_found).await?;
-        items_batch(self.resource, region, &rules, rule_member)
-    }
-
-    async fn fetch(
-        &self,
-        clients: &EcrClients,
-        region: &str,
-        _fetch: FetchOperation,
-        prefix: &str,
-    ) -> Result<Option<Record>> {
-        let not_found = self.resource.doc.not_found.as_deref();
-        clients.validate_rule(region, prefix, not_found).await
-    }
-}
+use crate::engine::records::Row;
 
 /// What ECR requires across a rule's columns: the upstream registry its URL names, the
 /// credential that registry needs or refuses, a custom role only for an ECR upstream, and an
@@ -137,13 +93,18 @@ impl ItemRules for RuleItems {
 inventory::submit! {
     crate::engine::module::ResourceModule {
         name: "pull_through_cache_rules",
-        reader: |resource| Arc::new(RuleReader { resource }),
-        writer: |resource| {
-            let sender = Arc::new(RuleCalls);
-            Arc::new(RecordWriter { resource, sender, item_rules: Some(&RuleItems) })
-        },
+        reader: None,
+        writer: Some(|resource| crate::engine::record_writer::RecordWriter::arc(resource, Some(&RuleItems))),
     }
 }
+
+crate::ecr_operations!(
+    DescribePullThroughCacheRules => describe_pull_through_cache_rules,
+    ValidatePullThroughCacheRule => validate_pull_through_cache_rule,
+    CreatePullThroughCacheRule => create_pull_through_cache_rule,
+    UpdatePullThroughCacheRule => update_pull_through_cache_rule,
+    DeletePullThroughCacheRule => delete_pull_through_cache_rule,
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::aws::policy::PolicyCalls;
 use crate::dml::Mutation;
 use crate::dml::document::{Document, Members};
 use crate::engine::document_reader::DocumentReader;
@@ -159,19 +158,20 @@ fn reader(resource: &'static Resource) -> DocumentReader {
         true => &WholePolicy,
         false => &PolicyStatements,
     };
-    let store = Arc::new(PolicyCalls);
-    DocumentReader {
-        resource,
-        shape,
-        store,
-    }
+    DocumentReader { resource, shape }
 }
+
+crate::ecr_operations!(
+    GetRegistryPolicy => get_registry_policy,
+    PutRegistryPolicy => put_registry_policy,
+    DeleteRegistryPolicy => delete_registry_policy,
+);
 
 inventory::submit! {
     ResourceModule {
         name: "registry_policy",
-        reader: |resource| Arc::new(reader(resource)),
-        writer: |resource| Arc::new(DocumentWriter { reader: reader(resource) }),
+        reader: Some(|resource| Arc::new(reader(resource))),
+        writer: Some(|resource| Arc::new(DocumentWriter { reader: reader(resource) })),
     }
 }
 
