@@ -157,16 +157,19 @@ pub struct WireSender;
 #[async_trait]
 impl Sender for WireSender {
     async fn send(&self, clients: &EcrClients, call: &ApiCall) -> Result<()> {
-        let op = operation(&call.mutation.operation).ok_or_else(|| {
-            Error::Runtime(format!(
-                "{} is not an operation skyql registers (ecr_operations!); nothing was sent",
-                call.mutation.operation
-            ))
-        })?;
-        let bytes =
-            serde_json::to_vec(&call.mutation.params).map_err(|e| Error::Runtime(e.to_string()))?;
-        (op.send)(clients.client(&call.region), call.region.clone(), bytes)
-            .await
-            .map(drop)
+        send_wire(clients, call).await.map(drop)
     }
+}
+
+/// Sends a planned call as its wire members, answering the answer's.
+pub async fn send_wire(clients: &EcrClients, call: &ApiCall) -> Result<Members> {
+    let op = operation(&call.mutation.operation).ok_or_else(|| {
+        Error::Runtime(format!(
+            "{} is not an operation skyql registers (ecr_operations!); nothing was sent",
+            call.mutation.operation
+        ))
+    })?;
+    let bytes =
+        serde_json::to_vec(&call.mutation.params).map_err(|e| Error::Runtime(e.to_string()))?;
+    (op.send)(clients.client(&call.region), call.region.clone(), bytes).await
 }

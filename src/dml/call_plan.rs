@@ -30,14 +30,14 @@ impl CallPlan {
         (self.created + self.updated + self.deleted) as u64
     }
 
-    /// Adds the update call of one item, or counts it unchanged when there is none.
-    pub fn update(&mut self, call: Option<ApiCall>) {
-        match call {
-            Some(call) => {
-                self.calls.push(call);
+    /// Adds the update calls of one item, or counts it unchanged when there are none.
+    pub fn update(&mut self, calls: Vec<ApiCall>) {
+        match calls.is_empty() {
+            false => {
+                self.calls.extend(calls);
                 self.updated += 1;
             }
-            None => self.unchanged += 1,
+            true => self.unchanged += 1,
         }
     }
 
@@ -96,8 +96,8 @@ mod tests {
     fn counts_and_summaries_name_only_what_happens() {
         let mut plan = CallPlan::default();
         assert_eq!(plan.summary(), "no change");
-        plan.update(Some(call()));
-        plan.update(None);
+        plan.update(vec![call()]);
+        plan.update(Vec::new());
         plan.calls.push(call());
         plan.deleted += 1;
         assert_eq!((plan.calls.len(), plan.count()), (2, 2));

@@ -29,10 +29,23 @@ impl Mutation {
         operation: &str,
         params: impl IntoIterator<Item = (&'a str, Option<Value>)>,
     ) -> Self {
-        let params = params
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.to_string(), v?)))
-            .collect();
+        let mut body = Map::new();
+        for (member, value) in params {
+            let Some(value) = value else { continue };
+            // `imageScanningConfiguration.scanOnPush` is a member inside a structure.
+            let mut path: Vec<&str> = member.split('.').collect();
+            let last = path.pop().unwrap_or_default();
+            let mut at = &mut body;
+            for part in path {
+                let inner = at.entry(part).or_insert_with(|| Value::Object(Map::new()));
+                if !inner.is_object() {
+                    *inner = Value::Object(Map::new());
+                }
+                at = inner.as_object_mut().expect("made an object above");
+            }
+            at.insert(last.to_string(), value);
+        }
+        let params = body;
         Self {
             operation: operation.to_string(),
             params,
@@ -71,6 +84,25 @@ impl std::fmt::Display for ApiCall {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_member_inside_a_structure_is_sent_nested() {
+        let m = Mutation::new(
+            "CreateRepository",
+            [
+                ("repositoryName", Some(json!("a"))),
+                ("imageScanningConfiguration.scanOnPush", Some(json!(true))),
+                ("encryptionConfiguration.encryptionType", Some(json!("KMS"))),
+                ("encryptionConfiguration.kmsKey", Some(json!("k"))),
+                ("tags", None),
+            ],
+        );
+        assert_eq!(
+            m.params(),
+            json!({"repositoryName": "a", "imageScanningConfiguration": {"scanOnPush": true},
+                "encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": "k"}})
+        );
+    }
 
     #[test]
     fn displays_operation_region_and_wire_parameters() {

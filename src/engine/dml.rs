@@ -40,6 +40,7 @@ use crate::schema::{FetchOperation, Resource, schemas};
 
 /// Which rows an UPDATE or DELETE acts on: the API request, the regions, and every WHERE
 /// filter compiled against the table (re-checked on the rows read, since not all are pushed).
+#[derive(Clone)]
 pub struct MatchRequest {
     request: ScanRequest,
     regions: Vec<String>,
@@ -53,7 +54,21 @@ pub struct MatchRequest {
     fetches: BTreeSet<FetchOperation>,
 }
 
+impl MatchRequest {
+    /// The same request, also filling the lazy `columns` of the rows read.
+    pub(crate) fn fetching<'a>(
+        &self,
+        resource: &Resource,
+        columns: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut read = self.clone();
+        read.fetches.extend(resource.fetches_for(columns));
+        read
+    }
+}
+
 /// A WHERE filter, and whether it reads a column that costs an extra call per row.
+#[derive(Clone)]
 struct MatchFilter {
     expr: Arc<dyn PhysicalExpr>,
     fetched: bool,

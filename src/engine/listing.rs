@@ -251,16 +251,20 @@ async fn pages(
                 call.insert(page.token.clone(), t);
             }
         }
+        let Some(items_member) = &listing.items else {
+            return Ok(vec![
+                one_item(clients, listing, operation, region, &call).await?,
+            ]);
+        };
         let mut answer = clients.call(region, operation, &call).await?;
         let common: Vec<(String, Value)> = (listing.answer_members.iter())
             .filter_map(|m| Some((m.clone(), answer.get(m)?.clone())))
             .collect();
-        if let Some(Value::Array(page)) = answer.remove(&listing.items) {
+        if let Some(Value::Array(page)) = answer.remove(items_member) {
             for item in page {
                 let Value::Object(mut item) = item else {
                     return Err(Error::Runtime(format!(
-                        "{operation} answered an item of {} that is not an object",
-                        listing.items
+                        "{operation} answered an item of {items_member} that is not an object"
                     )));
                 };
                 for (m, v) in &common {
@@ -276,6 +280,27 @@ async fn pages(
             return Ok(items);
         }
     }
+}
+
+/// A region's one item: the listing operation's answer with the answers of its `merges`
+/// merged in, every call made at the same time.
+async fn one_item(
+    clients: &EcrClients,
+    listing: &Listing,
+    operation: &str,
+    region: &str,
+    body: &Members,
+) -> Result<Members> {
+    let empty = Members::new();
+    let calls = std::iter::once(clients.call(region, operation, body))
+        .chain((listing.merges.iter()).map(|op| clients.call(region, op, &empty)));
+    let mut item = Members::new();
+    for answer in futures::future::try_join_all(calls).await? {
+        for (member, value) in answer {
+            item.entry(member).or_insert(value);
+        }
+    }
+    Ok(item)
 }
 
 /// The member at `path` (`imageScanningConfiguration.scanOnPush`: a member inside a

@@ -1,6 +1,7 @@
 //! The DataFusion side: catalog `aws`, one schema per service, TableProviders, pushdown and scans.
 
 pub mod applied;
+pub mod batch;
 pub mod catalog;
 pub mod changing;
 pub mod context;

@@ -64,14 +64,7 @@ mod tests {
     #[test]
     fn every_operation_the_schemas_name_is_registered() {
         for r in &schemas().resources {
-            let fetched = r.doc.fetches.iter().map(|f| f.operation.as_str());
-            for op in r
-                .doc
-                .methods
-                .iter()
-                .map(|m| m.operation.as_str())
-                .chain(fetched)
-            {
+            for op in r.operations() {
                 assert!(
                     operation(op).is_some(),
                     "{}: {op} is not registered (ecr_operations!)",

@@ -83,7 +83,11 @@ impl RecordWriter {
         resource: &'static Resource,
         item_rules: Option<&'static dyn ItemRules>,
     ) -> Arc<dyn super::writer::Writer> {
-        let sender = Arc::new(crate::aws::wire_call::WireSender);
+        let batch = (resource.method(Verb::Delete)).and_then(|m| m.batch.clone());
+        let sender: Arc<dyn Sender> = match batch {
+            Some(batch) => Arc::new(super::batch::BatchSender { batch }),
+            None => Arc::new(crate::aws::wire_call::WireSender),
+        };
         Arc::new(Self {
             resource,
             sender,
@@ -159,7 +163,8 @@ impl RecordWriter {
             if c.name == REGION_COLUMN {
                 continue;
             }
-            if c.read_only || c.fetched_by.is_some() {
+            // A lazy column is an answer about the item unless the schema writes it.
+            if c.read_only || (c.fetched_by.is_some() && !c.updatable) {
                 // An export fed back with ON CONFLICT repeats what AWS set; it is not sent, but
                 // an owner's id must be the item's (timestamps are history, not configuration).
                 if !conflict {
@@ -435,11 +440,14 @@ impl RecordWriter {
         row: Option<usize>,
     ) -> ApiCall {
         let r = self.resource;
-        let id_member = r.member(&r.doc.identifier).unwrap_or_default();
         let members = values
             .iter()
             .filter_map(|(c, v)| Some((r.member(c)?, Some(v.clone()))));
-        let members = std::iter::once((id_member, Some(Value::from(id)))).chain(members);
+        // A table identified by its region (the registry) sends no identifier.
+        let id_member = r.member(&r.doc.identifier);
+        let members = (id_member.map(|m| (m, Some(Value::from(id)))))
+            .into_iter()
+            .chain(members);
         ApiCall {
             region: region.to_string(),
             mutation: Mutation::new(r.operation(verb), members),
@@ -459,10 +467,21 @@ impl RecordWriter {
     }
 
     /// The create call of a checked row.
-    fn create(&self, d: &Desired) -> ApiCall {
+    /// The create call of a checked row, then the in-place updates of the columns it gives
+    /// that the create does not take (`after_create`: a repository's lifecycle policy).
+    fn create(&self, d: &Desired) -> Vec<ApiCall> {
+        let r = self.resource;
         let mut values = d.values.clone();
-        values.remove(&self.resource.doc.identifier);
-        self.call(Verb::Insert, &d.region, &d.id, &values, Some(d.row))
+        values.remove(&r.doc.identifier);
+        let later = |c: &str| r.column_update(c).is_some_and(|u| u.after_create);
+        let (after, now): (Row, Row) = values.into_iter().partition(|(c, _)| later(c));
+        let create = self.call(Verb::Insert, &d.region, &d.id, &now, Some(d.row));
+        let after = (!after.is_empty()).then(|| {
+            self.column_updates(&d.region, &d.id, (&Row::new(), &after), &after, Some(d.row))
+        });
+        std::iter::once(create)
+            .chain(after.into_iter().flatten())
+            .collect()
     }
 
     /// The delete call of an item read.
@@ -478,7 +497,7 @@ impl RecordWriter {
     }
 
     /// The update call that brings `current` to `wanted` (by column), if anything differs.
-    fn update(&self, current: &Row, wanted: &Row, row: Option<usize>) -> Result<Option<ApiCall>> {
+    fn update(&self, current: &Row, wanted: &Row, row: Option<usize>) -> Result<Vec<ApiCall>> {
         let (id, region) = (
             text_of(current, &self.resource.doc.identifier),
             text_of(current, REGION_COLUMN),
@@ -491,6 +510,15 @@ impl RecordWriter {
                 .transpose()
                 .map_err(Error::Runtime)?;
             let old = old.filter(|v| !v.is_null());
+            let removable =
+                (self.resource.column_update(column)).is_some_and(|u| u.removed_by.is_some());
+            if new.is_null() && removable {
+                // Removed when the item holds one (its lazy value was read for the update).
+                if old.is_some() {
+                    changed.insert(column.clone(), Value::Null);
+                }
+                continue;
+            }
             if new.is_null() && old.is_some() {
                 let row = row.map(|r| format!("row {r}: ")).unwrap_or_default();
                 return Err(Error::Usage(format!(
@@ -504,9 +532,10 @@ impl RecordWriter {
             }
         }
         if changed.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let mut item = self.as_sent(current)?;
+        let before = self.as_sent(current)?;
+        let mut item = before.clone();
         item.extend(changed.clone());
         let problem = self
             .item_problems(&item)
@@ -534,7 +563,94 @@ impl RecordWriter {
         if let Some(problem) = problems.first() {
             return Err(Error::Usage(format!("{problem}; nothing was sent")));
         }
-        Ok(Some(self.call(Verb::Update, &region, &id, &changed, row)))
+        if self.resource.doc.updates.is_empty() {
+            return Ok(vec![self.call(Verb::Update, &region, &id, &changed, row)]);
+        }
+        // The members that name the item to an operation of its own (a repository's ARN).
+        for column in self
+            .resource
+            .doc
+            .updates
+            .iter()
+            .flat_map(|u| u.sends.values())
+        {
+            if let Some(v) = current.get(column) {
+                item.entry(column.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        Ok(self.column_updates(&region, &id, (&before, &item), &changed, row))
+    }
+
+    /// The in-place operations that make the `changed` columns of an item so, in the order
+    /// the schema lists them: each sends every column it sets (as the item will hold it), or
+    /// its removal when its columns are set to NULL, or, for a list changed by difference, the
+    /// items added and the keys removed. `items` is the item before and after.
+    fn column_updates(
+        &self,
+        region: &str,
+        id: &str,
+        (before, after): (&Row, &Row),
+        changed: &Row,
+        row: Option<usize>,
+    ) -> Vec<ApiCall> {
+        let r = self.resource;
+        let touched =
+            (r.doc.updates.iter()).filter(|u| u.sets.iter().any(|c| changed.contains_key(c)));
+        let mut calls = Vec::new();
+        for u in touched {
+            let named: Vec<(&str, Option<Value>)> = match u.sends.is_empty() {
+                true => (r
+                    .member(&r.doc.identifier)
+                    .map(|m| (m, Some(Value::from(id)))))
+                .into_iter()
+                .collect(),
+                false => (u.sends.iter())
+                    .map(|(m, c)| (m.as_str(), after.get(c).cloned()))
+                    .collect(),
+            };
+            let member = |c: &str| u.members.get(c).map(String::as_str).or(r.member(c));
+            let value = |c: &str| after.get(c).filter(|v| !v.is_null()).cloned();
+            let mut call = |operation: &str, members: Vec<(&str, Option<Value>)>| {
+                calls.push(ApiCall {
+                    region: region.to_string(),
+                    mutation: Mutation::new(operation, named.iter().cloned().chain(members)),
+                    row,
+                });
+            };
+            let removed = u
+                .sets
+                .iter()
+                .all(|c| changed.get(c).is_none_or(Value::is_null));
+            match (&u.removed_by, &u.difference) {
+                (Some(removal), _) if removed => call(removal, Vec::new()),
+                (_, Some(d)) => {
+                    let Some(column) = u.sets.first() else {
+                        continue;
+                    };
+                    let (added, gone) =
+                        list_difference(before.get(column), after.get(column), &d.key);
+                    if !added.is_empty() {
+                        call(
+                            &u.operation,
+                            vec![(member(column).unwrap_or(column), Some(Value::Array(added)))],
+                        );
+                    }
+                    if !gone.is_empty() {
+                        call(
+                            &d.operation,
+                            vec![(d.member.as_str(), Some(Value::Array(gone)))],
+                        );
+                    }
+                }
+                _ => call(
+                    &u.operation,
+                    (u.sets.iter())
+                        .filter_map(|c| Some((member(c)?, value(c))))
+                        .collect(),
+                ),
+            }
+        }
+        calls
     }
 
     /// The items of `desired` that exist, by (region, identifier), read through the resource's
@@ -581,7 +697,13 @@ impl RecordWriter {
 #[async_trait]
 impl Writer for RecordWriter {
     fn check_set(&self, column: &str, value: &Expr) -> DfResult<()> {
-        let update = self.resource.operation(Verb::Update);
+        let updates = &self.resource.doc.updates;
+        let update = match updates.is_empty() {
+            true => self.resource.operation(Verb::Update).to_string(),
+            false => (updates.iter().map(|u| u.operation.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
         // Where some columns are fixed at creation, re-creating is the way to change them.
         let noun = self.resource.noun();
         let recreate = self.resource.create_only_columns().next().is_some();
@@ -596,7 +718,11 @@ impl Writer for RecordWriter {
             ))
             .into());
         }
-        if is_null_literal(value) {
+        let removable =
+            (self.resource.column_update(column)).is_some_and(|u| u.removed_by.is_some());
+        if is_null_literal(value) && !removable {
+            let update =
+                (self.resource.column_update(column)).map_or(update, |u| u.operation.clone());
             let without = match recreate {
                 true => format!(" (delete and re-create the {noun} without it)"),
                 false => String::new(),
@@ -703,7 +829,7 @@ impl Writer for RecordWriter {
                     plan.update(self.update(current, &wanted, Some(d.row))?);
                 }
                 _ => {
-                    plan.calls.push(self.create(d));
+                    plan.calls.extend(self.create(d));
                     plan.created += 1;
                 }
             }
@@ -718,6 +844,8 @@ impl Writer for RecordWriter {
         patch: Option<&Patch>,
         context: &ProviderContext,
     ) -> DfResult<u64> {
+        // The current values of the lazy columns assigned (an unchanged one makes no call).
+        let read = &read.fetching(self.resource, assignments.iter().map(|(c, _)| c.as_str()));
         let found = read_matches(self.resource, read, context, "UPDATE").await?;
         let columns = set_values(assignments, &found)?;
         let current = rows_of(std::slice::from_ref(&found))?;
@@ -757,8 +885,13 @@ impl Writer for RecordWriter {
 
     async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64> {
         let found = rows_of(&[read_matches(self.resource, read, context, "DELETE").await?])?;
+        let batch = (self.resource.method(Verb::Delete)).and_then(|m| m.batch.as_ref());
+        let calls = match batch {
+            Some(batch) => super::batch::batch_calls(self.resource, batch, &found),
+            None => found.iter().map(|row| self.delete(row)).collect(),
+        };
         let plan = CallPlan {
-            calls: found.iter().map(|row| self.delete(row)).collect(),
+            calls,
             deleted: found.len(),
             ..CallPlan::default()
         };
@@ -808,7 +941,7 @@ impl Writer for RecordWriter {
         let read = RegistryAccount::of(&rows, &format!("the {ACCOUNT_COLUMN} read"));
         problems.extend(self.account_problems(rows_named(&created), read));
         for d in &created {
-            plan.calls.push(self.create(d));
+            plan.calls.extend(self.create(d));
             plan.created += 1;
         }
         report_problems(&problems)?;
@@ -821,6 +954,28 @@ impl Writer for RecordWriter {
 }
 
 /// The rows of an INSERT or MERGE, with how messages name them ("row 2").
+/// Of two lists of objects keyed by `key`: the items of `after` that `before` does not hold
+/// as they are, and the keys of `before` that `after` no longer has.
+fn list_difference(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    key: &str,
+) -> (Vec<Value>, Vec<Value>) {
+    let items = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+    let (before, after) = (items(before), items(after));
+    let added = (after.iter())
+        .filter(|i| !before.contains(i))
+        .cloned()
+        .collect();
+    let kept: Vec<&Value> = after.iter().filter_map(|i| i.get(key)).collect();
+    let gone = (before.iter())
+        .filter_map(|i| i.get(key))
+        .filter(|k| !kept.contains(k))
+        .cloned()
+        .collect();
+    (added, gone)
+}
+
 fn rows_named<'a>(
     desired: impl IntoIterator<Item = &'a Desired>,
 ) -> impl Iterator<Item = (String, &'a Row)> {
@@ -899,7 +1054,7 @@ mod tests {
         let d = desired(&w, good, false).unwrap();
         assert_eq!((d.region.as_str(), d.id.as_str()), ("us-east-1", "q1"));
         assert_eq!(
-            w.create(&d).to_string(),
+            w.create(&d)[0].to_string(),
             r#"CreatePullThroughCacheRule us-east-1 {"ecrRepositoryPrefix":"q1","upstreamRegistryUrl":"quay.io"}"#
         );
         let bad = json!({"ecr_repository_prefix": "Q1", "upstream_registry_url": "quay.io", "upstream_registry": "docker-hub", "registry_id": "1"});
@@ -1068,13 +1223,13 @@ mod tests {
         let rotated = DH_SECRET.replace("Ab12", "Cd34");
         let call = w.update(&current(), &row(json!({"credential_arn": rotated})), None);
         assert_eq!(
-            call.unwrap().unwrap().to_string(),
+            call.unwrap()[0].to_string(),
             format!(
                 r#"UpdatePullThroughCacheRule us-east-1 {{"credentialArn":"{rotated}","ecrRepositoryPrefix":"dh"}}"#
             )
         );
         let same = w.update(&current(), &row(json!({"credential_arn": DH_SECRET})), None);
-        assert!(same.unwrap().is_none());
+        assert!(same.unwrap().is_empty());
         let unset = w.update(&current(), &row(json!({"credential_arn": null})), Some(2));
         assert!(
             unset
@@ -1090,5 +1245,43 @@ mod tests {
                 "rule 'dh' in us-east-1: custom_role_arn '{role}': must be NULL: a custom role is only for ecr upstreams, not docker-hub; nothing was sent"
             )
         );
+    }
+
+    #[test]
+    fn a_repository_changes_column_by_column_and_its_tags_by_difference() {
+        let resource = schemas().resource("ecr", "repositories").unwrap();
+        let w = RecordWriter {
+            resource,
+            sender: Arc::new(crate::aws::wire_call::WireSender),
+            item_rules: None,
+        };
+        let arn = "arn:aws:ecr:us-east-1:111122223333:repository/quay/a";
+        let current = row(json!({
+            "region": "us-east-1", "registry_id": "111122223333", "repository_name": "quay/a",
+            "repository_arn": arn, "image_tag_mutability": "MUTABLE", "scan_on_push": false,
+            "lifecycle_policy": r#"{"rules":[]}"#,
+            "tags": r#"[{"Key":"team","Value":"a"},{"Key":"cost","Value":"x"}]"#,
+        }));
+        let wanted = row(json!({
+            "scan_on_push": true, "lifecycle_policy": null,
+            "tags": [{"Key": "team", "Value": "b"}],
+        }));
+        let calls: Vec<String> = (w.update(&current, &wanted, None).unwrap())
+            .iter()
+            .map(ApiCall::to_string)
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                r#"PutImageScanningConfiguration us-east-1 {"imageScanningConfiguration":{"scanOnPush":true},"repositoryName":"quay/a"}"#.to_string(),
+                r#"DeleteLifecyclePolicy us-east-1 {"repositoryName":"quay/a"}"#.to_string(),
+                format!(r#"TagResource us-east-1 {{"resourceArn":"{arn}","tags":[{{"Key":"team","Value":"b"}}]}}"#),
+                format!(r#"UntagResource us-east-1 {{"resourceArn":"{arn}","tagKeys":["cost"]}}"#),
+            ]
+        );
+        // The same tags in another order, and the policy already absent: nothing to send.
+        let same =
+            row(json!({"tags": [{"Key": "cost", "Value": "x"}, {"Key": "team", "Value": "a"}]}));
+        assert!(w.update(&current, &same, None).unwrap().is_empty());
     }
 }

@@ -114,6 +114,13 @@ impl DisplayAs for ResourceScanExec {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             write!(f, ", {}=[{}]", self.resource.doc.identifier, ids.join(", "))?;
         }
+        let parent = self.resource.listing().and_then(|l| l.parent.as_ref());
+        if let (Some(keys), Some(parent)) = (&self.request.parents, parent) {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            write!(f, ", {}=[{}]", parent.column, keys.join(", "))?;
+        } else if let Some(parent) = parent {
+            write!(f, ", each {} of {}", parent.column, parent.table)?;
+        }
         if let Some(n) = self
             .request
             .page_size

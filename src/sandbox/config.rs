@@ -63,6 +63,8 @@ pub struct SandboxConfig {
     pub secrets: HashMap<String, Secret>,
     /// Registry policies set before the first call, by region (checked like PutRegistryPolicy).
     pub policies: BTreeMap<String, String>,
+    /// Items of the generic stores set before the first call: region → table → key → item.
+    pub stores: BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>,
     /// Where to append the request log as JSON lines.
     pub request_log: Option<PathBuf>,
     /// Where the registry is kept between runs (loaded when it exists, written after each
@@ -92,6 +94,7 @@ impl Default for SandboxConfig {
             state_file: None,
             secrets: HashMap::new(),
             policies: BTreeMap::new(),
+            stores: BTreeMap::new(),
             request_log: None,
         }
     }
@@ -109,6 +112,20 @@ impl SandboxConfig {
             "us-east-1".into(),
             include_str!("demo-policy.json").to_string(),
         );
+        // Every other table's demo items, one file per table, as its store keeps them.
+        let tables = [
+            ("repositories", include_str!("demo-repositories.json")),
+            ("images", include_str!("demo-images.json")),
+            ("registry", include_str!("demo-registry.json")),
+        ];
+        for (table, text) in tables {
+            let items: BTreeMap<String, BTreeMap<String, Value>> =
+                serde_json::from_str(text).expect("the built-in demo items are valid");
+            for (region, items) in items {
+                let store = config.stores.entry(region).or_default();
+                store.insert(table.to_string(), items);
+            }
+        }
         config
     }
 

@@ -5,15 +5,20 @@
 
 pub mod auth;
 pub mod config;
+pub mod images;
 pub mod log;
+pub mod operations;
 pub mod paging;
 pub mod registry;
+pub mod registry_settings;
+pub mod repositories;
 pub mod rules;
 pub mod server;
 pub mod state_file;
 pub mod templates;
 pub mod wire;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -199,6 +204,15 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
     seed_each(&config.templates, "template", |region, body| {
         registry.seed_template(region, body, now)
     })?;
+    // Seeded items name the default account; a sandbox of another account holds them as its own.
+    let own = |tables: &BTreeMap<String, BTreeMap<String, Value>>| -> BTreeMap<String, BTreeMap<String, Value>> {
+        let text = serde_json::to_string(tables).unwrap_or_default();
+        let text = text.replace(config::DEFAULT_ACCOUNT_ID, &config.account_id);
+        serde_json::from_str(&text).unwrap_or_default()
+    };
+    for (region, tables) in &config.stores {
+        registry.region(region).items.extend(own(tables));
+    }
     for (region, text) in &config.policies {
         registry
             .put_policy(region, serde_json::json!({ "policyText": text }))

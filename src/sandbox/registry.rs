@@ -30,6 +30,16 @@ pub struct RegionState {
     pub templates: BTreeMap<String, Template>,
     /// The registry permissions policy, if set.
     pub policy: Option<String>,
+    /// Every other resource's items, by table (`repositories`) and key, as wire JSON: one
+    /// generic store, saved and seeded without a line per resource.
+    pub items: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl RegionState {
+    /// The items of `table`, created empty on first use.
+    pub fn store(&mut self, table: &str) -> &mut BTreeMap<String, Value> {
+        self.items.entry(table.to_string()).or_default()
+    }
 }
 
 /// The whole sandbox registry: one account, state per region.
@@ -222,3 +232,9 @@ mod tests {
         assert!(check_policy(negated).is_ok());
     }
 }
+
+crate::sandbox_operations!(
+    Read GetRegistryPolicy => |r, region, _, _| r.get_policy(region);
+    Change PutRegistryPolicy => |r, region, input, _| r.put_policy(region, input);
+    Change DeleteRegistryPolicy => |r, region, _, _| r.delete_policy(region);
+);

@@ -638,3 +638,11 @@ mod tests {
         assert_eq!(r.region("us-east-1").rules.len(), c::RULE_QUOTA);
     }
 }
+
+crate::sandbox_operations!(
+    Change CreatePullThroughCacheRule => |r, region, input, now| r.create_rule(region, input, now);
+    Read DescribePullThroughCacheRules => |r, region, input, _| r.describe_rules(region, input);
+    Change UpdatePullThroughCacheRule => |r, region, input, now| r.update_rule(region, input, now);
+    Change DeletePullThroughCacheRule => |r, region, input, _| r.delete_rule(region, input);
+    Read ValidatePullThroughCacheRule => |r, region, input, _| r.validate_rule(region, input);
+);

@@ -18,32 +18,6 @@ use super::wire::ApiError;
 pub const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921.";
 /// The content type of awsJson1.1 requests and responses.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-/// The operations the sandbox implements.
-pub const OPERATIONS: [&str; 12] = [
-    "CreatePullThroughCacheRule",
-    "DescribePullThroughCacheRules",
-    "UpdatePullThroughCacheRule",
-    "DeletePullThroughCacheRule",
-    "ValidatePullThroughCacheRule",
-    "GetRegistryPolicy",
-    "PutRegistryPolicy",
-    "DeleteRegistryPolicy",
-    "CreateRepositoryCreationTemplate",
-    "DescribeRepositoryCreationTemplates",
-    "UpdateRepositoryCreationTemplate",
-    "DeleteRepositoryCreationTemplate",
-];
-/// The operations that change the registry (and so its state file).
-const MUTATING: [&str; 8] = [
-    "CreatePullThroughCacheRule",
-    "UpdatePullThroughCacheRule",
-    "DeletePullThroughCacheRule",
-    "PutRegistryPolicy",
-    "DeleteRegistryPolicy",
-    "CreateRepositoryCreationTemplate",
-    "UpdateRepositoryCreationTemplate",
-    "DeleteRepositoryCreationTemplate",
-];
 /// Bodies larger than this are refused (ECR's largest input, a policy, is 10 KiB).
 const MAX_BODY: usize = 1 << 20;
 
@@ -117,11 +91,11 @@ fn answer(
             content_type.unwrap_or("(none)")
         )));
     }
-    if !OPERATIONS.contains(&operation) {
+    let Some(registered) = super::operations::operation(operation) else {
         return Err(ApiError::unknown_operation(format!(
             "Unknown operation: {TARGET_PREFIX}{operation}"
         )));
-    }
+    };
     let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
@@ -166,9 +140,9 @@ fn answer(
             *n % 2 == 1
         };
     let mut registry = shared.registry.lock().expect("registry lock");
-    let answer = dispatch(&mut registry, &region, operation, input, now)?;
+    let answer = (registered.handle)(&mut registry, &region, input, now)?;
     if let Some(path) = &shared.config.state_file
-        && MUTATING.contains(&operation)
+        && registered.kind == super::operations::Kind::Change
         && let Err(e) = super::state_file::save(&registry, path)
     {
         return Err(ApiError::server(format!(
@@ -181,33 +155,6 @@ fn answer(
         ));
     }
     Ok(answer)
-}
-
-/// Answers an operation on the registry state.
-pub fn dispatch(
-    registry: &mut Registry,
-    region: &str,
-    operation: &str,
-    input: Value,
-    now: f64,
-) -> Result<Value, ApiError> {
-    match operation {
-        "CreatePullThroughCacheRule" => registry.create_rule(region, input, now),
-        "DescribePullThroughCacheRules" => registry.describe_rules(region, input),
-        "UpdatePullThroughCacheRule" => registry.update_rule(region, input, now),
-        "DeletePullThroughCacheRule" => registry.delete_rule(region, input),
-        "ValidatePullThroughCacheRule" => registry.validate_rule(region, input),
-        "GetRegistryPolicy" => registry.get_policy(region),
-        "PutRegistryPolicy" => registry.put_policy(region, input),
-        "DeleteRegistryPolicy" => registry.delete_policy(region),
-        "CreateRepositoryCreationTemplate" => registry.create_template(region, input, now),
-        "DescribeRepositoryCreationTemplates" => registry.describe_templates(region, input),
-        "UpdateRepositoryCreationTemplate" => registry.update_template(region, input, now),
-        "DeleteRepositoryCreationTemplate" => registry.delete_template(region, input),
-        other => Err(ApiError::unknown_operation(format!(
-            "Unknown operation: {other}"
-        ))),
-    }
 }
 
 fn inject_faults(config: &SandboxConfig, region: &str, operation: &str) -> Result<(), ApiError> {

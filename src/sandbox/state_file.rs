@@ -24,6 +24,9 @@ struct RegionFile {
     policy: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     templates: Vec<Template>,
+    /// Every generic store (repositories, images, the registry's settings), as kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    items: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 /// A state file held by this process: no other run can load or write it until this is
@@ -72,6 +75,7 @@ pub fn save(registry: &Registry, path: &Path) -> Result<()> {
                 rules: state.rules.values().map(Rule::to_json).collect(),
                 policy: state.policy.clone(),
                 templates: state.templates.values().cloned().collect(),
+                items: state.items.clone(),
             };
             (name, file)
         })
@@ -104,6 +108,7 @@ pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> 
     for (region, file) in regions {
         let state = registry.region(&region);
         state.policy = file.policy;
+        state.items = file.items;
         for (i, value) in file.rules.iter().enumerate() {
             let rule =
                 rule_of(value).ok_or_else(|| bad(format!("{region} rule {i} is not a rule")))?;

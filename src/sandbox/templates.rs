@@ -716,3 +716,10 @@ mod tests {
         assert_eq!(back, stored);
     }
 }
+
+crate::sandbox_operations!(
+    Change CreateRepositoryCreationTemplate => |r, region, input, now| r.create_template(region, input, now);
+    Read DescribeRepositoryCreationTemplates => |r, region, input, _| r.describe_templates(region, input);
+    Change UpdateRepositoryCreationTemplate => |r, region, input, now| r.update_template(region, input, now);
+    Change DeleteRepositoryCreationTemplate => |r, region, input, _| r.delete_template(region, input);
+);

@@ -183,6 +183,18 @@ fn check(provider: &ProviderDoc, r: &Resource) -> Result<(), String> {
             return Err(format!("{path}: alias '{}' shadows a column", k.name));
         }
     }
+    for u in &r.doc.updates {
+        let not_updatable = u
+            .sets
+            .iter()
+            .find(|c| !r.column(c).is_some_and(|c| c.updatable));
+        if let Some(column) = not_updatable {
+            return Err(format!(
+                "{path}: updates: {} sets '{column}', which is not an updatable column",
+                u.operation
+            ));
+        }
+    }
     if r.doc.methods.is_empty() {
         return Err(format!("{path}: no methods"));
     }
@@ -201,13 +213,14 @@ fn check(provider: &ProviderDoc, r: &Resource) -> Result<(), String> {
     Ok(())
 }
 
-/// A column filled by an extra call is an answer about an existing resource: AWS sets it, and
-/// it can neither identify a resource nor be pushed to the listing call.
+/// A column filled by an extra call is an answer about an existing resource: it can neither
+/// identify a resource nor be pushed to the listing call, and UPDATE changes it only through
+/// an operation of its own (the whole-item update does not take it).
 fn check_fetched(r: &Resource, c: &Column) -> Result<(), String> {
     let op = c.fetched_by.map_or("", |f| f.as_str());
-    if !c.read_only || c.updatable {
+    if c.updatable && r.column_update(&c.name).is_none() {
         return Err(format!(
-            "fetched_by {op} makes it read_only (and not updatable)"
+            "fetched_by {op}: an updatable lazy column needs an `updates` entry that sets it"
         ));
     }
     if c.source == Source::Region {
@@ -366,15 +379,14 @@ mod tests {
                 ),
             "{err}"
         );
-        // is_valid without its read_only line.
-        let (head, tail) = rules_file().split_once("- name: is_valid").unwrap();
-        let writable = format!(
-            "{head}- name: is_valid{}",
-            tail.replacen("    read_only: true\n", "", 1)
+        // is_valid updatable, with no `updates` entry to change it.
+        let writable = rules_file().replace(
+            "source: isValid\n",
+            "source: isValid\n    updatable: true\n",
         );
         let err = load(PROVIDER_FILE, &[("b.yaml", &writable)]).unwrap_err();
         assert!(
-            err.contains("column 'is_valid'") && err.contains("read_only"),
+            err.contains("column 'is_valid'") && err.contains("needs an `updates` entry"),
             "{err}"
         );
         let region = rules_file().replace("source: isValid\n", "source: $region\n");

@@ -10,7 +10,8 @@ pub mod regions;
 
 pub use load::schemas;
 pub use model::{
-    Column, Example, Fetch, FetchOperation, Listing, Method, Missing, Permission, ProviderSchemas,
-    Resource, ResourceKind, Source, Verb, without_trailing_slash,
+    Batch, Column, ColumnUpdate, Difference, Example, Fetch, FetchOperation, Listing, Method,
+    Missing, Permission, ProviderSchemas, Resource, ResourceKind, Source, Verb,
+    without_trailing_slash,
 };
 pub use regions::check_region;

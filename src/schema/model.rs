@@ -77,6 +77,50 @@ pub struct ResourceDoc {
     /// The calls made once per item to fill lazy columns (their `fetched_by`).
     #[serde(default)]
     pub fetches: Vec<Fetch>,
+    /// The operations UPDATE makes instead of one whole-item update, each changing its columns
+    /// (a repository's tag mutability, scanning, lifecycle policy, …).
+    #[serde(default)]
+    pub updates: Vec<ColumnUpdate>,
+}
+
+/// An operation that changes some columns of an item in place.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnUpdate {
+    /// The operation (`PutLifecyclePolicy`).
+    pub operation: String,
+    /// The columns it sets, sent together (the item's current value for those not assigned).
+    pub sets: Vec<String>,
+    /// The operation that removes the value, for `SET <column> = NULL`
+    /// (`DeleteLifecyclePolicy`).
+    #[serde(default)]
+    pub removed_by: Option<String>,
+    /// The members the columns are sent as, where they are not the columns' `source`.
+    #[serde(default)]
+    pub members: std::collections::BTreeMap<String, String>,
+    /// The members that name the item, by the columns they take (default: the identifier).
+    #[serde(default)]
+    pub sends: std::collections::BTreeMap<String, String>,
+    /// Whether the create takes none of these columns: INSERT then sends them with this
+    /// operation once the item is created (a repository's lifecycle policy).
+    #[serde(default)]
+    pub after_create: bool,
+    /// For a list of keyed objects changed by difference (tags): the operation is sent only
+    /// the items new or changed, and this one the keys of the items removed.
+    #[serde(default)]
+    pub difference: Option<Difference>,
+}
+
+/// See [`ColumnUpdate::difference`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Difference {
+    /// The operation that removes items by key (`UntagResource`).
+    pub operation: String,
+    /// Its member taking the keys (`tagKeys`).
+    pub member: String,
+    /// The member of each item that is its key (`Key`).
+    pub key: String,
 }
 
 /// How the SELECT method's operation lists a region's items: the engine's one page loop reads
@@ -84,8 +128,14 @@ pub struct ResourceDoc {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listing {
-    /// The answer's member that holds the items (`repositories`).
-    pub items: String,
+    /// The answer's member that holds the items (`repositories`); without it the answer is
+    /// the region's one item (its registry).
+    #[serde(default)]
+    pub items: Option<String>,
+    /// Operations whose answers are read beside a one-item listing and merged into its item
+    /// (the registry's scanning configuration beside its replication).
+    #[serde(default)]
+    pub merges: Vec<String>,
     /// The request and answer members of paging, when the operation pages.
     #[serde(default)]
     pub page: Option<Paging>,
@@ -290,6 +340,30 @@ pub struct Method {
     /// How a SELECT method's operation lists items (absent for a table whose module reads it).
     #[serde(default)]
     pub list: Option<Listing>,
+    /// How a DELETE method's operation takes many items in one call, when it does.
+    #[serde(default)]
+    pub batch: Option<Batch>,
+}
+
+/// A batch operation: the identifiers of items that share the `by` columns, sent together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    /// The request member that takes the identifiers (`imageIds`).
+    pub member: String,
+    /// When each identifier is an object, the member holding it (`imageDigest`).
+    #[serde(default)]
+    pub within: Option<String>,
+    /// The most a call takes.
+    pub max: usize,
+    /// The columns the items of one call share, sent as their members (`repository_name`).
+    #[serde(default)]
+    pub by: Vec<String>,
+    /// The answer's member listing the items that failed (`failures`).
+    pub failures: String,
+    /// The failure code of an item already gone, which a delete takes as done.
+    #[serde(default)]
+    pub gone: Option<String>,
 }
 
 /// One IAM action a method needs (`EXPLAIN PERMISSIONS`, `skyql permissions`, the docs).
@@ -546,7 +620,11 @@ impl Resource {
     /// (`rule`, `statement`, `template`).
     pub fn noun(&self) -> &str {
         let last = self.doc.name.rsplit('_').next().unwrap_or(&self.doc.name);
-        last.strip_suffix('s').unwrap_or(last)
+        match last {
+            // Plurals in -ies (repositories) are named by their schema's singular.
+            "repositories" => "repository",
+            _ => last.strip_suffix('s').unwrap_or(last),
+        }
     }
 
     /// Whether INSERT's operation requires `column` (its `required_params`, which name the
@@ -571,6 +649,31 @@ impl Resource {
     /// How the SELECT method lists items, when the engine lists them.
     pub fn listing(&self) -> Option<&Listing> {
         self.method(Verb::Select)?.list.as_ref()
+    }
+
+    /// Every operation the schema names: its methods', its fetches' and its listing's merges.
+    pub fn operations(&self) -> impl Iterator<Item = &str> {
+        let methods = self.doc.methods.iter().map(|m| m.operation.as_str());
+        let fetches = self.doc.fetches.iter().map(|f| f.operation.as_str());
+        let merges = self.listing().into_iter().flat_map(|l| &l.merges);
+        let updates = (self.doc.updates.iter()).flat_map(|u| {
+            let difference = u.difference.as_ref().map(|d| &d.operation);
+            std::iter::once(&u.operation)
+                .chain(&u.removed_by)
+                .chain(difference)
+        });
+        methods
+            .chain(fetches)
+            .chain(merges.map(String::as_str))
+            .chain(updates.map(String::as_str))
+    }
+
+    /// The operation that changes `column` in place, when UPDATE has one per column group.
+    pub fn column_update(&self, column: &str) -> Option<&ColumnUpdate> {
+        self.doc
+            .updates
+            .iter()
+            .find(|u| u.sets.iter().any(|c| c == column))
     }
 
     /// The call that fills the lazy columns `fetched_by` `operation`.

@@ -270,9 +270,9 @@ fn signature_failures_are_invalid_signature() {
 #[test]
 fn an_unknown_target_is_an_unknown_operation() {
     let sandbox = common::start(SandboxConfig::demo());
-    let r = call(&sandbox, "DescribeRepositories", JSON_11, b"{}");
+    let r = call(&sandbox, "DescribeImageScanFindings", JSON_11, b"{}");
     r.assert_error(404, "UnknownOperationException");
-    assert!(r.message().contains("DescribeRepositories"), "{r:?}");
+    assert!(r.message().contains("DescribeImageScanFindings"), "{r:?}");
     let r = call(&sandbox, "", JSON_11, b"{}");
     r.assert_error(404, "UnknownOperationException");
 }

@@ -164,7 +164,7 @@ fn meta_commands_and_statements() {
     shell.run("SHOW PROVIDERS;", r"\| aws +\|");
     let resources = shell.run(
         "SHOW RESOURCES IN aws.ecr;",
-        r"-\[ RECORD 4 \]-+\r?\nname +\| registry_policy_statements",
+        r"-\[ RECORD 6 \]-+\r?\nname +\| registry_policy_statements",
     );
     assert!(!resources.contains('…'), "nothing is cut: {resources}");
     shell.run(
