@@ -68,6 +68,20 @@ impl Mutation {
     }
 }
 
+impl ApiCall {
+    /// `text` with `{region}` and every `{member}` of the call's string members filled in (a
+    /// hint that names the very repository a call failed on).
+    pub fn fill(&self, text: &str) -> String {
+        let mut out = text.replace("{region}", &self.region);
+        for (member, value) in &self.mutation.params {
+            if let Some(value) = value.as_str() {
+                out = out.replace(&format!("{{{member}}}"), value);
+            }
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for ApiCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -84,6 +98,25 @@ impl std::fmt::Display for ApiCall {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_hint_is_filled_with_the_region_and_the_string_members_of_its_call() {
+        let call = ApiCall {
+            region: "us-east-1".into(),
+            mutation: Mutation::new(
+                "DeleteRepository",
+                [
+                    ("repositoryName", Some(json!("k8s/pause"))),
+                    ("force", Some(json!(false))),
+                ],
+            ),
+            row: None,
+        };
+        assert_eq!(
+            call.fill("region = '{region}' AND repository_name = '{repositoryName}' {force}"),
+            "region = 'us-east-1' AND repository_name = 'k8s/pause' {force}"
+        );
+    }
 
     #[test]
     fn a_member_inside_a_structure_is_sent_nested() {

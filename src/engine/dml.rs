@@ -594,12 +594,22 @@ pub(crate) async fn read_matches(
         &format!("{}(s)", resource.noun()),
         || {
             let text = |name: &str| found.column_by_name(name).map(utf8).transpose();
-            let (regions, ids) = (text(REGION_COLUMN)?, text(&resource.doc.identifier)?);
+            // An image is named within its repository (`repo@digest`); a registry is its
+            // region alone.
+            let parent = resource.listing().and_then(|l| l.parent.as_ref());
+            let identifier = resource.doc.identifier.as_str();
+            let (regions, ids) = (text(REGION_COLUMN)?, text(identifier)?);
+            let parents = parent.map(|p| text(&p.column)).transpose()?.flatten();
             let value = |a: &Option<StringArray>, i| a.as_ref().map(|a| a.value(i).to_string());
             Ok((0..found.num_rows())
                 .map(|i| {
-                    let (region, id) = (value(&regions, i), value(&ids, i));
-                    format!("{} {}", region.unwrap_or_default(), id.unwrap_or_default())
+                    let region = value(&regions, i).unwrap_or_default();
+                    let id = value(&ids, i).unwrap_or_default();
+                    match value(&parents, i) {
+                        _ if identifier == REGION_COLUMN => region,
+                        Some(parent) => format!("{region} {parent}@{id}"),
+                        None => format!("{region} {id}"),
+                    }
                 })
                 .collect())
         },
@@ -681,8 +691,15 @@ pub(crate) async fn execute_plan(
                     done.join("\n    ")
                 )
             };
+            let hint = match &e {
+                Error::Api { code, .. } => resource.doc.error_hints.get(code),
+                _ => None,
+            };
+            let hint = hint
+                .map(|h| format!("\n  hint: {}", call.fill(h)))
+                .unwrap_or_default();
             return Err(Error::Runtime(format!(
-                "{verb} on {table} stopped at {row}{call}\n  {e}\n  {before}"
+                "{verb} on {table} stopped at {row}{call}\n  {e}{hint}\n  {before}"
             )));
         }
         context.applied.succeeded();

@@ -81,6 +81,10 @@ pub struct ResourceDoc {
     /// (a repository's tag mutability, scanning, lifecycle policy, …).
     #[serde(default)]
     pub updates: Vec<ColumnUpdate>,
+    /// What to do next, by the error code a change can fail with (a repository that still
+    /// holds images): added to the failure report so that the fix is one read away.
+    #[serde(default)]
+    pub error_hints: std::collections::BTreeMap<String, String>,
 }
 
 /// An operation that changes some columns of an item in place.

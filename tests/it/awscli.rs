@@ -1,4 +1,4 @@
-//! The real AWS CLI (`aws`, awscli v1) against `skyql sandbox`: all eight operations, pagination, errors.
+//! The real AWS CLI (`aws`, awscli v1) against `skyql sandbox`: rules, templates, the registry policy, repositories, images and registry settings, pagination, errors.
 //!
 //! Each test starts the `skyql` binary as a child (`sandbox --port 0`), reads the `export` lines it
 //! prints, and runs `aws ecr … --output json` with exactly that environment. The CLI is found on
@@ -1171,4 +1171,112 @@ fn template_pages_and_errors() {
         "no-such-prefix",
     ]);
     assert_eq!(template_prefixes(&missing), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repositories, images and the registry
+// ---------------------------------------------------------------------------------------------
+
+/// The CLI reads the demo's repositories, images and registry settings, and creates, tags,
+/// configures and deletes a repository, as it would against ECR.
+#[test]
+fn repositories_images_and_registry() {
+    let aws = cli_or_skip!();
+    let sandbox = Sandbox::start(aws, &["--demo"]);
+
+    let described = sandbox.ok(&[
+        "describe-repositories",
+        "--repository-names",
+        "docker-hub/library/nginx",
+    ]);
+    let nginx = &described["repositories"][0];
+    assert_eq!(nginx["imageTagMutability"], "IMMUTABLE");
+    assert_eq!(nginx["imageScanningConfiguration"]["scanOnPush"], true);
+    assert!(is_epoch_seconds(&nginx["createdAt"]), "{nginx}");
+    sandbox.fails_with(
+        &[],
+        &["describe-repositories", "--repository-names", "no/such"],
+        "RepositoryNotFoundException",
+    );
+    // The CLI pages on its own (--page-size 2): every repository of us-east-1 arrives.
+    let all = sandbox.ok(&["describe-repositories", "--page-size", "2"]);
+    assert_eq!(all["repositories"].as_array().unwrap().len(), 8, "{all}");
+
+    let images = sandbox.ok(&[
+        "describe-images",
+        "--repository-name",
+        "docker-hub/library/nginx",
+        "--filter",
+        "tagStatus=TAGGED",
+    ]);
+    let images = images["imageDetails"].as_array().unwrap();
+    assert_eq!(
+        images.len(),
+        2,
+        "the untagged image is filtered out: {images:?}"
+    );
+    assert!(images.iter().all(|i| i["imageSizeInBytes"].is_u64()));
+
+    let lifecycle = sandbox.ok(&["get-lifecycle-policy", "--repository-name", "k8s/pause"]);
+    assert!(
+        lifecycle["lifecyclePolicyText"]
+            .as_str()
+            .unwrap()
+            .contains("rules")
+    );
+    sandbox.fails_with(
+        &[],
+        &["get-lifecycle-policy", "--repository-name", "team/scratch"],
+        "LifecyclePolicyNotFoundException",
+    );
+
+    let registry = sandbox.ok(&["get-registry-scanning-configuration"]);
+    assert_eq!(registry["scanningConfiguration"]["scanType"], "ENHANCED");
+    let replication = sandbox.ok(&["describe-registry"]);
+    assert_eq!(replication["registryId"], ACCOUNT);
+
+    let created = sandbox.ok(&[
+        "create-repository",
+        "--repository-name",
+        "team/cli",
+        "--image-scanning-configuration",
+        "scanOnPush=true",
+        "--tags",
+        "Key=team,Value=cli",
+    ]);
+    let arn = created["repository"]["repositoryArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sandbox.ok(&[
+        "put-image-tag-mutability",
+        "--repository-name",
+        "team/cli",
+        "--image-tag-mutability",
+        "IMMUTABLE",
+    ]);
+    let tags = sandbox.ok(&["list-tags-for-resource", "--resource-arn", &arn]);
+    assert_eq!(
+        tags["tags"],
+        serde_json::json!([{"Key": "team", "Value": "cli"}])
+    );
+    sandbox.fails_with(
+        &[],
+        &["delete-repository", "--repository-name", "k8s/pause"],
+        "RepositoryNotEmptyException",
+    );
+    let deleted = sandbox.ok(&["delete-repository", "--repository-name", "team/cli"]);
+    assert_eq!(deleted["repository"]["imageTagMutability"], "IMMUTABLE");
+
+    let digest = "sha256:efc553da16aa59833a9a50e70d0ae46c45231e4a9fae8e701aa19adbdf1a1792";
+    let batch = sandbox.ok(&[
+        "batch-delete-image",
+        "--repository-name",
+        "k8s/pause",
+        "--image-ids",
+        &format!("imageDigest={digest}"),
+        "imageDigest=sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    ]);
+    assert_eq!(batch["imageIds"][0]["imageDigest"], digest);
+    assert_eq!(batch["failures"][0]["failureCode"], "ImageNotFound");
 }

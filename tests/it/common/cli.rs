@@ -446,7 +446,8 @@ pub fn dry_run_calls(stderr: &str) -> Vec<PlannedCall> {
         .filter_map(|line| {
             let mut parts = line.splitn(3, ' ');
             let operation = parts.next()?;
-            if !MUTATING.contains(&operation) {
+            // A planned call's line starts with its operation (`CreateRepository`).
+            if !operation.starts_with(|c: char| c.is_ascii_uppercase()) {
                 return None;
             }
             let region = parts.next()?.to_string();
