@@ -38,11 +38,11 @@ pub fn list_items<'a>(
             Some(pinned) => pinned.iter().cloned().collect(),
             None => parent_keys(clients, resource, region, &parent.table, &parent.column).await?,
         };
+        let keys = keys.into_iter().filter(|k| request.keeps_parent(k));
         // Each parent's items, a few parents in flight at a time, in the parents' order. (The
         // futures are made first: a closure in the stream would make its Send bound
         // higher-ranked, which the boxed future cannot prove.)
         let calls: Vec<_> = keys
-            .into_iter()
             .map(|key| under_parent(clients, resource, listing, region, request, key))
             .collect();
         let lists: Vec<Vec<Members>> = futures::stream::iter(calls)

@@ -216,6 +216,15 @@ pub fn plan_request(
             request.parents = Some(intersect(request.parents.take(), values));
         }
     }
+    if let Some(parent) = parent_column(resource) {
+        for filter in filters {
+            if let Some((column, prefixes)) = like_prefixes(resource, filter)
+                && column == parent
+            {
+                request.parent_prefixes.push(prefixes);
+            }
+        }
+    }
     if request.identifiers.is_none()
         && let Some(n) = limit
         && let Some(page) = resource.listing().and_then(|l| l.page.as_ref())
@@ -333,6 +342,40 @@ pub fn pins(resource: &Resource, expr: &Expr) -> BTreeMap<String, BTreeSet<Strin
 }
 
 /// The target column when `expr` is a key column (possibly cast, as DataFusion may coerce).
+/// Recognises `key LIKE 'prefix%'` (a literal prefix, no other wildcard) and OR chains of
+/// them on a key column; answers the column and the prefixes.
+pub fn like_prefixes(resource: &Resource, expr: &Expr) -> Option<(String, BTreeSet<String>)> {
+    match expr {
+        Expr::Like(like)
+            if !like.negated && !like.case_insensitive && like.escape_char.is_none() =>
+        {
+            let pattern = string_literal(&like.pattern)?;
+            let prefix = pattern.strip_suffix('%')?;
+            if prefix.contains(['%', '_', '\\']) {
+                return None;
+            }
+            Some((
+                key_column(resource, &like.expr)?,
+                BTreeSet::from([prefix.to_string()]),
+            ))
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let (lc, mut lp) = like_prefixes(resource, left)?;
+            let (rc, rp) = like_prefixes(resource, right)?;
+            if lc != rc {
+                return None;
+            }
+            lp.extend(rp);
+            Some((lc, lp))
+        }
+        _ => None,
+    }
+}
+
 fn key_column(resource: &Resource, expr: &Expr) -> Option<String> {
     match expr {
         Expr::Column(c) => resource.key_target(&c.name).map(str::to_string),
@@ -406,6 +449,45 @@ mod tests {
         // Every value is still checked before any call.
         let typo = pair("us-east-9", "hub").or(pair("eu-west-1", "quay"));
         assert!(plan_request(list(), &[typo], None, regions()).is_err());
+    }
+
+    #[test]
+    fn a_literal_prefix_like_on_the_parent_key_chooses_the_parents_asked() {
+        let images = schemas().resource("ecr", "images").unwrap();
+        let name = || col("repository_name");
+        let either = name().like(lit("quay/%")).or(name().like(lit("k8s/%")));
+        let request = plan_request(
+            images,
+            &[either, name().like(lit("quay/p%"))],
+            None,
+            regions(),
+        )
+        .unwrap();
+        assert_eq!(request.parent_prefixes.len(), 2);
+        assert!(request.keeps_parent("quay/prometheus/prometheus"));
+        assert!(!request.keeps_parent("k8s/pause"), "not under quay/p");
+        assert!(!request.keeps_parent("docker-hub/library/nginx"));
+        // Not a literal prefix (another wildcard, NOT LIKE, ILIKE): every parent is asked.
+        for loose in [
+            name().like(lit("quay_%")),
+            name().like(lit("%/nginx")),
+            name().not_like(lit("quay/%")),
+            name().ilike(lit("quay/%")),
+            name()
+                .like(lit("quay/%"))
+                .or(col("image_digest").like(lit("sha256:%"))),
+        ] {
+            let request = plan_request(images, &[loose], None, regions()).unwrap();
+            assert!(request.parent_prefixes.is_empty(), "{request:?}");
+        }
+        // The rules have no parent: a LIKE on their identifier asks for nothing less.
+        let rules = plan_request(
+            list(),
+            &[col("ecr_repository_prefix").like(lit("q%"))],
+            None,
+            regions(),
+        );
+        assert!(rules.unwrap().parent_prefixes.is_empty());
     }
 
     #[test]

@@ -121,6 +121,12 @@ impl DisplayAs for ResourceScanExec {
         } else if let Some(parent) = parent {
             write!(f, ", each {} of {}", parent.column, parent.table)?;
         }
+        if parent.is_some() {
+            for any in &self.request.parent_prefixes {
+                let likes: Vec<String> = any.iter().map(|p| format!("'{p}%'")).collect();
+                write!(f, " LIKE {}", likes.join(" OR "))?;
+            }
+        }
         if let Some(n) = self
             .request
             .page_size

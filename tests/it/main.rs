@@ -13,6 +13,7 @@ mod dml_update_delete;
 mod docs;
 mod faults;
 mod file_import;
+mod guides;
 mod inventory;
 mod output_formats;
 mod permissions;

@@ -277,6 +277,12 @@ impl Skyql {
         self
     }
 
+    /// Runs in `dir` (relative paths in the arguments are read from there).
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
     /// Sets an environment variable.
     pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.command.env(key, value);
