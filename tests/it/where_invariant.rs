@@ -1,12 +1,14 @@
 //! One invariant, tested generatively: a write touches exactly the rows that a SELECT with the
 //! same WHERE returns, or it is refused with exit code 2 and no API call at all.
 //!
-//! For each generated WHERE `w`, against one sandbox shared by the whole property (the demo
+//! For each generated WHERE `w` over the rules, the registry policy statements, the
+//! repositories and the images, against one sandbox shared by the whole property (the demo
 //! data, plus registry policies in eu-west-1 and ap-southeast-2 so the statements table has
 //! more than one row):
 //! - `SELECT <region>, <identifier> FROM <table> WHERE w` over the three demo regions gives a
 //!   set S of rows, or an error;
-//! - `DELETE FROM <table> WHERE w` and a no-op `UPDATE <table> SET … WHERE w`, run with
+//! - `DELETE FROM <table> WHERE w` and a no-op `UPDATE <table> SET … WHERE w` (images have no
+//!   UPDATE), run with
 //!   `--dry-run --allow-bulk`, must list exactly S as their matches, and the DELETE must plan
 //!   exactly the calls that remove S;
 //! - a SELECT refused with exit 2 made no request, and the DML must then be refused with exit 2
@@ -36,14 +38,13 @@ use skyql::session::{QueryResult, Session, SessionOptions};
 const RULES: &str = "aws.ecr.pull_through_cache_rules";
 /// The registry policy statements table.
 const STATEMENTS: &str = "aws.ecr.registry_policy_statements";
-/// The operations that change something; a dry run must make none of them.
-const MUTATING: [&str; 5] = [
-    "CreatePullThroughCacheRule",
-    "UpdatePullThroughCacheRule",
-    "DeletePullThroughCacheRule",
-    "PutRegistryPolicy",
-    "DeleteRegistryPolicy",
-];
+/// Whether an operation changes something (a dry run must make none): every ECR operation
+/// that reads is named Describe*, Get*, List* or Validate*.
+fn is_mutating(operation: &str) -> bool {
+    !["Describe", "Get", "List", "Validate"]
+        .iter()
+        .any(|read| operation.starts_with(read))
+}
 /// The demo's registry policy statement (us-east-1).
 const DEMO_SID: &str = "PullThroughCacheFromReadOnlyRole";
 
@@ -141,7 +142,7 @@ impl Outcome {
     fn mutating_requests(&self) -> Vec<&LoggedRequest> {
         self.requests
             .iter()
-            .filter(|r| MUTATING.contains(&r.operation.as_str()))
+            .filter(|r| is_mutating(&r.operation))
             .collect()
     }
 }
@@ -240,7 +241,7 @@ impl Harness {
 /// `DELETE matches 2 rule(s): us-east-1 quay, eu-west-1 k8s` (and the bulk and statement forms).
 static MATCHES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(DELETE|UPDATE) (?:without (?:pinned identifiers|a pinned sid) )?matches (\d+) (?:rule|statement)\(s\): ?(.*)$",
+        r"^(DELETE|UPDATE) (?:without (?:pinned identifiers|a pinned sid) )?matches (\d+) (?:rule|statement|repository|image)\(s\): ?(.*)$",
     )
     .expect("valid regex")
 });
@@ -329,23 +330,70 @@ fn count(result: &QueryResult) -> Option<u64> {
 /// One table under test.
 struct Table {
     name: &'static str,
-    /// The identifier column (the second part of a row's identity).
+    /// The column that identifies a row within its region in the SELECT (and its expression,
+    /// where a row is named by two columns: an image is `repository@digest`).
     id: &'static str,
-    /// A no-op UPDATE assignment that DataFusion keeps (it drops `SET c = c`).
-    noop_set: &'static str,
+    id_expr: &'static str,
+    /// A no-op UPDATE assignment that DataFusion keeps (it drops `SET c = c`); `None` for a
+    /// table without UPDATE.
+    noop_set: Option<&'static str>,
+    /// The operation a DELETE plans, and the rows (ids) one of its calls removes.
+    delete_op: &'static str,
+    deleted_by: fn(&Value) -> Vec<String>,
 }
 
 const RULES_TABLE: Table = Table {
     name: RULES,
     id: "ecr_repository_prefix",
-    noop_set: "credential_arn = credential_arn || ''",
+    id_expr: "ecr_repository_prefix",
+    noop_set: Some("credential_arn = credential_arn || ''"),
+    delete_op: "DeletePullThroughCacheRule",
+    deleted_by: |p| member(p, "ecrRepositoryPrefix"),
 };
 
+/// (A DELETE of statements rewrites its region's policy: `statement_calls` checks it.)
 const STATEMENTS_TABLE: Table = Table {
     name: STATEMENTS,
     id: "sid",
-    noop_set: "effect = effect || ''",
+    id_expr: "sid",
+    noop_set: Some("effect = effect || ''"),
+    delete_op: "PutRegistryPolicy",
+    deleted_by: |_| Vec::new(),
 };
+
+const REPOSITORIES_TABLE: Table = Table {
+    name: "aws.ecr.repositories",
+    id: "repository_name",
+    id_expr: "repository_name",
+    noop_set: Some("image_tag_mutability = image_tag_mutability || ''"),
+    delete_op: "DeleteRepository",
+    deleted_by: |p| member(p, "repositoryName"),
+};
+
+const IMAGES_TABLE: Table = Table {
+    name: "aws.ecr.images",
+    id: "image",
+    id_expr: "repository_name || '@' || image_digest AS image",
+    noop_set: None,
+    delete_op: "BatchDeleteImage",
+    deleted_by: |p| {
+        let repository = p["repositoryName"].as_str().unwrap_or_default();
+        let ids = p["imageIds"].as_array().cloned().unwrap_or_default();
+        (ids.iter())
+            .map(|i| {
+                format!(
+                    "{repository}@{}",
+                    i["imageDigest"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    },
+};
+
+/// A string member of a call, as the one row it names.
+fn member(params: &Value, name: &str) -> Vec<String> {
+    vec![params[name].as_str().unwrap_or_default().to_string()]
+}
 
 /// Checks the invariant for one WHERE; `all` is every row of the table (for the DELETE plan).
 fn check(
@@ -354,7 +402,10 @@ fn check(
     all: &BTreeMap<String, BTreeSet<String>>,
     w: &str,
 ) -> Result<(), String> {
-    let select = format!("SELECT region, {} FROM {} WHERE {w}", table.id, table.name);
+    let select = format!(
+        "SELECT region, {} FROM {} WHERE {w}",
+        table.id_expr, table.name
+    );
     let read = h.run(&h.reader, &select);
     let expected: Option<BTreeSet<Row>> = match &read.result {
         Ok(result) => {
@@ -382,13 +433,14 @@ fn check(
         }
     };
 
-    for (verb, sql) in [
-        ("DELETE", format!("DELETE FROM {} WHERE {w}", table.name)),
+    let update = (table.noop_set).map(|set| {
         (
             "UPDATE",
-            format!("UPDATE {} SET {} WHERE {w}", table.name, table.noop_set),
-        ),
-    ] {
+            format!("UPDATE {} SET {set} WHERE {w}", table.name),
+        )
+    });
+    let delete = ("DELETE", format!("DELETE FROM {} WHERE {w}", table.name));
+    for (verb, sql) in std::iter::once(delete).chain(update) {
         let write = h.run(&h.dry, &sql);
         let context = || {
             format!(
@@ -445,10 +497,10 @@ fn check(
                     ));
                 }
                 let calls = planned(&result.notes).map_err(|e| format!("{e}\n{}", context()))?;
-                let verdict = if table.name == RULES {
-                    rule_calls(verb, s, &calls)
-                } else {
+                let verdict = if table.name == STATEMENTS {
                     statement_calls(verb, s, all, &calls)
+                } else {
+                    item_calls(table, verb, s, &calls)
                 };
                 verdict.map_err(|e| format!("{e}\n{}", context()))?;
                 if verb == "DELETE" && count(result) != Some(s.len() as u64) {
@@ -465,25 +517,24 @@ fn check(
     Ok(())
 }
 
-/// The rules a dry run plans to delete are exactly S; an UPDATE that changes nothing plans
-/// nothing (and never touches a rule outside S).
-fn rule_calls(
+/// The items a dry run plans to delete are exactly S (each once); an UPDATE that changes
+/// nothing plans nothing (and never touches an item outside S).
+fn item_calls(
+    table: &Table,
     verb: &str,
     s: &BTreeSet<Row>,
     calls: &[(String, String, Value)],
 ) -> Result<(), String> {
     let mut touched = Vec::new();
     for (op, region, params) in calls {
-        let want = if verb == "DELETE" {
-            "DeletePullThroughCacheRule"
-        } else {
-            "UpdatePullThroughCacheRule"
-        };
-        if op != want {
+        if verb == "UPDATE" || op != table.delete_op {
             return Err(format!("the {verb} plans {op}"));
         }
-        let prefix = params["ecrRepositoryPrefix"].as_str().unwrap_or_default();
-        touched.push((region.clone(), prefix.to_string()));
+        touched.extend(
+            (table.deleted_by)(params)
+                .into_iter()
+                .map(|id| (region.clone(), id)),
+        );
     }
     let set: BTreeSet<Row> = touched.iter().cloned().collect();
     if set.len() != touched.len() {
@@ -574,7 +625,7 @@ fn statement_calls(
 
 /// Every row of a table, by region (checks the setup too).
 fn baseline(h: &Harness, table: &Table) -> BTreeMap<String, BTreeSet<String>> {
-    let sql = format!("SELECT region, {} FROM {}", table.id, table.name);
+    let sql = format!("SELECT region, {} FROM {}", table.id_expr, table.name);
     let out = h.run(&h.reader, &sql);
     let result = out.result.unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut all: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -624,7 +675,11 @@ fn property(table: &Table, strategy: BoxedStrategy<String>, expected_rows: usize
     let tally = h.tally.borrow().clone();
     eprintln!("{}: {tally:#?}", table.name);
     // The generators must keep reaching every kind of case, or the property proves little.
-    for verb in ["DELETE", "UPDATE"] {
+    let verbs = match table.noop_set {
+        Some(_) => &["DELETE", "UPDATE"][..],
+        None => &["DELETE"][..],
+    };
+    for verb in verbs {
         for what in [
             "ran, matched some",
             "ran, matched none",
@@ -861,6 +916,101 @@ fn statement_where() -> BoxedStrategy<String> {
     combined(leaf.boxed())
 }
 
+/// Repository names: the demo's, absent ones, and ones ECR's pattern refuses.
+const REPOSITORY_NAMES: &[&str] = &[
+    "docker-hub/library/nginx",
+    "docker-hub/library/python",
+    "k8s/pause",
+    "team/scratch",
+    "quay/prometheus/prometheus",
+    "docker-hub/library/redis",
+    "quay/coreos/etcd",
+    "no/such",
+    "Team/Scratch",
+    "a b",
+    "x",
+];
+
+/// WHERE clauses over the repositories table.
+fn repository_where() -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        3 => compare(&["region"], REGIONS),
+        4 => compare(&["repository_name"], REPOSITORY_NAMES),
+        1 => compare(&["image_tag_mutability"], &["MUTABLE", "IMMUTABLE", "mutable"]),
+        1 => compare(&["registry_id"], REGISTRY_IDS),
+        2 => select(vec![
+            "scan_on_push",
+            "NOT scan_on_push",
+            "scan_on_push IS NULL",
+            "encryption_type = 'AES256'",
+            "kms_key IS NOT NULL",
+            "lifecycle_policy IS NULL",
+            "lifecycle_policy LIKE '%sinceImagePulled%'",
+            "repository_policy IS NOT NULL",
+            "tags LIKE '%platform%'",
+            "created_at < TIMESTAMP '2024-06-01T00:00:00Z'",
+            "repository_uri LIKE '%.dkr.ecr.eu-west-1.%'",
+            "length(repository_name) > 12",
+            "repository_name = 5",
+        ])
+        .prop_map(str::to_string),
+        2 => (
+            select(vec!["docker-hub/%", "quay/%", "%/library/%", "k8s/%", "team/%", "%"]),
+            any::<bool>(),
+        )
+            .prop_map(|(p, not)| format!("repository_name {}LIKE '{p}'", if not { "NOT " } else { "" })),
+        1 => constants(),
+        1 => select(vec![
+            "repository_name IN (SELECT 'k8s/pause')",
+            "EXISTS (SELECT 1)",
+        ])
+        .prop_map(str::to_string),
+    ];
+    combined(leaf.boxed())
+}
+
+/// Image digests: two of the demo's, an absent one and one that is no digest.
+const DIGESTS: &[&str] = &[
+    "sha256:efc553da16aa59833a9a50e70d0ae46c45231e4a9fae8e701aa19adbdf1a1792",
+    "sha256:3de9bdde3c62d89ffc56324b38943087b3fe1c5afd1741f41a226f2e686f22e5",
+    "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    "latest",
+];
+
+/// WHERE clauses over the images table.
+fn image_where() -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        3 => compare(&["region"], REGIONS),
+        3 => compare(&["repository_name"], REPOSITORY_NAMES),
+        2 => compare(&["image_digest"], DIGESTS),
+        2 => select(vec![
+            "image_size_bytes > 100000000",
+            "last_recorded_pull_time IS NULL",
+            "last_recorded_pull_time < TIMESTAMP '2025-03-03T00:00:00Z'",
+            "coalesce(last_recorded_pull_time, image_pushed_at) < TIMESTAMP '2025-03-03T00:00:00Z'",
+            "array_has(image_tags, '3.9')",
+            "image_tags IS NULL",
+            "cardinality(image_tags) = 1",
+            "image_status = 'ACTIVE'",
+            "image_digest LIKE 'sha256:3%'",
+            "image_size_bytes = 'x'",
+        ])
+        .prop_map(str::to_string),
+        2 => (
+            select(vec!["docker-hub/%", "quay/%", "quay/p%", "%/library/%", "k8s/%", "%"]),
+            any::<bool>(),
+        )
+            .prop_map(|(p, not)| format!("repository_name {}LIKE '{p}'", if not { "NOT " } else { "" })),
+        1 => constants(),
+        1 => select(vec![
+            "repository_name IN (SELECT 'k8s/pause')",
+            "image_digest = (SELECT 'latest')",
+        ])
+        .prop_map(str::to_string),
+    ];
+    combined(leaf.boxed())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------------
@@ -873,6 +1023,16 @@ fn rules_write_exactly_what_select_returns() {
 #[test]
 fn statements_write_exactly_what_select_returns() {
     property(&STATEMENTS_TABLE, statement_where(), 5);
+}
+
+#[test]
+fn repositories_write_exactly_what_select_returns() {
+    property(&REPOSITORIES_TABLE, repository_where(), 15);
+}
+
+#[test]
+fn images_write_exactly_what_select_returns() {
+    property(&IMAGES_TABLE, image_where(), 21);
 }
 
 /// Hand-picked WHERE clauses the generators may not hit with the fixed seed: the trailing slash,
