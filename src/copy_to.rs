@@ -125,7 +125,7 @@ fn format_named(name: &str) -> std::result::Result<FileFormat, String> {
         return Ok(format);
     }
     if name.eq_ignore_ascii_case("parquet") {
-        // README ("Output formats") has the measurement behind this.
+        // docs/command-line.md ("Output formats") has the measurement behind this.
         return Err(format!(
             "skyql does not write Parquet (its writer would add 12 crates, about 105 s of \
              compilation on 2 cores, for exports of hundreds of rows): write {} and convert that \

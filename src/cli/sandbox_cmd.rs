@@ -59,8 +59,10 @@ pub async fn run(args: &SandboxArgs) -> Result<()> {
         .map_err(|e| Error::io("cannot write to stdout", e))?;
     drop(out);
     eprintln!(
-        "skyql sandbox: ECR endpoint on {} ({rules} rules in {regions} regions); Ctrl-C to stop",
-        sandbox.endpoint()
+        "skyql sandbox: ECR endpoint on {} answering {} operations ({rules} rules in {regions} \
+         regions); Ctrl-C to stop",
+        sandbox.endpoint(),
+        crate::sandbox::operations::names().len()
     );
     wait_for_stop().await;
     eprintln!("skyql sandbox: stopped");

@@ -2,6 +2,8 @@
 //! when run, it reads what it needs, validates everything, plans the exact mutating calls (pure,
 //! in `dml::call_plan`), then makes them one by one — or, with `--dry-run`, only reports them.
 
+use super::exec_basics::exec_basics;
+use super::lazy;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
@@ -12,7 +14,6 @@ use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::DFSchema;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
@@ -30,7 +31,7 @@ use super::pushdown::{REGION_COLUMN, check_comparison_types, narrow_regions, pla
 use super::read_back::ItemReadBack;
 use super::reader::reader_for;
 use super::scan_filter::all_true;
-use super::writer::Writer;
+use super::writer::{Insert, Update, Writer};
 use crate::aws::mutate::Sender;
 use crate::dml::call_plan::CallPlan;
 use crate::dml::{Directive, DmlWhere, OnConflict};
@@ -395,9 +396,7 @@ impl DisplayAs for DmlExec {
                 if matches.bulk {
                     write!(f, ", bulk")?;
                 }
-                for fetch in &matches.fetches {
-                    write!(f, ", {}", fetch.explain_key())?;
-                }
+                write!(f, "{}", lazy::explain(&matches.fetches))?;
                 Ok(())
             }
         }
@@ -405,26 +404,13 @@ impl DisplayAs for DmlExec {
 }
 
 impl ExecutionPlan for DmlExec {
-    fn name(&self) -> &str {
-        "DmlExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
+    exec_basics!("DmlExec");
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
         match &*self.kind {
             Kind::Insert { input, .. } => vec![input],
             _ => vec![],
         }
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
-    ) -> DfResult<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
     }
 
     fn with_new_children(
@@ -459,9 +445,12 @@ impl ExecutionPlan for DmlExec {
                 Kind::Insert { input, on_conflict } => {
                     let batches =
                         datafusion::physical_plan::collect(Arc::clone(input), task).await?;
-                    writer
-                        .run_insert(&batches, on_conflict.as_ref(), validate_only, &context)
-                        .await
+                    let insert = Insert {
+                        batches: &batches,
+                        on_conflict: on_conflict.as_ref(),
+                        validate_only,
+                    };
+                    writer.run_insert(insert, &context).await
                 }
                 Kind::Update {
                     matches,
@@ -478,9 +467,12 @@ impl ExecutionPlan for DmlExec {
                     assignments,
                     patch,
                 } => {
-                    writer
-                        .run_update(matches, assignments, patch.as_ref(), &context)
-                        .await
+                    let update = Update {
+                        read: matches,
+                        assignments,
+                        patch: patch.as_ref(),
+                    };
+                    writer.run_update(update, &context).await
                 }
                 Kind::Delete { matches } => writer.run_delete(matches, &context).await,
             }

@@ -12,7 +12,6 @@ use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::Expr;
-use json_patch::Patch;
 use serde_json::Value;
 
 use super::context::ProviderContext;
@@ -23,9 +22,8 @@ use super::document_reader::DocumentReader;
 use super::pushdown::REGION_COLUMN;
 use super::records::{Record, Row, records_batch, rows_of};
 use super::scan_filter::all_true;
-use super::writer::{Assignments, MergeChanges, Writer, merge_refused};
+use super::writer::{Assignments, Insert, MergeChanges, Update, Writer, merge_refused};
 use crate::aws::wire_call::WireSender;
-use crate::dml::OnConflict;
 use crate::dml::document::{Held, Members, Wanted, id_of, plan_delete, plan_insert, plan_update};
 use crate::dml::problems::{checked_region, report_problems, set_by_aws};
 use crate::error::{Error, Result};
@@ -228,15 +226,10 @@ impl Writer for DocumentWriter {
         Ok(report_problems(&problems)?)
     }
 
-    async fn run_insert(
-        &self,
-        batches: &[RecordBatch],
-        on_conflict: Option<&OnConflict>,
-        validate_only: bool,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
+    async fn run_insert(&self, insert: Insert<'_>, context: &ProviderContext) -> DfResult<u64> {
+        let (batches, on_conflict) = (insert.batches, insert.on_conflict);
         let wanted = self.wanted(batches, context)?;
-        if validate_only {
+        if insert.validate_only {
             return Ok(0);
         }
         let regions: BTreeSet<&String> = wanted.iter().map(|w| &w.region).collect();
@@ -246,13 +239,8 @@ impl Writer for DocumentWriter {
         Ok(execute_plan(r, "INSERT", plan, &WireSender, context).await?)
     }
 
-    async fn run_update(
-        &self,
-        read: &MatchRequest,
-        assignments: &Assignments,
-        _patch: Option<&Patch>,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
+    async fn run_update(&self, update: Update<'_>, context: &ProviderContext) -> DfResult<u64> {
+        let (read, assignments) = (update.read, update.assignments);
         let (r, shape) = (self.resource(), self.reader.shape);
         let found = self.matched(read, context, "UPDATE").await?;
         let n = found.rows.num_rows();

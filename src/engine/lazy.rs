@@ -21,6 +21,15 @@ use crate::schema::{FetchOperation, Resource};
 /// request rate, which would only cost throttling retries.
 pub const FETCH_IN_FLIGHT: usize = 8;
 
+/// How EXPLAIN names the calls of `fetches` after a plan's other settings
+/// (`, fetch=GetLifecyclePolicy, fetch=ListTagsForResource`).
+pub fn explain(fetches: &BTreeSet<FetchOperation>) -> String {
+    fetches
+        .iter()
+        .map(|f| format!(", {}", f.explain_key()))
+        .collect()
+}
+
 /// `rows` (some rows listed in `region`) with the lazy columns of `fetches` filled; a row whose
 /// item no longer exists (the resource's `not_found`: deleted since it was listed) is dropped,
 /// and a row whose item lacks what the call reads (the fetch's `absent` code) keeps NULLs.

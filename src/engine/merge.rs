@@ -9,6 +9,8 @@
 //! deletes it, and the next run creates it.
 
 use super::changing::refuse_changing_functions;
+use super::exec_basics::exec_basics;
+use super::lazy;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
@@ -19,7 +21,6 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column as DfColumn, DFSchemaRef};
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -365,31 +366,16 @@ impl DisplayAs for MergeExec {
             self.resource.name(),
             clauses.join(", ")
         )?;
-        for fetch in self.fetches.iter() {
-            write!(f, ", {}", fetch.explain_key())?;
-        }
+        write!(f, "{}", lazy::explain(&self.fetches))?;
         Ok(())
     }
 }
 
 impl ExecutionPlan for MergeExec {
-    fn name(&self) -> &str {
-        "MergeExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
+    exec_basics!("MergeExec");
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
         vec![&self.source]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
-    ) -> DfResult<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
     }
 
     fn with_new_children(

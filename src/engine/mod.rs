@@ -9,6 +9,7 @@ pub mod dml;
 pub mod dml_where;
 pub mod document_reader;
 pub mod document_writer;
+mod exec_basics;
 pub mod failures;
 pub mod insert_literals;
 pub mod item_rules;

@@ -24,7 +24,7 @@ use super::item_rules::ItemRules;
 use super::pushdown::REGION_COLUMN;
 use super::reader::reader_for;
 use super::records::{Row, rows_of, without_nulls};
-use super::writer::{Assignments, MergeChanges, Writer};
+use super::writer::{Assignments, Insert, MergeChanges, Update, Writer};
 use crate::aws::mutate::Sender;
 use crate::dml::call_plan::CallPlan;
 use crate::dml::problems::{checked_region, report_problems, set_by_aws};
@@ -754,13 +754,8 @@ impl Writer for RecordWriter {
         Ok(self.check_values(&self.constants(schema, values)?, None)?)
     }
 
-    async fn run_insert(
-        &self,
-        batches: &[RecordBatch],
-        on_conflict: Option<&OnConflict>,
-        validate_only: bool,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
+    async fn run_insert(&self, insert: Insert<'_>, context: &ProviderContext) -> DfResult<u64> {
+        let (batches, on_conflict) = (insert.batches, insert.on_conflict);
         let mut problems = Vec::new();
         let mut desired = Vec::new();
         for (i, row) in rows_of(batches)?.iter().enumerate() {
@@ -789,7 +784,7 @@ impl Writer for RecordWriter {
         );
         problems.extend(self.account_problems(rows_named(&desired), given));
         report_problems(&problems)?;
-        if validate_only {
+        if insert.validate_only {
             return Ok(0);
         }
         let existing = match on_conflict {
@@ -837,13 +832,8 @@ impl Writer for RecordWriter {
         self.execute("INSERT", plan, context).await
     }
 
-    async fn run_update(
-        &self,
-        read: &MatchRequest,
-        assignments: &Assignments,
-        patch: Option<&Patch>,
-        context: &ProviderContext,
-    ) -> DfResult<u64> {
+    async fn run_update(&self, update: Update<'_>, context: &ProviderContext) -> DfResult<u64> {
+        let (read, assignments, patch) = (update.read, update.assignments, update.patch);
         // The current values of the lazy columns assigned (an unchanged one makes no call).
         let read = &read.fetching(self.resource, assignments.iter().map(|(c, _)| c.as_str()));
         let found = read_matches(self.resource, read, context, "UPDATE").await?;

@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -25,6 +25,7 @@ use crate::engine::request::ScanRequest;
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 
+use super::exec_basics::exec_basics;
 use super::lazy;
 use super::reader::Reader;
 use datafusion::catalog::Session;
@@ -140,31 +141,16 @@ impl DisplayAs for ResourceScanExec {
         if let Some(n) = self.rows.limit {
             write!(f, ", limit={n}")?;
         }
-        for fetch in self.fetches.iter() {
-            write!(f, ", {}", fetch.explain_key())?;
-        }
+        write!(f, "{}", lazy::explain(&self.fetches))?;
         Ok(())
     }
 }
 
 impl ExecutionPlan for ResourceScanExec {
-    fn name(&self) -> &str {
-        "ResourceScanExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
+    exec_basics!("ResourceScanExec");
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
         vec![]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
-    ) -> DfResult<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
     }
 
     fn with_new_children(

@@ -24,6 +24,28 @@ use crate::schema::Resource;
 /// SET pairs as physical expressions over the rows read.
 pub type Assignments = Vec<(String, Arc<dyn PhysicalExpr>)>;
 
+/// An INSERT as its plan runs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Insert<'a> {
+    /// The rows to insert, as the input plan produced them.
+    pub batches: &'a [RecordBatch],
+    /// Its ON CONFLICT clause.
+    pub on_conflict: Option<&'a OnConflict>,
+    /// Only check the rows (a dry run, or EXPLAIN): no call.
+    pub validate_only: bool,
+}
+
+/// An UPDATE as its plan runs it.
+#[derive(Clone, Copy)]
+pub struct Update<'a> {
+    /// The rows it matches.
+    pub read: &'a MatchRequest,
+    /// Its SET pairs.
+    pub assignments: &'a Assignments,
+    /// The JSON patch of a SET of a document column, when it has one.
+    pub patch: Option<&'a Patch>,
+}
+
 /// How one resource is written; the one DML exec (`dml.rs`) runs these.
 #[async_trait]
 pub trait Writer: fmt::Debug + Send + Sync {
@@ -52,24 +74,12 @@ pub trait Writer: fmt::Debug + Send + Sync {
         Ok(())
     }
 
-    /// INSERT of `batches`: every row checked before any call; with `validate_only`, nothing
-    /// more. Answers the rows changed.
-    async fn run_insert(
-        &self,
-        batches: &[RecordBatch],
-        on_conflict: Option<&OnConflict>,
-        validate_only: bool,
-        context: &ProviderContext,
-    ) -> DfResult<u64>;
+    /// INSERT of `insert.batches`: every row checked before any call; with `validate_only`,
+    /// nothing more. Answers the rows changed.
+    async fn run_insert(&self, insert: Insert<'_>, context: &ProviderContext) -> DfResult<u64>;
 
     /// UPDATE of the rows `read` matches.
-    async fn run_update(
-        &self,
-        read: &MatchRequest,
-        assignments: &Assignments,
-        patch: Option<&Patch>,
-        context: &ProviderContext,
-    ) -> DfResult<u64>;
+    async fn run_update(&self, update: Update<'_>, context: &ProviderContext) -> DfResult<u64>;
 
     /// DELETE of the rows `read` matches.
     async fn run_delete(&self, read: &MatchRequest, context: &ProviderContext) -> DfResult<u64>;

@@ -60,3 +60,20 @@ pub fn names() -> Vec<&'static str> {
     names.sort_unstable();
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_operation_is_registered_once() {
+        // `operation` answers with the first registration, so a second one would never be used.
+        let names = names();
+        let mut unique = names.clone();
+        unique.dedup();
+        assert_eq!(names, unique);
+        assert!(operation("DescribeRepositories").is_some_and(|o| o.kind == Kind::Read));
+        assert!(operation("BatchDeleteImage").is_some_and(|o| o.kind == Kind::Change));
+        assert!(operation("DescribeEverything").is_none());
+    }
+}

@@ -69,6 +69,19 @@ fn flags_of(sql: &str) -> Vec<String> {
     }
 }
 
+/// The exit code an SQL block expects: 0 unless a leading comment line says `-- exits N …`
+/// (an example of a refusal shows its error).
+fn exit_of(sql: &str) -> i32 {
+    sql.lines()
+        .take_while(|l| l.starts_with("--"))
+        .find_map(|l| l.strip_prefix("-- exits "))
+        .map(|rest| {
+            let code = rest.split(|c: char| !c.is_ascii_digit()).next();
+            code.and_then(|c| c.parse().ok()).expect("`-- exits N`")
+        })
+        .unwrap_or(0)
+}
+
 /// Runs one SQL block against a fresh demo sandbox (each is written against the data as
 /// shipped, not against what an earlier block changed).
 fn run_sql(sql: &str) -> Output {
@@ -93,10 +106,10 @@ fn sandbox_command(line: &str) -> Option<Vec<String>> {
 }
 
 #[track_caller]
-fn check(page: &Path, block: &Block, what: &str, out: &Output) {
+fn check(page: &Path, block: &Block, what: &str, out: &Output, code: i32) {
     assert_eq!(
         out.code,
-        0,
+        code,
         "{}:{}: {what} exits {}\n{}\n{}",
         page.display(),
         block.line,
@@ -115,7 +128,7 @@ fn every_example_of_the_readme_and_the_guides_runs_and_prints_what_is_shown() {
         for (i, block) in blocks.iter().enumerate() {
             if block.info == "sql" {
                 let out = run_sql(&block.text);
-                check(&page, block, "the statement", &out);
+                check(&page, block, "the statement", &out, exit_of(&block.text));
                 statements += 1;
                 // The output blocks that follow it show what it prints.
                 for shown in blocks[i + 1..]
@@ -138,7 +151,7 @@ fn every_example_of_the_readme_and_the_guides_runs_and_prints_what_is_shown() {
             } else if block.info == "sh" {
                 for args in block.text.lines().filter_map(sandbox_command) {
                     let out = Skyql::bare().current_dir(root()).args(&args).run();
-                    check(&page, block, &format!("skyql {}", args.join(" ")), &out);
+                    check(&page, block, &format!("skyql {}", args.join(" ")), &out, 0);
                     commands += 1;
                 }
             }
@@ -157,6 +170,11 @@ fn blocks_flags_and_commands_are_read_as_a_reader_would_type_them() {
     assert_eq!((found[0].info.as_str(), found[0].line), ("sql", 2));
     assert_eq!(flags_of(&found[0].text), ["--dry-run", "--allow-bulk"]);
     assert_eq!(found[1].info, "text stderr");
+    assert_eq!(exit_of(&found[0].text), 0);
+    assert_eq!(
+        exit_of("-- skyql --allow-bulk\n-- exits 1: it holds images\nDELETE …\n"),
+        1
+    );
     assert_eq!(
         sandbox_command(r#"skyql --sandbox exec -o csv "SELECT 1" > out.csv   # a file"#),
         Some(vec![

@@ -1,22 +1,23 @@
-//! README's Permissions section is what skyql prints: the example script's policy and the
-//! EXPLAIN PERMISSIONS output are compared with real runs, and the script converges.
+//! The Permissions guide (docs/permissions.md, linked from README) is what skyql prints: the
+//! example script's policy and the EXPLAIN PERMISSIONS output are compared with real runs, and
+//! the script converges.
 
 use crate::common;
 
 use common::cli::{Skyql, demo_sandbox};
 
-const README: &str = include_str!("../../README.md");
+const PERMISSIONS: &str = include_str!("../../docs/permissions.md");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ptc-setup.sql");
 
-/// The first fenced block of `lang` after the line containing `marker`.
-fn block_after(marker: &str, lang: &str) -> String {
-    let from = README
+/// The first fenced block of `lang` in `text` after the line containing `marker`.
+fn block_after(text: &str, marker: &str, lang: &str) -> String {
+    let from = text
         .find(marker)
-        .unwrap_or_else(|| panic!("README lacks {marker}"));
+        .unwrap_or_else(|| panic!("the page lacks {marker}"));
     let fence = format!("```{lang}\n");
-    let start = README[from..].find(&fence).expect("a fenced block follows") + from + fence.len();
-    let len = README[start..].find("```").expect("the block ends");
-    README[start..start + len].to_string()
+    let start = text[from..].find(&fence).expect("a fenced block follows") + from + fence.len();
+    let len = text[start..].find("```").expect("the block ends");
+    text[start..start + len].to_string()
 }
 
 #[test]
@@ -29,6 +30,7 @@ fn permissions_of_the_example_script_are_the_readme_policy() {
     assert_eq!(
         out.stdout,
         block_after(
+            PERMISSIONS,
             "skyql --sandbox permissions -f examples/ptc-setup.sql",
             "json"
         )
@@ -45,10 +47,13 @@ fn permissions_of_the_example_script_are_the_readme_policy() {
 fn explain_permissions_example_is_the_readme_output() {
     let sb = demo_sandbox();
     let sql = "EXPLAIN PERMISSIONS UPDATE aws.ecr.pull_through_cache_rule SET custom_role_arn = 'arn:aws:iam::123456789012:role/ecr-ptc-cross-account-v2' WHERE region = 'eu-west-1' AND data__Identifier = 'prod-mirror'";
-    assert!(README.contains(sql), "README shows this statement");
+    assert!(
+        PERMISSIONS.contains(sql),
+        "docs/permissions.md shows this statement"
+    );
     let out = Skyql::new(&sb).args(["exec", "-o", "csv", sql]).run();
     out.expect_code(0);
-    assert_eq!(out.stdout, block_after(sql, "csv"));
+    assert_eq!(out.stdout, block_after(PERMISSIONS, sql, "csv"));
     assert!(sb.log().entries().is_empty(), "EXPLAIN makes no AWS call");
 }
 

@@ -77,7 +77,7 @@ fn done(out: &Output, count: u64, note: &str) {
 }
 
 /// Which pull-through cache rules have no creation template that applies to them: the template
-/// of the rule's prefix, else ROOT, with PULL_THROUGH_CACHE in applied_for (README's query).
+/// of the rule's prefix, else ROOT, with PULL_THROUGH_CACHE in applied_for (the query of docs/sql.md).
 pub const RULES_WITHOUT_TEMPLATE: &str = "\
 SELECT r.region, r.ecr_repository_prefix
 FROM aws.ecr.pull_through_cache_rules r
