@@ -16,27 +16,23 @@ use crate::schema::Resource;
 /// An item's or a document's members, by API name.
 pub type Members = Map<String, Value>;
 
+/// An item as ECR would take it, or every problem ECR would find in it.
+pub type Checked = std::result::Result<Value, Vec<String>>;
+
 /// What is specific to a document-held resource: how its document splits into items, how an
 /// item is checked, and how a document is written. The engine does the rest.
 pub trait Document: fmt::Debug + Send + Sync {
-    /// What one document is called in messages ("registry policy").
-    fn noun(&self) -> &'static str;
     /// The items of `region`'s document (`doc`: its members as read), verbatim and in order.
     fn items(&self, region: &str, doc: &Members) -> Result<Vec<Value>>;
     /// An item as the members of its row.
     fn members(&self, item: &Value) -> Result<Members>;
     /// The item a row's `members` ask for in `region`'s document, or every problem ECR would
     /// find in it.
-    fn item(&self, members: &Members, region: &str) -> std::result::Result<Value, Vec<String>>;
+    fn item(&self, members: &Members, region: &str) -> Checked;
     /// The item `old` becomes when the members `set` names take its values (a null: NULL), or
     /// every problem ECR would find in it, or why the change is ambiguous. By default the
     /// members of `old` with `set`'s in place, checked as a new item.
-    fn changed(
-        &self,
-        old: &Value,
-        set: &Members,
-        region: &str,
-    ) -> std::result::Result<Value, Vec<String>> {
+    fn changed(&self, old: &Value, set: &Members, region: &str) -> Checked {
         let mut members = self.members(old).map_err(|e| vec![e.to_string()])?;
         for (member, value) in set {
             match value {
@@ -124,7 +120,7 @@ pub fn plan_insert(
                 continue;
             };
             let columns = match on_conflict {
-                None => return Err(exists(shape, resource, w)),
+                None => return Err(exists(resource, w)),
                 Some(OnConflict::DoNothing) => {
                     match shape.same(&w.item, &items[at].1) {
                         true => plan.unchanged += 1,
@@ -178,8 +174,8 @@ pub fn plan_insert(
 
 /// "sid 'A' already exists in us-east-1's registry policy" (or "us-east-1 already has a
 /// registry policy"): the item row `w` asks for, which its region's document holds.
-fn already(shape: &dyn Document, resource: &Resource, w: &Wanted) -> String {
-    let (region, noun) = (&w.region, shape.noun());
+fn already(resource: &Resource, w: &Wanted) -> String {
+    let (region, noun) = (&w.region, resource.document_noun());
     match resource.identified_by_region() {
         true => format!("{region} already has a {noun}"),
         false => format!(
@@ -212,13 +208,13 @@ fn skipped(shape: &dyn Document, resource: &Resource, w: &Wanted, held: &Value) 
     Ok(format!(
         "row {}: {}, with {what}",
         w.row,
-        already(shape, resource, w)
+        already(resource, w)
     ))
 }
 
 /// The refusal of an INSERT whose item exists, with the ways to say what is meant.
-fn exists(shape: &dyn Document, resource: &Resource, w: &Wanted) -> Error {
-    let what = already(shape, resource, w);
+fn exists(resource: &Resource, w: &Wanted) -> Error {
+    let what = already(resource, w);
     let sets: Vec<String> = (resource.columns.iter().filter(|c| c.updatable))
         .map(|c| format!("{0} = EXCLUDED.{0}", c.name))
         .collect();
@@ -245,8 +241,7 @@ pub fn plan_update(
         for (at, new) in changes {
             let Some((_, old)) = items.get_mut(*at) else {
                 return Err(Error::Runtime(format!(
-                    "{region}: item {at} is no longer in the {}",
-                    shape.noun()
+                    "{region}: item {at} is no longer in its document"
                 )));
             };
             if shape.same(old, new) {
@@ -314,20 +309,13 @@ mod tests {
     struct Named;
 
     impl Document for Named {
-        fn noun(&self) -> &'static str {
-            "list"
-        }
         fn items(&self, _region: &str, doc: &Members) -> Result<Vec<Value>> {
             Ok(doc["Items"].as_array().cloned().unwrap_or_default())
         }
         fn members(&self, item: &Value) -> Result<Members> {
             Ok(item.as_object().cloned().unwrap_or_default())
         }
-        fn item(
-            &self,
-            members: &Members,
-            _region: &str,
-        ) -> std::result::Result<Value, Vec<String>> {
+        fn item(&self, members: &Members, _region: &str) -> Checked {
             match members.get("Sid") {
                 Some(_) => Ok(Value::Object(members.clone())),
                 None => Err(vec!["sid is required".into()]),
@@ -398,7 +386,7 @@ mod tests {
         let e = plan_insert(&Named, statements, &rows, &now, None).unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("row 2: sid 'a' already exists in r's list"),
+                .starts_with("row 2: sid 'a' already exists in r's registry policy"),
             "{e}"
         );
 

@@ -97,11 +97,11 @@ impl DocumentWriter {
                 && let Some(first) = ids.insert((region.clone(), id.clone()), n)
             {
                 let what = match r.identified_by_region() {
-                    true => format!("write {region}'s {}: a region has one", shape.noun()),
+                    true => format!("write {region}'s {}: a region has one", r.document_noun()),
                     false => format!(
                         "add {} '{id}' to {region}'s {}; it is unique there",
                         r.doc.identifier,
-                        shape.noun()
+                        r.document_noun()
                     ),
                 };
                 problems.push(format!("rows {first} and {n} both {what}"));

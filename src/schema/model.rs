@@ -85,6 +85,10 @@ pub struct ResourceDoc {
     /// holds images): added to the failure report so that the fix is one read away.
     #[serde(default)]
     pub error_hints: std::collections::BTreeMap<String, String>,
+    /// What the document whose items are the rows is called in messages ("registry policy"),
+    /// for a resource read as one document per region.
+    #[serde(default)]
+    pub document: Option<String>,
 }
 
 /// An operation that changes some columns of an item in place.
@@ -618,6 +622,12 @@ impl Resource {
     /// Whether the region identifies a row (one item per region, as the whole registry policy).
     pub fn identified_by_region(&self) -> bool {
         (self.column(&self.doc.identifier)).is_some_and(|c| matches!(c.source, Source::Region))
+    }
+
+    /// What the document of a resource read as one per region is called in messages
+    /// (`document:` in its schema; "registry policy").
+    pub fn document_noun(&self) -> &str {
+        self.doc.document.as_deref().unwrap_or("document")
     }
 
     /// What one row is called in messages: the table name's last word, singular

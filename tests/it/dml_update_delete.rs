@@ -517,8 +517,8 @@ fn every_dml_statement_prints_its_count_in_every_format() {
 
 #[test]
 fn set_credential_arn_to_a_number_is_refused_not_read_as_text() {
-    // docs/configuration-as-data.md: numbers are refused, not converted. '5' was sent for 5 (then refused only for
-    // its length); now the number itself is named, as INSERT names it.
+    // docs/configuration-as-data.md: numbers are refused, not converted. '5' was sent for 5
+    // (then refused only for its length); now the number itself is named, as INSERT names it.
     for value in ["5", "true", "1.5e3"] {
         for flags in [&[][..], &["--dry-run"]] {
             let sb = demo_sandbox();

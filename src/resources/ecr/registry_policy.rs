@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::dml::Mutation;
-use crate::dml::document::{Document, Members};
+use crate::dml::document::{Checked, Document, Members};
 use crate::engine::document_reader::DocumentReader;
 use crate::engine::document_writer::DocumentWriter;
 use crate::engine::module::ResourceModule;
@@ -30,10 +30,6 @@ struct WholePolicy;
 struct PolicyStatements;
 
 impl Document for WholePolicy {
-    fn noun(&self) -> &'static str {
-        "registry policy"
-    }
-
     fn items(&self, _region: &str, doc: &Members) -> Result<Vec<Value>> {
         Ok(doc.get(TEXT).cloned().into_iter().collect())
     }
@@ -42,7 +38,7 @@ impl Document for WholePolicy {
         Ok(Members::from_iter([(TEXT.to_string(), item.clone())]))
     }
 
-    fn item(&self, members: &Members, region: &str) -> std::result::Result<Value, Vec<String>> {
+    fn item(&self, members: &Members, region: &str) -> Checked {
         let Some(text) = members.get(TEXT).and_then(Value::as_str) else {
             return Err(vec!["policy_text is required".into()]);
         };
@@ -74,10 +70,6 @@ impl Document for WholePolicy {
 }
 
 impl Document for PolicyStatements {
-    fn noun(&self) -> &'static str {
-        "registry policy"
-    }
-
     fn items(&self, region: &str, doc: &Members) -> Result<Vec<Value>> {
         Ok(statements(&document(region, Some(doc))?))
     }
@@ -89,7 +81,7 @@ impl Document for PolicyStatements {
         }
     }
 
-    fn item(&self, members: &Members, region: &str) -> std::result::Result<Value, Vec<String>> {
+    fn item(&self, members: &Members, region: &str) -> Checked {
         let row: StatementRow = serde_json::from_value(Value::Object(members.clone()))
             .map_err(|e| vec![format!("not a statement: {e}")])?;
         let mut problems = check_row(&row, region);
@@ -102,12 +94,7 @@ impl Document for PolicyStatements {
         problems.is_empty().then_some(statement).ok_or(problems)
     }
 
-    fn changed(
-        &self,
-        old: &Value,
-        set: &Members,
-        region: &str,
-    ) -> std::result::Result<Value, Vec<String>> {
+    fn changed(&self, old: &Value, set: &Members, region: &str) -> Checked {
         // Only the members named change: a NotPrincipal, an unknown member, a principal
         // written as one string all stay as they are.
         changed_statement(old, set, region)
