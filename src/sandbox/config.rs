@@ -33,10 +33,10 @@ pub struct SandboxConfig {
     /// The registry's account id.
     pub account_id: String,
     /// Rules created before the first call (exempt from the 50-rule quota and from
-    /// `secrets`, so pagination and invalid rules can be set up; see `Registry::seed_rule`).
+    /// `secrets`, so pagination and invalid rules can be set up; see `Registry::create_rule`).
     pub seed: Seed,
     /// Repository creation templates created before the first call (exempt from the
-    /// per-region quota like `seed`; see `Registry::seed_template`).
+    /// per-region quota like `seed`; see `Registry::create_template`).
     pub templates: Seed,
     /// Creation time of seeded rules and templates (epoch seconds); `None` means the start time.
     pub seed_time: Option<f64>,
@@ -127,6 +127,28 @@ impl SandboxConfig {
             }
         }
         config
+    }
+
+    /// The seeds created through an operation: what each holds (for messages), the operation
+    /// that creates one item, and the request bodies by region.
+    pub fn created_seeds(&self) -> [(&'static str, &'static str, Seed); 3] {
+        let policies = (self.policies.iter())
+            .map(|(region, text)| {
+                (
+                    region.clone(),
+                    vec![serde_json::json!({"policyText": text})],
+                )
+            })
+            .collect();
+        [
+            ("rule", "CreatePullThroughCacheRule", self.seed.clone()),
+            (
+                "template",
+                "CreateRepositoryCreationTemplate",
+                self.templates.clone(),
+            ),
+            ("registry policy", "PutRegistryPolicy", policies),
+        ]
     }
 
     /// Adds rules to the seed (after any already there).

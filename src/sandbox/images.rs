@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::paging;
 use super::registry::Registry;
 use super::repositories::{checked_name, held, text};
-use super::wire::{ApiError, Violations};
+use super::wire::ApiError;
 
 /// The store of images.
 pub const TABLE: &str = "images";
@@ -59,23 +59,7 @@ fn describe(r: &mut Registry, region: &str, input: Value) -> Result<Value, ApiEr
     held(r, region, &name)?;
     let max = input.get("maxResults").and_then(Value::as_i64);
     let ids = input.get("imageIds").and_then(Value::as_array).cloned();
-    let mut v = Violations::default();
-    paging::check_max_results(&mut v, max);
-    if let Some(ids) = &ids
-        && (ids.is_empty() || ids.len() > 100)
-    {
-        v.add(
-            "imageIds",
-            None,
-            "Member must have length between 1 and 100",
-        );
-    }
-    v.finish()?;
-    if ids.is_some() && max.is_some() {
-        return Err(ApiError::invalid_parameter(
-            "maxResults cannot be used with imageIds",
-        ));
-    }
+    paging::check_ids("imageIds", ids.as_ref().map(Vec::len), max)?;
     let account = r.account_id.clone();
     let store = r.region(region).store(TABLE);
     let prefix = key(&name, "");
@@ -108,19 +92,10 @@ fn describe(r: &mut Registry, region: &str, input: Value) -> Result<Value, ApiEr
             ));
         }
     }
-    let digest = |i: &Value| text(i, "imageDigest").unwrap_or_default().to_string();
-    let (page, next) = paging::page(
-        selected,
-        |i| digest(i),
-        region,
-        text(&input, "nextToken"),
-        max,
-    )?;
-    let mut out = json!({ "imageDetails": page });
-    if let Some(token) = next {
-        out["nextToken"] = json!(token);
-    }
-    Ok(out)
+    let digest = |i: &&Value| text(i, "imageDigest").unwrap_or_default().to_string();
+    let (page, next) = paging::page(selected, digest, region, text(&input, "nextToken"), max)?;
+    let page = page.into_iter().cloned();
+    Ok(paging::listing(json!({}), "imageDetails", page, next))
 }
 
 fn image_has_tag(image: &Value, tag: Option<&str>) -> bool {
@@ -136,15 +111,7 @@ fn batch_delete(r: &mut Registry, region: &str, input: Value, _: f64) -> Result<
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    if ids.is_empty() || ids.len() > 100 {
-        let mut v = Violations::default();
-        v.add(
-            "imageIds",
-            None,
-            "Member must have length between 1 and 100",
-        );
-        v.finish()?;
-    }
+    paging::check_ids("imageIds", Some(ids.len()), None)?;
     let store = r.region(region).store(TABLE);
     let (mut deleted, mut failures) = (Vec::new(), Vec::new());
     for id in ids {

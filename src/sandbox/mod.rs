@@ -10,11 +10,14 @@ pub mod log;
 pub mod operations;
 pub mod paging;
 pub mod registry;
+pub mod registry_policy;
 pub mod registry_settings;
 pub mod repositories;
+pub mod repository_policies;
 pub mod rules;
 pub mod server;
 pub mod state_file;
+pub mod tags;
 pub mod templates;
 pub mod wire;
 
@@ -33,7 +36,6 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use registry::Registry;
 use server::Shared;
-use wire::ApiError;
 
 /// The region the sandbox's printed environment selects.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -186,10 +188,10 @@ impl Drop for Sandbox {
     }
 }
 
-/// Creates the seed's rules and templates through the same code paths as
-/// CreatePullThroughCacheRule and CreateRepositoryCreationTemplate, so a seed is held to every
-/// constraint a real call is, except the quotas per region and the configured secret faults
-/// (see `Registry::seed_rule` for why).
+/// Creates the seed through the operations that create each kind of item
+/// (CreatePullThroughCacheRule, …), so a seed is held to every constraint a real call is, except
+/// the quotas per region and the configured secret faults (see `Registry::create_rule` for why);
+/// then adds the items seeded as they are kept.
 fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
     let mut registry = Registry::new(config.account_id.clone(), config.secrets.clone());
     let now = config.seed_time.unwrap_or_else(|| {
@@ -198,12 +200,21 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
             .map(|d| d.as_secs() as f64)
             .unwrap_or_default()
     });
-    seed_each(&config.seed, "rule", |region, body| {
-        registry.seed_rule(region, body, now)
-    })?;
-    seed_each(&config.templates, "template", |region, body| {
-        registry.seed_template(region, body, now)
-    })?;
+    registry.seeding = true;
+    for (what, name, seed) in config.created_seeds() {
+        let create = operations::operation(name).expect("a seed names a registered operation");
+        for (region, bodies) in &seed {
+            for (i, body) in bodies.iter().enumerate() {
+                (create.handle)(&mut registry, region, body.clone(), now).map_err(|e| {
+                    Error::Usage(format!(
+                        "seed {what} {region}[{i}] was refused: {}: {}",
+                        e.code, e.message
+                    ))
+                })?;
+            }
+        }
+    }
+    registry.seeding = false;
     // Seeded items name the default account; a sandbox of another account holds them as its own.
     let own = |tables: &BTreeMap<String, BTreeMap<String, Value>>| -> BTreeMap<String, BTreeMap<String, Value>> {
         let text = serde_json::to_string(tables).unwrap_or_default();
@@ -211,38 +222,11 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
         serde_json::from_str(&text).unwrap_or_default()
     };
     for (region, tables) in &config.stores {
-        registry.region(region).items.extend(own(tables));
-    }
-    for (region, text) in &config.policies {
-        registry
-            .put_policy(region, serde_json::json!({ "policyText": text }))
-            .map_err(|e| {
-                Error::Usage(format!(
-                    "seed registry policy of {region} was refused: {}: {}",
-                    e.code, e.message
-                ))
-            })?;
-    }
-    Ok(registry)
-}
-
-/// Creates every request body of `seed` with `create`, naming the first one refused.
-fn seed_each(
-    seed: &Seed,
-    what: &str,
-    mut create: impl FnMut(&str, Value) -> std::result::Result<Value, ApiError>,
-) -> Result<()> {
-    for (region, bodies) in seed {
-        for (i, body) in bodies.iter().enumerate() {
-            create(region, body.clone()).map_err(|e| {
-                Error::Usage(format!(
-                    "seed {what} {region}[{i}] was refused: {}: {}",
-                    e.code, e.message
-                ))
-            })?;
+        for (table, items) in own(tables) {
+            registry.region(region).store(&table).extend(items);
         }
     }
-    Ok(())
+    Ok(registry)
 }
 
 #[cfg(test)]
@@ -258,7 +242,7 @@ mod tests {
             .collect();
         config.seed.insert("us-east-1".into(), rules);
         let mut registry = seeded_registry(&config).unwrap();
-        assert_eq!(registry.region("us-east-1").rules.len(), 60);
+        assert_eq!(registry.region("us-east-1").store(rules::TABLE).len(), 60);
 
         config
             .seed
@@ -294,11 +278,13 @@ mod tests {
     #[test]
     fn the_demo_seeds_its_templates() {
         let mut registry = seeded_registry(&SandboxConfig::demo()).unwrap();
-        assert!(registry.region("us-east-1").templates.contains_key("ROOT"));
+        let us = registry.region("us-east-1");
+        assert!(us.store(templates::TABLE).contains_key("ROOT"));
         let eu = registry.region("eu-west-1");
-        let (prefix, _) = eu.templates.iter().next().expect("a template in eu-west-1");
+        let templates = eu.store(templates::TABLE).clone();
+        let (prefix, _) = templates.iter().next().expect("a template in eu-west-1");
         assert!(
-            eu.rules.contains_key(prefix),
+            eu.store(rules::TABLE).contains_key(prefix),
             "the eu-west-1 template is for a demo rule's prefix: {prefix}"
         );
     }

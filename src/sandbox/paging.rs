@@ -1,6 +1,9 @@
 //! Pagination of the sandbox's Describe operations: `maxResults` pages and opaque `nextToken`s.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::wire::{ApiError, Violations};
 use crate::resources::ecr::constraints as c;
@@ -33,13 +36,13 @@ pub fn check_max_results(v: &mut Violations, max_results: Option<i64>) {
 /// One page of `selected` (sorted by `key`, as a region's maps keep them): the items after the
 /// token's key, at most `max_results` of them (100 when not given), and the token of the next
 /// page when more remain. A token is bound to the region it was issued in.
-pub fn page<'a, T>(
-    selected: impl IntoIterator<Item = &'a T>,
+pub fn page<T>(
+    selected: impl IntoIterator<Item = T>,
     key: impl Fn(&T) -> String,
     region: &str,
     next_token: Option<&str>,
     max_results: Option<i64>,
-) -> Result<(Vec<&'a T>, Option<String>), ApiError> {
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let after = match next_token {
         Some(token) => Some(decode_token(token, region)?),
         None => None,
@@ -48,12 +51,69 @@ pub fn page<'a, T>(
     let mut remaining = selected
         .into_iter()
         .filter(|item| after.as_ref().is_none_or(|a| key(item) > *a));
-    let page: Vec<&T> = remaining.by_ref().take(page_size).collect();
+    let page: Vec<T> = remaining.by_ref().take(page_size).collect();
     let next = match (remaining.next(), page.last()) {
         (Some(_), Some(last)) => Some(encode_token(region, &key(last))),
         _ => None,
     };
     Ok((page, next))
+}
+
+/// One page of a store's items (in key order), of the keys in `wanted` or of all.
+pub fn store_page(
+    store: &BTreeMap<String, Value>,
+    wanted: Option<&[String]>,
+    region: &str,
+    next_token: Option<&str>,
+    max_results: Option<i64>,
+) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    let selected = (store.iter()).filter(|(k, _)| wanted.is_none_or(|w| w.contains(k)));
+    let key = |(k, _): &(&String, &Value)| k.to_string();
+    let (page, next) = page(selected, key, region, next_token, max_results)?;
+    Ok((
+        page.into_iter().map(|(_, item)| item.clone()).collect(),
+        next,
+    ))
+}
+
+/// A listing's answer: `out`'s members, the page as `member`, and the next page's token.
+pub fn listing(
+    mut out: Value,
+    member: &str,
+    page: impl IntoIterator<Item = Value>,
+    next: Option<String>,
+) -> Value {
+    out[member] = Value::Array(page.into_iter().collect());
+    if let Some(token) = next {
+        out["nextToken"] = Value::String(token);
+    }
+    out
+}
+
+/// Checks a Describe that lists either a page (`maxResults`) or the identifiers given in
+/// `member` (`repositoryNames`, `imageIds`: 1 to 100 of them), never both, as ECR does.
+pub fn check_ids(
+    member: &str,
+    ids: Option<usize>,
+    max_results: Option<i64>,
+) -> Result<(), ApiError> {
+    let mut v = Violations::default();
+    check_max_results(&mut v, max_results);
+    if ids.is_some_and(|n| n == 0 || n > c::IDS_PER_CALL) {
+        let bound = c::IDS_PER_CALL;
+        v.add(
+            member,
+            None,
+            &format!("Member must have length between 1 and {bound}"),
+        );
+    }
+    v.finish()?;
+    if ids.is_some() && max_results.is_some() {
+        return Err(ApiError::invalid_parameter(format!(
+            "maxResults cannot be used with {member}"
+        )));
+    }
+    Ok(())
 }
 
 fn encode_token(region: &str, after: &str) -> String {
@@ -90,7 +150,7 @@ mod tests {
     #[test]
     fn pages_follow_their_tokens_and_stay_in_their_region() {
         let items: Vec<String> = (0..5).map(|i| format!("k{i}")).collect();
-        let key = |s: &String| s.clone();
+        let key = |s: &&String| s.to_string();
         let (first, token) = page(&items, key, "us-east-1", None, Some(2)).unwrap();
         assert_eq!(first, [&items[0], &items[1]]);
         let token = token.expect("more remain");

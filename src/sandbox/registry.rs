@@ -1,13 +1,14 @@
-//! The sandbox's state: one private registry, per-region rules, templates and registry policy.
+//! The sandbox's state: one private registry whose every resource lives in one generic store
+//! per region (table → key → item as wire JSON), so seeding and `--state` need no line per
+//! resource.
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use super::rules::{Rule, parse};
-use super::templates::Template;
-use super::wire::{ApiError, Violations};
+use super::wire::ApiError;
 use crate::resources::ecr::constraints as c;
 
 /// How a configured Secrets Manager secret misbehaves when ECR reads it.
@@ -24,14 +25,8 @@ pub enum Secret {
 /// One region's registry state.
 #[derive(Debug, Default)]
 pub struct RegionState {
-    /// Rules by prefix without its trailing `/`, in key order (the listing order).
-    pub rules: BTreeMap<String, Rule>,
-    /// Repository creation templates by prefix without its trailing `/`, in key order.
-    pub templates: BTreeMap<String, Template>,
-    /// The registry permissions policy, if set.
-    pub policy: Option<String>,
-    /// Every other resource's items, by table (`repositories`) and key, as wire JSON: one
-    /// generic store, saved and seeded without a line per resource.
+    /// Every resource's items, by table (`rules`, `repositories`) and key, as wire JSON, in key
+    /// order (the listing order).
     pub items: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
@@ -39,6 +34,26 @@ impl RegionState {
     /// The items of `table`, created empty on first use.
     pub fn store(&mut self, table: &str) -> &mut BTreeMap<String, Value> {
         self.items.entry(table.to_string()).or_default()
+    }
+
+    /// The item `key` of `table` read as `T` (None when absent).
+    pub fn get<T: DeserializeOwned>(&mut self, table: &str, key: &str) -> Option<T> {
+        let item = self.store(table).get(key)?.clone();
+        Some(serde_json::from_value(item).expect("a stored item reads back as its type"))
+    }
+
+    /// Stores `item` as `key` of `table`.
+    pub fn put<T: Serialize>(&mut self, table: &str, key: &str, item: &T) {
+        let value = serde_json::to_value(item).expect("a stored item serialises");
+        self.store(table).insert(key.to_string(), value);
+    }
+
+    /// Every item of `table`, in key order, read as `T`.
+    pub fn all<T: DeserializeOwned>(&mut self, table: &str) -> Vec<T> {
+        let items = self.store(table).values().cloned();
+        items
+            .map(|v| serde_json::from_value(v).expect("a stored item reads back as its type"))
+            .collect()
     }
 }
 
@@ -49,13 +64,11 @@ pub struct Registry {
     pub account_id: String,
     /// Secrets that misbehave; any other in-scope secret ARN reads fine.
     pub secrets: HashMap<String, Secret>,
+    /// Set while seed items are created: a seed describes what already exists rather than a
+    /// call being made, so the per-region quotas and the secret faults do not apply (see
+    /// `SandboxConfig::seed`).
+    pub seeding: bool,
     regions: HashMap<String, RegionState>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PutPolicyInput {
-    policy_text: Option<String>,
 }
 
 impl Registry {
@@ -64,6 +77,7 @@ impl Registry {
         Self {
             account_id: account_id.into(),
             secrets,
+            seeding: false,
             regions: HashMap::new(),
         }
     }
@@ -92,149 +106,4 @@ impl Registry {
             ))),
         }
     }
-
-    /// GetRegistryPolicy.
-    pub fn get_policy(&mut self, region: &str) -> Result<Value, ApiError> {
-        let account = self.account_id.clone();
-        match &self.region(region).policy {
-            Some(text) => Ok(json!({ "registryId": account, "policyText": text })),
-            None => Err(policy_not_found(&account)),
-        }
-    }
-
-    /// PutRegistryPolicy: the document must be a policy ECR accepts for a registry.
-    pub fn put_policy(&mut self, region: &str, body: Value) -> Result<Value, ApiError> {
-        let input: PutPolicyInput = parse(body)?;
-        let mut v = Violations::default();
-        let text = v.required("policyText", input.policy_text.as_deref());
-        v.check("policyText", text, |t| {
-            if t.chars().count() > c::POLICY_TEXT_MAX {
-                Err(format!(
-                    "Member must have length less than or equal to {}",
-                    c::POLICY_TEXT_MAX
-                ))
-            } else {
-                Ok(())
-            }
-        });
-        v.finish()?;
-        let text = text.unwrap_or_default().to_string();
-        check_policy(&text).map_err(|why| {
-            ApiError::invalid_constraint(
-                "PolicyText",
-                &format!("Invalid registry policy provided: {why}"),
-            )
-        })?;
-        let account = self.account_id.clone();
-        self.region(region).policy = Some(text.clone());
-        Ok(json!({ "registryId": account, "policyText": text }))
-    }
-
-    /// DeleteRegistryPolicy: answers with the deleted document.
-    pub fn delete_policy(&mut self, region: &str) -> Result<Value, ApiError> {
-        let account = self.account_id.clone();
-        match self.region(region).policy.take() {
-            Some(text) => Ok(json!({ "registryId": account, "policyText": text })),
-            None => Err(policy_not_found(&account)),
-        }
-    }
 }
-
-fn policy_not_found(account: &str) -> ApiError {
-    ApiError::client(
-        "RegistryPolicyNotFoundException",
-        format!("Registry policy does not exist in the registry with id '{account}'"),
-    )
-}
-
-/// Structural checks of an IAM resource policy for a registry.
-fn check_policy(text: &str) -> Result<(), String> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let doc = doc.as_object().ok_or("the document is not a JSON object")?;
-    let statements = match doc.get("Statement") {
-        Some(Value::Array(list)) if !list.is_empty() => list.clone(),
-        Some(s @ Value::Object(_)) => vec![s.clone()],
-        _ => return Err("'Statement' must be a non-empty list of statements".into()),
-    };
-    if let Some(version) = doc.get("Version")
-        && !matches!(version.as_str(), Some("2012-10-17" | "2008-10-17"))
-    {
-        return Err(format!("unsupported Version {version}"));
-    }
-    for (i, s) in statements.iter().enumerate() {
-        let n = i + 1;
-        let s = s
-            .as_object()
-            .ok_or(format!("statement {n} is not an object"))?;
-        match s.get("Effect").and_then(Value::as_str) {
-            Some("Allow" | "Deny") => {}
-            _ => return Err(format!("statement {n}: 'Effect' must be Allow or Deny")),
-        }
-        // IAM refuses a member given with its negation.
-        for member in ["Principal", "Action", "Resource"] {
-            if s.contains_key(member) && s.contains_key(&format!("Not{member}")) {
-                return Err(format!(
-                    "statement {n} has both '{member}' and 'Not{member}'"
-                ));
-            }
-        }
-        if !s.contains_key("Principal") && !s.contains_key("NotPrincipal") {
-            return Err(format!("statement {n} has no 'Principal'"));
-        }
-        let actions = match s.get("Action").or_else(|| s.get("NotAction")) {
-            Some(Value::String(a)) => vec![a.clone()],
-            Some(Value::Array(list)) => list
-                .iter()
-                .map(|a| {
-                    a.as_str()
-                        .map(str::to_string)
-                        .ok_or(format!("statement {n}: an action is not a string"))
-                })
-                .collect::<Result<_, _>>()?,
-            _ => return Err(format!("statement {n} has no 'Action'")),
-        };
-        if let Some(bad) = actions
-            .iter()
-            .find(|a| !a.to_ascii_lowercase().starts_with("ecr:"))
-        {
-            return Err(format!("statement {n}: '{bad}' is not an ecr action"));
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policy_structure() {
-        let ok = r#"{"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow",
-            "Principal":{"AWS":"arn:aws:iam::123456789012:root"},
-            "Action":["ecr:CreateRepository","ecr:BatchImportUpstreamImage"],"Resource":"*"}]}"#;
-        assert!(check_policy(ok).is_ok());
-        assert!(check_policy("{").unwrap_err().contains("not JSON"));
-        assert!(check_policy(r#"{"Statement":[]}"#).is_err());
-        assert!(
-            check_policy(
-                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}}"#
-            )
-            .unwrap_err()
-            .contains("not an ecr action")
-        );
-        let both = r#"{"Statement":{"Effect":"Deny","Principal":"*","NotPrincipal":{"AWS":"111122223333"},"Action":"ecr:*"}}"#;
-        assert!(
-            check_policy(both)
-                .unwrap_err()
-                .contains("both 'Principal' and 'NotPrincipal'")
-        );
-        let negated = r#"{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"NotAction":"ecr:Describe*","NotResource":"*"}}"#;
-        assert!(check_policy(negated).is_ok());
-    }
-}
-
-crate::sandbox_operations!(
-    Read GetRegistryPolicy => |r, region, _, _| r.get_policy(region);
-    Change PutRegistryPolicy => |r, region, input, _| r.put_policy(region, input);
-    Change DeleteRegistryPolicy => |r, region, _, _| r.delete_policy(region);
-);

@@ -1,5 +1,6 @@
-//! Repositories in the sandbox: DescribeRepositories, Create/DeleteRepository, tag mutability,
-//! scan on push, lifecycle and repository policies and tags, with ECR's errors. Each
+//! Repositories in the sandbox: DescribeRepositories, Create/DeleteRepository, tag mutability
+//! and scan on push, with ECR's errors (their policies and tags are in repository_policies.rs
+//! and tags.rs). Each
 //! repository is kept in the generic store as `{repository, lifecyclePolicyText, policyText,
 //! tags}`.
 
@@ -8,16 +9,11 @@ use serde_json::{Map, Value, json};
 use super::paging;
 use super::registry::Registry;
 use super::wire::{ApiError, Violations};
+use crate::resources::ecr::constraints as c;
 
 /// The store of repositories.
 pub const TABLE: &str = "repositories";
 const NAME: &str = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$";
-const MUTABILITY: [&str; 4] = [
-    "MUTABLE",
-    "IMMUTABLE",
-    "IMMUTABLE_WITH_EXCLUSION",
-    "MUTABLE_WITH_EXCLUSION",
-];
 
 /// A member of the input, as text.
 pub fn text<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
@@ -37,7 +33,8 @@ pub fn checked_name(input: &Value) -> Result<String, ApiError> {
     Ok(name.unwrap_or_default().to_string())
 }
 
-fn not_found(registry: &Registry, name: &str) -> ApiError {
+/// RepositoryNotFoundException for `name`.
+pub fn not_found(registry: &Registry, name: &str) -> ApiError {
     ApiError::client(
         "RepositoryNotFoundException",
         format!(
@@ -58,50 +55,23 @@ fn describe(r: &mut Registry, region: &str, input: Value) -> Result<Value, ApiEr
         .get("repositoryNames")
         .and_then(|v| serde_json::from_value(v.clone()).ok());
     let max = input.get("maxResults").and_then(Value::as_i64);
-    let mut v = Violations::default();
-    paging::check_max_results(&mut v, max);
-    if let Some(names) = &names
-        && (names.is_empty() || names.len() > 100)
-    {
-        v.add(
-            "repositoryNames",
-            None,
-            "Member must have length between 1 and 100",
-        );
-    }
-    v.finish()?;
-    if names.is_some() && max.is_some() {
-        return Err(ApiError::invalid_parameter(
-            "maxResults cannot be used with repositoryNames",
-        ));
-    }
+    paging::check_ids("repositoryNames", names.as_ref().map(Vec::len), max)?;
     if let Some(missing) = (names.iter().flatten()).find(|n| held(r, region, n).is_err()) {
         return Err(not_found(r, missing));
     }
     let store = r.region(region).store(TABLE);
-    let selected = (store.iter())
-        .filter(|(k, _)| names.as_ref().is_none_or(|n| n.contains(k)))
-        .map(|(_, held)| &held["repository"]);
-    let name = |repo: &Value| text(repo, "repositoryName").unwrap_or_default().to_string();
-    let (page, next) = paging::page(selected, name, region, text(&input, "nextToken"), max)?;
-    let mut out = json!({ "repositories": page });
-    if let Some(token) = next {
-        out["nextToken"] = json!(token);
-    }
-    Ok(out)
+    let token = text(&input, "nextToken");
+    let (page, next) = paging::store_page(store, names.as_deref(), region, token, max)?;
+    let page = page.into_iter().map(|held| held["repository"].clone());
+    Ok(paging::listing(json!({}), "repositories", page, next))
 }
 
 fn create(r: &mut Registry, region: &str, input: Value, now: f64) -> Result<Value, ApiError> {
     let name = checked_name(&input)?;
     let mut v = Violations::default();
-    let mutability = text(&input, "imageTagMutability").unwrap_or("MUTABLE");
+    let mutability = text(&input, "imageTagMutability").unwrap_or(c::DEFAULT_IMAGE_TAG_MUTABILITY);
     v.check("imageTagMutability", Some(mutability), |m| {
-        MUTABILITY.contains(&m).then_some(()).ok_or_else(|| {
-            format!(
-                "Member must satisfy enum value set: [{}]",
-                MUTABILITY.join(", ")
-            )
-        })
+        c::check_enum(m, &c::IMAGE_TAG_MUTABILITIES)
     });
     v.finish()?;
     if held(r, region, &name).is_ok() {
@@ -160,7 +130,7 @@ fn delete(r: &mut Registry, region: &str, input: Value, _: f64) -> Result<Value,
 
 /// Sets the members of the stored item's `part` (`repository`, or the item itself) from the
 /// input, answering the registry, name and the members set.
-fn set(
+pub fn set(
     r: &mut Registry,
     region: &str,
     input: &Value,
@@ -186,113 +156,6 @@ fn set(
     Ok(Value::Object(out))
 }
 
-/// A policy document held by a repository: its member and its not-found error.
-type Document = (&'static str, &'static str);
-
-/// Answers the repository's document, or its not-found error when it has none.
-fn get(
-    r: &mut Registry,
-    region: &str,
-    input: &Value,
-    (member, missing): Document,
-) -> Result<Value, ApiError> {
-    let name = checked_name(input)?;
-    let account = r.account_id.clone();
-    let item = held(r, region, &name)?;
-    match item.get(member).filter(|v| !v.is_null()) {
-        Some(text) => Ok(json!({"registryId": account, "repositoryName": name, member: text})),
-        None => Err(ApiError::client(
-            missing,
-            format!(
-                "{member} does not exist for the repository with name '{name}' in the registry with id '{account}'"
-            ),
-        )),
-    }
-}
-
-/// Stores the document after checking it is a JSON object, as ECR parses a policy.
-fn put(
-    r: &mut Registry,
-    region: &str,
-    input: &Value,
-    (member, _): Document,
-) -> Result<Value, ApiError> {
-    let parsed = text(input, member).and_then(|t| serde_json::from_str::<Value>(t).ok());
-    if !matches!(parsed, Some(Value::Object(_))) {
-        return Err(ApiError::invalid_parameter(format!(
-            "Invalid parameter at '{member}' failed to satisfy constraint: 'Invalid JSON'"
-        )));
-    }
-    set(r, region, input, &[member], false)
-}
-
-/// Removes the document, answering what it was.
-fn remove(
-    r: &mut Registry,
-    region: &str,
-    input: &Value,
-    document: Document,
-) -> Result<Value, ApiError> {
-    let answer = get(r, region, input, document)?;
-    let name = checked_name(input)?;
-    held(r, region, &name)?[document.0] = Value::Null;
-    Ok(answer)
-}
-
-/// The repository a tagging call's `resourceArn` names.
-fn by_arn(r: &mut Registry, region: &str, input: &Value) -> Result<String, ApiError> {
-    let arn = text(input, "resourceArn").unwrap_or_default();
-    let prefix = format!("arn:aws:ecr:{region}:{}:repository/", r.account_id);
-    match arn.strip_prefix(&prefix) {
-        Some(name) if held(r, region, name).is_ok() => Ok(name.to_string()),
-        Some(name) => Err(not_found(r, name)),
-        None => Err(ApiError::invalid_parameter(format!(
-            "Invalid parameter at 'resourceArn' failed to satisfy constraint: '{arn}' is not a repository of this registry"
-        ))),
-    }
-}
-
-fn tags_of(r: &mut Registry, region: &str, name: &str) -> Vec<Value> {
-    let item = held(r, region, name)
-        .map(|i| i["tags"].clone())
-        .unwrap_or_default();
-    item.as_array().cloned().unwrap_or_default()
-}
-
-fn tag(r: &mut Registry, region: &str, input: Value, _: f64) -> Result<Value, ApiError> {
-    let name = by_arn(r, region, &input)?;
-    let mut tags = tags_of(r, region, &name);
-    for new in input
-        .get("tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        tags.retain(|t| t.get("Key") != new.get("Key"));
-        tags.push(new.clone());
-    }
-    held(r, region, &name)?["tags"] = json!(tags);
-    Ok(json!({}))
-}
-
-fn untag(r: &mut Registry, region: &str, input: Value, _: f64) -> Result<Value, ApiError> {
-    let name = by_arn(r, region, &input)?;
-    let keys = input
-        .get("tagKeys")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut tags = tags_of(r, region, &name);
-    tags.retain(|t| !t.get("Key").is_some_and(|k| keys.contains(k)));
-    held(r, region, &name)?["tags"] = json!(tags);
-    Ok(json!({}))
-}
-
-// The lifecycle policy and the repository policy are the same kind of member:
-// a JSON document with its own not-found error.
-const LIFECYCLE: Document = ("lifecyclePolicyText", "LifecyclePolicyNotFoundException");
-const POLICY: Document = ("policyText", "RepositoryPolicyNotFoundException");
-
 crate::sandbox_operations!(
     Read DescribeRepositories => |r, region, input, _| describe(r, region, input);
     Change CreateRepository => create;
@@ -303,16 +166,4 @@ crate::sandbox_operations!(
     Change PutImageScanningConfiguration => |r, region, input, _| {
         set(r, region, &input, &["imageScanningConfiguration"], true)
     };
-    Read GetLifecyclePolicy => |r, region, input, _| get(r, region, &input, LIFECYCLE);
-    Change PutLifecyclePolicy => |r, region, input, _| put(r, region, &input, LIFECYCLE);
-    Change DeleteLifecyclePolicy => |r, region, input, _| remove(r, region, &input, LIFECYCLE);
-    Read GetRepositoryPolicy => |r, region, input, _| get(r, region, &input, POLICY);
-    Change SetRepositoryPolicy => |r, region, input, _| put(r, region, &input, POLICY);
-    Change DeleteRepositoryPolicy => |r, region, input, _| remove(r, region, &input, POLICY);
-    Read ListTagsForResource => |r, region, input, _| {
-        let name = by_arn(r, region, &input)?;
-        Ok(json!({"tags": tags_of(r, region, &name)}))
-    };
-    Change TagResource => tag;
-    Change UntagResource => untag;
 );

@@ -1,6 +1,6 @@
 //! Pull-through cache rule operations of the sandbox, enforcing ECR's constraints and errors.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::paging;
@@ -9,8 +9,12 @@ use super::wire::{ApiError, Violations};
 use crate::resources::ecr::constraints::{self as c, ROOT_PREFIX};
 use crate::resources::ecr::upstream::UpstreamRegistry;
 
-/// One stored rule.
-#[derive(Debug, Clone, PartialEq)]
+/// The store of rules, keyed by [`key`].
+pub const TABLE: &str = "rules";
+
+/// One stored rule, kept as the `PullThroughCacheRule` structure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rule {
     /// The repository prefix in the private registry (the rule's identifier).
     pub ecr_repository_prefix: String,
@@ -21,8 +25,10 @@ pub struct Rule {
     /// The owning account.
     pub registry_id: String,
     /// Secrets Manager secret with the upstream credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_arn: Option<String>,
     /// IAM role ECR assumes for ECR-to-ECR upstreams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_role_arn: Option<String>,
     /// The repository prefix in the upstream registry (`ROOT` by default).
     pub upstream_repository_prefix: String,
@@ -33,41 +39,16 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The rule as a `PullThroughCacheRule` structure.
-    pub fn to_json(&self) -> Value {
-        let mut m = self.common();
-        m.insert(
-            "upstreamRegistry".into(),
-            json!(self.upstream_registry.as_str()),
-        );
-        m.insert("updatedAt".into(), json!(self.updated_at));
+    /// The rule's members without `leaving_out` (each operation answers its own subset).
+    fn answer(&self, leaving_out: &[&str]) -> Value {
+        let mut m = match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        for member in leaving_out {
+            m.remove(*member);
+        }
         Value::Object(m)
-    }
-
-    /// Members every operation's output shares.
-    fn common(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert(
-            "ecrRepositoryPrefix".into(),
-            json!(self.ecr_repository_prefix),
-        );
-        m.insert(
-            "upstreamRegistryUrl".into(),
-            json!(self.upstream_registry_url),
-        );
-        m.insert("createdAt".into(), json!(self.created_at));
-        m.insert("registryId".into(), json!(self.registry_id));
-        m.insert(
-            "upstreamRepositoryPrefix".into(),
-            json!(self.upstream_repository_prefix),
-        );
-        if let Some(arn) = &self.credential_arn {
-            m.insert("credentialArn".into(), json!(arn));
-        }
-        if let Some(arn) = &self.custom_role_arn {
-            m.insert("customRoleArn".into(), json!(arn));
-        }
-        m
     }
 }
 
@@ -77,11 +58,19 @@ impl Rule {
 pub struct CreateInput {
     ecr_repository_prefix: Option<String>,
     upstream_registry_url: Option<String>,
-    registry_id: Option<String>,
     upstream_registry: Option<String>,
+    upstream_repository_prefix: Option<String>,
+    #[serde(flatten)]
+    arns: ArnInput,
+}
+
+/// The registry, credential and role members Create and Update share.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArnInput {
+    registry_id: Option<String>,
     credential_arn: Option<String>,
     custom_role_arn: Option<String>,
-    upstream_repository_prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,9 +86,8 @@ struct DescribeInput {
 #[serde(rename_all = "camelCase")]
 struct UpdateInput {
     ecr_repository_prefix: Option<String>,
-    registry_id: Option<String>,
-    credential_arn: Option<String>,
-    custom_role_arn: Option<String>,
+    #[serde(flatten)]
+    arns: ArnInput,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,13 +108,8 @@ pub(crate) fn key(prefix: &str) -> String {
 }
 
 impl Registry {
-    /// CreatePullThroughCacheRule.
-    pub fn create_rule(&mut self, region: &str, body: Value, now: f64) -> Result<Value, ApiError> {
-        self.insert_rule(region, body, now, false)
-    }
-
-    /// Creates a seeded rule: every check of CreatePullThroughCacheRule applies except two,
-    /// because a seed describes rules that already exist rather than calls being made.
+    /// CreatePullThroughCacheRule. While seeding, every check applies except two, because a
+    /// seed describes rules that already exist rather than calls being made:
     /// - The per-region quota: a real account never holds more than 50 rules in a region, but
     ///   pagination (100 rules a page by default) can only be exercised with more than that.
     ///   A later Create in that region still meets the quota.
@@ -134,21 +117,12 @@ impl Registry {
     ///   away or re-keyed after its rule was created, which is exactly what
     ///   ValidatePullThroughCacheRule reports (`isValid: false`). The secret must still be
     ///   in the rule's account and region, which cannot change after creation.
-    pub fn seed_rule(&mut self, region: &str, body: Value, now: f64) -> Result<Value, ApiError> {
-        self.insert_rule(region, body, now, true)
-    }
-
-    fn insert_rule(
-        &mut self,
-        region: &str,
-        body: Value,
-        now: f64,
-        seeding: bool,
-    ) -> Result<Value, ApiError> {
+    pub fn create_rule(&mut self, region: &str, body: Value, now: f64) -> Result<Value, ApiError> {
         let input: CreateInput = parse(body)?;
-        let rule = self.new_rule(region, input, now, seeding)?;
-        let state = self.region(region);
-        if state.rules.contains_key(&key(&rule.ecr_repository_prefix)) {
+        let rule = self.new_rule(region, input, now)?;
+        let seeding = self.seeding;
+        let rules = self.region(region).store(TABLE);
+        if rules.contains_key(&key(&rule.ecr_repository_prefix)) {
             return Err(ApiError::client(
                 "PullThroughCacheRuleAlreadyExistsException",
                 format!(
@@ -157,7 +131,7 @@ impl Registry {
                 ),
             ));
         }
-        if !seeding && state.rules.len() >= c::RULE_QUOTA {
+        if !seeding && rules.len() >= c::RULE_QUOTA {
             return Err(ApiError::client(
                 "LimitExceededException",
                 format!(
@@ -166,23 +140,13 @@ impl Registry {
                 ),
             ));
         }
-        let mut out = rule.common();
-        out.insert(
-            "upstreamRegistry".into(),
-            json!(rule.upstream_registry.as_str()),
-        );
-        state.rules.insert(key(&rule.ecr_repository_prefix), rule);
-        Ok(Value::Object(out))
+        let prefix = key(&rule.ecr_repository_prefix);
+        self.region(region).put(TABLE, &prefix, &rule);
+        Ok(rule.answer(&["updatedAt"]))
     }
 
     /// Validates a create request and builds the rule it describes.
-    fn new_rule(
-        &self,
-        region: &str,
-        input: CreateInput,
-        now: f64,
-        seeding: bool,
-    ) -> Result<Rule, ApiError> {
+    fn new_rule(&self, region: &str, input: CreateInput, now: f64) -> Result<Rule, ApiError> {
         let mut v = Violations::default();
         let prefix = v.required(
             "ecrRepositoryPrefix",
@@ -193,21 +157,7 @@ impl Registry {
             "upstreamRegistryUrl",
             input.upstream_registry_url.as_deref(),
         );
-        v.check(
-            "registryId",
-            input.registry_id.as_deref(),
-            c::check_registry_id,
-        );
-        v.check(
-            "credentialArn",
-            input.credential_arn.as_deref(),
-            c::check_credential_arn,
-        );
-        v.check(
-            "customRoleArn",
-            input.custom_role_arn.as_deref(),
-            c::check_custom_role_arn,
-        );
+        check_arns(&mut v, &input.arns);
         v.check(
             "upstreamRepositoryPrefix",
             input.upstream_repository_prefix.as_deref(),
@@ -226,7 +176,7 @@ impl Registry {
         );
         v.finish()?;
         let (prefix, url) = (prefix.unwrap_or_default(), url.unwrap_or_default());
-        let registry_id = self.own_registry(input.registry_id.as_deref())?;
+        let registry_id = self.own_registry(input.arns.registry_id.as_deref())?;
 
         let inferred = UpstreamRegistry::from_url(url).ok_or_else(|| {
             ApiError::client(
@@ -250,17 +200,7 @@ impl Registry {
             }
             _ => inferred,
         };
-        check_credential_fit(upstream, input.credential_arn.as_deref(), true)?;
-        if let Some(role) = input.custom_role_arn.as_deref() {
-            self.check_custom_role(upstream, role)?;
-        }
-        if let Some(arn) = input.credential_arn.as_deref() {
-            if seeding {
-                check_secret_scope(region, &registry_id, arn)?;
-            } else {
-                self.check_secret(region, &registry_id, arn)?;
-            }
-        }
+        self.check_usable(region, &registry_id, upstream, &input.arns, true)?;
         let upstream_prefix = match input.upstream_repository_prefix {
             Some(p) if p != ROOT_PREFIX && prefix == ROOT_PREFIX => {
                 return Err(ApiError::invalid_parameter(
@@ -276,8 +216,8 @@ impl Registry {
             upstream_registry_url: url.to_string(),
             upstream_registry: upstream,
             registry_id,
-            credential_arn: input.credential_arn,
-            custom_role_arn: input.custom_role_arn,
+            credential_arn: input.arns.credential_arn,
+            custom_role_arn: input.arns.custom_role_arn,
             upstream_repository_prefix: upstream_prefix,
             created_at: now,
             updated_at: now,
@@ -309,42 +249,22 @@ impl Registry {
         paging::check_max_results(&mut v, input.max_results);
         v.finish()?;
         let account = self.own_registry(input.registry_id.as_deref())?;
-        let state = self.region(region);
-
-        let selected: Vec<&Rule> = match &input.ecr_repository_prefixes {
-            Some(prefixes) => {
-                if let Some(missing) = prefixes.iter().find(|p| !state.rules.contains_key(&key(p)))
-                {
-                    return Err(not_found(missing, &account));
-                }
-                state
-                    .rules
-                    .values()
-                    .filter(|r| {
-                        prefixes
-                            .iter()
-                            .any(|p| key(p) == key(&r.ecr_repository_prefix))
-                    })
-                    .collect()
-            }
-            None => state.rules.values().collect(),
-        };
-        let (page, next_token) = paging::page(
-            selected,
-            |r| key(&r.ecr_repository_prefix),
-            region,
-            input.next_token.as_deref(),
-            input.max_results,
-        )?;
-        let mut out = Map::new();
-        out.insert(
-            "pullThroughCacheRules".into(),
-            Value::Array(page.iter().map(|r| r.to_json()).collect()),
-        );
-        if let Some(token) = next_token {
-            out.insert("nextToken".into(), json!(token));
+        let wanted: Option<Vec<String>> = input
+            .ecr_repository_prefixes
+            .map(|prefixes| prefixes.iter().map(|p| key(p)).collect());
+        let rules = self.region(region).store(TABLE);
+        if let Some(missing) = wanted.iter().flatten().find(|p| !rules.contains_key(*p)) {
+            return Err(not_found(missing, &account));
         }
-        Ok(Value::Object(out))
+        let token = input.next_token.as_deref();
+        let (page, next) =
+            paging::store_page(rules, wanted.as_deref(), region, token, input.max_results)?;
+        Ok(paging::listing(
+            json!({}),
+            "pullThroughCacheRules",
+            page,
+            next,
+        ))
     }
 
     /// UpdatePullThroughCacheRule: only the credential and the custom role change in place.
@@ -356,97 +276,54 @@ impl Registry {
             input.ecr_repository_prefix.as_deref(),
         );
         v.check("ecrRepositoryPrefix", prefix, c::check_prefix);
-        v.check(
-            "registryId",
-            input.registry_id.as_deref(),
-            c::check_registry_id,
-        );
-        v.check(
-            "credentialArn",
-            input.credential_arn.as_deref(),
-            c::check_credential_arn,
-        );
-        v.check(
-            "customRoleArn",
-            input.custom_role_arn.as_deref(),
-            c::check_custom_role_arn,
-        );
+        check_arns(&mut v, &input.arns);
         v.finish()?;
         let prefix = prefix.unwrap_or_default();
-        let registry_id = self.own_registry(input.registry_id.as_deref())?;
-        let upstream = self.find(region, prefix)?.upstream_registry;
-        check_credential_fit(upstream, input.credential_arn.as_deref(), false)?;
-        if let Some(role) = input.custom_role_arn.as_deref() {
-            self.check_custom_role(upstream, role)?;
-        }
-        if let Some(arn) = input.credential_arn.as_deref() {
-            self.check_secret(region, &registry_id, arn)?;
-        }
-        let rule = self
-            .region(region)
-            .rules
-            .get_mut(&key(prefix))
-            .expect("found above");
-        if let Some(arn) = input.credential_arn {
+        let registry_id = self.own_registry(input.arns.registry_id.as_deref())?;
+        let mut rule = self.find(region, prefix)?;
+        self.check_usable(
+            region,
+            &registry_id,
+            rule.upstream_registry,
+            &input.arns,
+            false,
+        )?;
+        if let Some(arn) = input.arns.credential_arn {
             rule.credential_arn = Some(arn);
         }
-        if let Some(arn) = input.custom_role_arn {
+        if let Some(arn) = input.arns.custom_role_arn {
             rule.custom_role_arn = Some(arn);
         }
         rule.updated_at = now;
-        let mut out = Map::new();
-        out.insert(
-            "ecrRepositoryPrefix".into(),
-            json!(rule.ecr_repository_prefix),
-        );
-        out.insert("registryId".into(), json!(rule.registry_id));
-        out.insert("updatedAt".into(), json!(rule.updated_at));
-        out.insert(
-            "upstreamRepositoryPrefix".into(),
-            json!(rule.upstream_repository_prefix),
-        );
-        if let Some(arn) = &rule.credential_arn {
-            out.insert("credentialArn".into(), json!(arn));
-        }
-        if let Some(arn) = &rule.custom_role_arn {
-            out.insert("customRoleArn".into(), json!(arn));
-        }
-        Ok(Value::Object(out))
+        self.region(region).put(TABLE, &key(prefix), &rule);
+        Ok(rule.answer(&["createdAt", "upstreamRegistry", "upstreamRegistryUrl"]))
     }
 
     /// DeletePullThroughCacheRule: answers with the deleted rule.
     pub fn delete_rule(&mut self, region: &str, body: Value) -> Result<Value, ApiError> {
-        let prefix = self.key_input(region, body)?;
-        let rule = self
-            .region(region)
-            .rules
-            .remove(&key(&prefix))
-            .expect("found by key_input");
-        Ok(Value::Object(rule.common()))
+        let rule = self.key_input(region, body)?;
+        let prefix = key(&rule.ecr_repository_prefix);
+        self.region(region).store(TABLE).remove(&prefix);
+        Ok(rule.answer(&["upstreamRegistry", "updatedAt"]))
     }
 
     /// ValidatePullThroughCacheRule: checks that the rule's credential and role are usable.
     pub fn validate_rule(&mut self, region: &str, body: Value) -> Result<Value, ApiError> {
-        let prefix = self.key_input(region, body)?;
-        let rule = self.find(region, &prefix)?.clone();
+        let rule = self.key_input(region, body)?;
         let failure = match rule.credential_arn.as_deref() {
             Some(arn) => self.check_secret(region, &rule.registry_id, arn).err(),
             None => None,
         };
-        let mut out = rule.common();
-        out.remove("createdAt");
-        out.insert("isValid".into(), json!(failure.is_none()));
+        let mut out = rule.answer(&["createdAt", "upstreamRegistry", "updatedAt"]);
+        out["isValid"] = json!(failure.is_none());
         if let Some(err) = failure {
-            out.insert(
-                "failure".into(),
-                json!(format!("{}: {}", err.code, err.message)),
-            );
+            out["failure"] = json!(format!("{}: {}", err.code, err.message));
         }
-        Ok(Value::Object(out))
+        Ok(out)
     }
 
-    /// Parses and checks `{ecrRepositoryPrefix, registryId}` and that the rule exists.
-    fn key_input(&mut self, region: &str, body: Value) -> Result<String, ApiError> {
+    /// Parses and checks `{ecrRepositoryPrefix, registryId}`, answering the rule it names.
+    fn key_input(&mut self, region: &str, body: Value) -> Result<Rule, ApiError> {
         let input: KeyInput = parse(body)?;
         let mut v = Violations::default();
         let prefix = v.required(
@@ -461,17 +338,13 @@ impl Registry {
         );
         v.finish()?;
         self.own_registry(input.registry_id.as_deref())?;
-        let prefix = prefix.unwrap_or_default().to_string();
-        self.find(region, &prefix)?;
-        Ok(prefix)
+        self.find(region, prefix.unwrap_or_default())
     }
 
-    fn find(&mut self, region: &str, prefix: &str) -> Result<&Rule, ApiError> {
+    fn find(&mut self, region: &str, prefix: &str) -> Result<Rule, ApiError> {
         let account = self.account_id.clone();
-        self.region(region)
-            .rules
-            .get(&key(prefix))
-            .ok_or_else(|| not_found(prefix, &account))
+        let rule = self.region(region).get(TABLE, &key(prefix));
+        rule.ok_or_else(|| not_found(prefix, &account))
     }
 
     /// The registry a request names: this account's, the only one the sandbox hosts.
@@ -485,14 +358,31 @@ impl Registry {
         }
     }
 
-    fn check_custom_role(&self, upstream: UpstreamRegistry, role: &str) -> Result<(), ApiError> {
-        if !upstream.accepts_custom_role() {
-            return Err(ApiError::invalid_parameter(format!(
-                "Invalid parameter at 'customRoleArn': a custom role can only be used with an ecr \
-                 upstream registry, not {upstream}"
-            )));
+    /// Whether the credential and custom role a Create or Update gives suit the upstream and
+    /// can be used by ECR.
+    fn check_usable(
+        &self,
+        region: &str,
+        registry_id: &str,
+        upstream: UpstreamRegistry,
+        arns: &ArnInput,
+        creating: bool,
+    ) -> Result<(), ApiError> {
+        check_credential_fit(upstream, arns.credential_arn.as_deref(), creating)?;
+        if let Some(role) = arns.custom_role_arn.as_deref() {
+            if !upstream.accepts_custom_role() {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Invalid parameter at 'customRoleArn': a custom role can only be used with an ecr \
+                     upstream registry, not {upstream}"
+                )));
+            }
+            self.check_role_account(role)?;
         }
-        self.check_role_account(role)
+        match arns.credential_arn.as_deref() {
+            Some(arn) if self.seeding => check_secret_scope(region, registry_id, arn),
+            Some(arn) => self.check_secret(region, registry_id, arn),
+            None => Ok(()),
+        }
     }
 
     /// Looks the secret up the way ECR would before storing or using a credential.
@@ -514,6 +404,25 @@ impl Registry {
             )),
         }
     }
+}
+
+/// Records the service model's constraints on the registry and ARN members.
+fn check_arns(v: &mut Violations, arns: &ArnInput) {
+    v.check(
+        "registryId",
+        arns.registry_id.as_deref(),
+        c::check_registry_id,
+    );
+    v.check(
+        "credentialArn",
+        arns.credential_arn.as_deref(),
+        c::check_credential_arn,
+    );
+    v.check(
+        "customRoleArn",
+        arns.custom_role_arn.as_deref(),
+        c::check_custom_role_arn,
+    );
 }
 
 /// A secret outside the rule's account and region cannot be found by ECR.
@@ -570,33 +479,25 @@ mod tests {
     #[test]
     fn seeding_skips_only_the_quota() {
         let mut r = Registry::new("123456789012", HashMap::new());
+        r.seeding = true;
         for i in 0..c::RULE_QUOTA + 10 {
-            r.seed_rule("us-east-1", body(i), 1.0).unwrap();
+            r.create_rule("us-east-1", body(i), 1.0).unwrap();
         }
-        assert_eq!(r.region("us-east-1").rules.len(), c::RULE_QUOTA + 10);
+        assert_eq!(r.region("us-east-1").store(TABLE).len(), c::RULE_QUOTA + 10);
+        // Every other check still applies to a seed.
+        let err = r.create_rule("us-east-1", body(0), 3.0).unwrap_err();
+        assert_eq!(err.code, "PullThroughCacheRuleAlreadyExistsException");
+        let short = json!({"ecrRepositoryPrefix": "x", "upstreamRegistryUrl": "public.ecr.aws"});
+        let err = r.create_rule("us-east-1", short, 3.0).unwrap_err();
+        assert_eq!(err.code, "ValidationException");
+        let hub = json!({"ecrRepositoryPrefix": "hub", "upstreamRegistryUrl": "docker.io"});
+        let err = r.create_rule("us-east-1", hub, 3.0).unwrap_err();
+        assert_eq!(err.code, "UnsupportedUpstreamRegistryException");
         // A real call still meets the quota, in the seeded region only.
+        r.seeding = false;
         let err = r.create_rule("us-east-1", body(999), 2.0).unwrap_err();
         assert_eq!(err.code, "LimitExceededException");
         r.create_rule("eu-west-1", body(999), 2.0).unwrap();
-        // Every other check still applies to a seed.
-        let err = r.seed_rule("us-east-1", body(0), 3.0).unwrap_err();
-        assert_eq!(err.code, "PullThroughCacheRuleAlreadyExistsException");
-        let err = r
-            .seed_rule(
-                "us-east-1",
-                json!({"ecrRepositoryPrefix": "x", "upstreamRegistryUrl": "public.ecr.aws"}),
-                3.0,
-            )
-            .unwrap_err();
-        assert_eq!(err.code, "ValidationException");
-        let err = r
-            .seed_rule(
-                "us-east-1",
-                json!({"ecrRepositoryPrefix": "hub", "upstreamRegistryUrl": "docker.io"}),
-                3.0,
-            )
-            .unwrap_err();
-        assert_eq!(err.code, "UnsupportedUpstreamRegistryException");
     }
 
     #[test]
@@ -609,7 +510,12 @@ mod tests {
             json!({"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": "registry-1.docker.io",
                    "credentialArn": arn})
         };
-        r.seed_rule("us-east-1", rule("hub", bad), 1.0).unwrap();
+        r.seeding = true;
+        r.create_rule("us-east-1", rule("hub", bad), 1.0).unwrap();
+        let other_region = bad.replace("us-east-1", "eu-west-1");
+        let err = r.create_rule("us-east-1", rule("hub3", &other_region), 1.0);
+        assert_eq!(err.unwrap_err().code, "SecretNotFoundException");
+        r.seeding = false;
         let err = r
             .create_rule("us-east-1", rule("hub2", bad), 1.0)
             .unwrap_err();
@@ -618,11 +524,6 @@ mod tests {
             .validate_rule("us-east-1", json!({"ecrRepositoryPrefix": "hub"}))
             .unwrap();
         assert_eq!(out["isValid"], json!(false));
-        let other_region = bad.replace("us-east-1", "eu-west-1");
-        let err = r
-            .seed_rule("us-east-1", rule("hub3", &other_region), 1.0)
-            .unwrap_err();
-        assert_eq!(err.code, "SecretNotFoundException");
     }
 
     #[test]
@@ -635,7 +536,7 @@ mod tests {
             .create_rule("us-east-1", body(c::RULE_QUOTA), 1.0)
             .unwrap_err();
         assert_eq!(err.code, "LimitExceededException");
-        assert_eq!(r.region("us-east-1").rules.len(), c::RULE_QUOTA);
+        assert_eq!(r.region("us-east-1").store(TABLE).len(), c::RULE_QUOTA);
     }
 }
 

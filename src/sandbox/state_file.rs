@@ -6,28 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::registry::{Registry, Secret};
-use super::rules::{Rule, key};
-use super::templates::Template;
+use super::{registry_settings, rules, templates};
 use crate::error::{Error, Result};
-use crate::resources::ecr::upstream::UpstreamRegistry;
 
-/// One region as kept in the file: its rules (in the DescribePullThroughCacheRules shape), its
-/// registry policy and its repository creation templates (in the
-/// DescribeRepositoryCreationTemplates shape; absent from files written before templates).
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct RegionFile {
-    rules: Vec<Value>,
-    policy: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    templates: Vec<Template>,
-    /// Every generic store (repositories, images, the registry's settings), as kept.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    items: BTreeMap<String, BTreeMap<String, Value>>,
-}
+/// The file: region → table → key → item, every store as the registry keeps it.
+type StateFile = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
 
 /// A state file held by this process: no other run can load or write it until this is
 /// dropped. Parallel runs on one file (CI jobs) then take turns, each seeing what the one before
@@ -68,17 +54,9 @@ pub fn lock(path: &Path) -> Result<StateLock> {
 /// Writes the registry to `path` (beside it first, then renamed over it: a reader never sees
 /// half a file).
 pub fn save(registry: &Registry, path: &Path) -> Result<()> {
-    let regions: BTreeMap<&String, RegionFile> = registry
+    let regions: StateFile = registry
         .regions()
-        .map(|(name, state)| {
-            let file = RegionFile {
-                rules: state.rules.values().map(Rule::to_json).collect(),
-                policy: state.policy.clone(),
-                templates: state.templates.values().cloned().collect(),
-                items: state.items.clone(),
-            };
-            (name, file)
-        })
+        .map(|(name, state)| (name.clone(), state.items.clone()))
         .collect();
     let text = serde_json::to_string_pretty(&regions)
         .map_err(|e| Error::Runtime(format!("cannot encode the sandbox state: {e}")))?;
@@ -93,7 +71,8 @@ pub fn save(registry: &Registry, path: &Path) -> Result<()> {
     std::fs::rename(&temp, path).map_err(fail)
 }
 
-/// Reads a registry saved by [`save`].
+/// Reads a registry saved by [`save`] (or by a skyql that kept rules, templates and the
+/// registry policy apart from the other stores).
 pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> Result<Registry> {
     let bad = |why: String| Error::Usage(format!("sandbox state {}: {why}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -102,38 +81,47 @@ pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> 
             e,
         )
     })?;
-    let regions: BTreeMap<String, RegionFile> =
+    let regions: BTreeMap<String, BTreeMap<String, Value>> =
         serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let mut registry = Registry::new(account_id, secrets);
-    for (region, file) in regions {
+    for (region, tables) in regions {
         let state = registry.region(&region);
-        state.policy = file.policy;
-        state.items = file.items;
-        for (i, value) in file.rules.iter().enumerate() {
-            let rule =
-                rule_of(value).ok_or_else(|| bad(format!("{region} rule {i} is not a rule")))?;
-            state.rules.insert(key(&rule.ecr_repository_prefix), rule);
-        }
-        for template in file.templates {
-            state.templates.insert(key(&template.prefix), template);
+        for (table, items) in tables {
+            match (table.as_str(), items) {
+                (_, Value::Object(items)) if table != "items" => {
+                    state.store(&table).extend(items);
+                }
+                ("items", Value::Object(stores)) => {
+                    let stores: BTreeMap<String, BTreeMap<String, Value>> =
+                        serde_json::from_value(Value::Object(stores))
+                            .map_err(|e| bad(e.to_string()))?;
+                    state.items.extend(stores);
+                }
+                ("rules", Value::Array(list)) => {
+                    for rule in list {
+                        let prefix = rule["ecrRepositoryPrefix"].as_str().unwrap_or_default();
+                        state
+                            .store(rules::TABLE)
+                            .insert(rules::key(prefix), rule.clone());
+                    }
+                }
+                ("templates", Value::Array(list)) => {
+                    for template in list {
+                        let prefix = template["prefix"].as_str().unwrap_or_default();
+                        let store = state.store(templates::TABLE);
+                        store.insert(rules::key(prefix), template.clone());
+                    }
+                }
+                ("policy", Value::String(text)) => {
+                    let settings = state.store(registry_settings::TABLE);
+                    settings.insert("policy".into(), Value::String(text));
+                }
+                ("policy", Value::Null) => {}
+                (_, other) => return Err(bad(format!("{region} {table} is not a store: {other}"))),
+            }
         }
     }
     Ok(registry)
-}
-
-fn rule_of(v: &Value) -> Option<Rule> {
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    Some(Rule {
-        ecr_repository_prefix: text("ecrRepositoryPrefix")?,
-        upstream_registry_url: text("upstreamRegistryUrl")?,
-        upstream_registry: UpstreamRegistry::parse(&text("upstreamRegistry")?)?,
-        registry_id: text("registryId")?,
-        credential_arn: text("credentialArn"),
-        custom_role_arn: text("customRoleArn"),
-        upstream_repository_prefix: text("upstreamRepositoryPrefix")?,
-        created_at: v.get("createdAt")?.as_f64()?,
-        updated_at: v.get("updatedAt")?.as_f64()?,
-    })
 }
 
 #[cfg(test)]
@@ -160,7 +148,7 @@ mod tests {
                 .contains("docker-hub")
         );
         let mut loaded = loaded;
-        let templates = &loaded.region("eu-west-1").templates;
+        let templates = loaded.region("eu-west-1").store(templates::TABLE);
         assert_eq!(templates.len(), 1, "the demo template survives the file");
     }
 
@@ -191,11 +179,28 @@ mod tests {
     }
 
     #[test]
-    fn a_file_without_templates_still_loads() {
+    fn a_file_of_the_earlier_layout_still_loads() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.json");
-        std::fs::write(&path, r#"{"us-east-1": {"rules": [], "policy": null}}"#).unwrap();
+        let rule = r#"{"ecrRepositoryPrefix": "ecr-public", "upstreamRegistryUrl": "public.ecr.aws",
+            "upstreamRegistry": "ecr-public", "registryId": "123456789012",
+            "upstreamRepositoryPrefix": "ROOT", "createdAt": 1.0, "updatedAt": 1.0}"#;
+        let old = format!(
+            r#"{{"us-east-1": {{"rules": [{rule}], "policy": "{{}}", "templates": [],
+                "items": {{"repositories": {{"a": {{}}}}}}}}, "eu-west-1": {{"rules": [], "policy": null}}}}"#
+        );
+        std::fs::write(&path, old).unwrap();
         let mut registry = load(&path, "123456789012", HashMap::new()).unwrap();
-        assert!(registry.region("us-east-1").templates.is_empty());
+        let us = registry.region("us-east-1");
+        assert!(us.store(rules::TABLE).contains_key("ecr-public"));
+        assert_eq!(us.store(registry_settings::TABLE)["policy"], "{}");
+        assert!(us.store("repositories").contains_key("a"));
+        assert!(
+            registry
+                .region("eu-west-1")
+                .items
+                .values()
+                .all(|s| s.is_empty())
+        );
     }
 }

@@ -14,6 +14,9 @@ use super::rules::{key, parse};
 use super::wire::{ApiError, Violations};
 use crate::resources::ecr::constraints as c;
 
+/// The store of templates, keyed by their prefix without its trailing `/`.
+pub const TABLE: &str = "templates";
+
 /// One stored template, serialised as the `RepositoryCreationTemplate` structure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,11 +106,6 @@ impl Template {
             created_at: now,
             updated_at: now,
         }
-    }
-
-    /// The template as a `RepositoryCreationTemplate` structure.
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).expect("a template serialises")
     }
 
     /// Replaces the members `input` gives (Create on the defaults, Update on the stored
@@ -219,34 +217,14 @@ struct KeyInput {
 }
 
 impl Registry {
-    /// CreateRepositoryCreationTemplate.
+    /// CreateRepositoryCreationTemplate. While seeding, every check applies except the
+    /// per-region quota, for the reason [`Registry::create_rule`] gives (pagination past a page
+    /// of 100 needs more templates than the quota allows).
     pub fn create_template(
         &mut self,
         region: &str,
         body: Value,
         now: f64,
-    ) -> Result<Value, ApiError> {
-        self.insert_template(region, body, now, false)
-    }
-
-    /// Creates a seeded template: every check of CreateRepositoryCreationTemplate applies
-    /// except the per-region quota, for the reason [`Registry::seed_rule`] gives (pagination
-    /// past a page of 100 needs more templates than the quota allows).
-    pub fn seed_template(
-        &mut self,
-        region: &str,
-        body: Value,
-        now: f64,
-    ) -> Result<Value, ApiError> {
-        self.insert_template(region, body, now, true)
-    }
-
-    fn insert_template(
-        &mut self,
-        region: &str,
-        body: Value,
-        now: f64,
-        seeding: bool,
     ) -> Result<Value, ApiError> {
         let input: TemplateInput = parse(body)?;
         let mut v = Violations::default();
@@ -262,9 +240,9 @@ impl Registry {
         template.apply(input);
         self.check_template(&template)?;
 
-        let account = self.account_id.clone();
-        let state = self.region(region);
-        if state.templates.contains_key(&key(&template.prefix)) {
+        let (account, seeding) = (self.account_id.clone(), self.seeding);
+        let templates = self.region(region).store(TABLE);
+        if templates.contains_key(&key(&template.prefix)) {
             return Err(ApiError::client(
                 "TemplateAlreadyExistsException",
                 format!(
@@ -273,7 +251,7 @@ impl Registry {
                 ),
             ));
         }
-        if !seeding && state.templates.len() >= c::TEMPLATE_QUOTA {
+        if !seeding && templates.len() >= c::TEMPLATE_QUOTA {
             return Err(ApiError::client(
                 "LimitExceededException",
                 format!(
@@ -282,9 +260,9 @@ impl Registry {
                 ),
             ));
         }
-        let out = answer(&account, &template);
-        state.templates.insert(key(&template.prefix), template);
-        Ok(out)
+        self.region(region)
+            .put(TABLE, &key(&template.prefix), &template);
+        Ok(answer(&account, &template))
     }
 
     /// DescribeRepositoryCreationTemplates. A listed prefix without a template is left out of
@@ -303,27 +281,22 @@ impl Registry {
         let wanted: Option<Vec<String>> = input
             .prefixes
             .map(|prefixes| prefixes.iter().map(|p| key(p)).collect());
-        let selected = self
-            .region(region)
-            .templates
-            .iter()
-            .filter(|(k, _)| wanted.as_ref().is_none_or(|w| w.contains(k)))
-            .map(|(_, t)| t);
-        let (page, next_token) = paging::page(
-            selected,
-            |t| key(&t.prefix),
+        let templates = self.region(region).store(TABLE);
+        let token = input.next_token.as_deref();
+        let (page, next) = paging::store_page(
+            templates,
+            wanted.as_deref(),
             region,
-            input.next_token.as_deref(),
+            token,
             input.max_results,
         )?;
-        let mut out = json!({
-            "registryId": account,
-            "repositoryCreationTemplates": page.iter().map(|t| t.to_json()).collect::<Vec<_>>(),
-        });
-        if let Some(token) = next_token {
-            out["nextToken"] = json!(token);
-        }
-        Ok(out)
+        let out = json!({ "registryId": account });
+        Ok(paging::listing(
+            out,
+            "repositoryCreationTemplates",
+            page,
+            next,
+        ))
     }
 
     /// UpdateRepositoryCreationTemplate: the members given replace the stored ones.
@@ -341,13 +314,12 @@ impl Registry {
         check_members(&input, &mut v);
         v.finish()?;
         let prefix = prefix.unwrap_or_default();
-        let mut template = self.find_template(region, &prefix)?.clone();
+        let mut template = self.find_template(region, &prefix)?;
         template.apply(input);
         template.updated_at = now;
         self.check_template(&template)?;
-        let out = answer(&self.account_id, &template);
-        self.region(region).templates.insert(key(&prefix), template);
-        Ok(out)
+        self.region(region).put(TABLE, &key(&prefix), &template);
+        Ok(answer(&self.account_id, &template))
     }
 
     /// DeleteRepositoryCreationTemplate: answers with the deleted template.
@@ -358,20 +330,15 @@ impl Registry {
         v.check("prefix", prefix, c::check_template_prefix);
         v.finish()?;
         let prefix = prefix.unwrap_or_default();
-        self.find_template(region, prefix)?;
-        let template = self
-            .region(region)
-            .templates
-            .remove(&key(prefix))
-            .expect("found above");
+        let template = self.find_template(region, prefix)?;
+        self.region(region).store(TABLE).remove(&key(prefix));
         Ok(answer(&self.account_id, &template))
     }
 
-    fn find_template(&mut self, region: &str, prefix: &str) -> Result<&Template, ApiError> {
+    fn find_template(&mut self, region: &str, prefix: &str) -> Result<Template, ApiError> {
         let account = self.account_id.clone();
         self.region(region)
-            .templates
-            .get(&key(prefix))
+            .get(TABLE, &key(prefix))
             .ok_or_else(|| {
                 ApiError::client(
                     "TemplateNotFoundException",
@@ -540,7 +507,7 @@ fn check_members(input: &TemplateInput, v: &mut Violations) {
 
 /// The output of Create, Update and Delete: the registry and the template.
 fn answer(account: &str, template: &Template) -> Value {
-    json!({ "registryId": account, "repositoryCreationTemplate": template.to_json() })
+    json!({ "registryId": account, "repositoryCreationTemplate": template })
 }
 
 #[cfg(test)]
@@ -555,22 +522,20 @@ mod tests {
     #[test]
     fn seeding_skips_only_the_quota() {
         let mut r = Registry::new("123456789012", HashMap::new());
+        r.seeding = true;
         for i in 0..c::TEMPLATE_QUOTA + 5 {
-            r.seed_template("us-east-1", body(&format!("t{i:03}")), 1.0)
-                .unwrap();
+            let prefix = format!("t{i:03}");
+            r.create_template("us-east-1", body(&prefix), 1.0).unwrap();
         }
-        let err = r
-            .create_template("us-east-1", body("one-more"), 2.0)
-            .unwrap_err();
-        assert_eq!(err.code, "LimitExceededException");
+        let err = r.create_template("us-east-1", body("t000/"), 3.0);
+        assert_eq!(err.unwrap_err().code, "TemplateAlreadyExistsException");
+        let err = r.create_template("us-east-1", body("Bad"), 3.0);
+        assert_eq!(err.unwrap_err().code, "ValidationException");
+        r.seeding = false;
+        let err = r.create_template("us-east-1", body("one-more"), 2.0);
+        assert_eq!(err.unwrap_err().code, "LimitExceededException");
         r.create_template("eu-west-1", body("one-more"), 2.0)
             .unwrap();
-        let err = r
-            .seed_template("us-east-1", body("t000/"), 3.0)
-            .unwrap_err();
-        assert_eq!(err.code, "TemplateAlreadyExistsException");
-        let err = r.seed_template("us-east-1", body("Bad"), 3.0).unwrap_err();
-        assert_eq!(err.code, "ValidationException");
     }
 
     #[test]
@@ -711,9 +676,14 @@ mod tests {
         full["encryptionConfiguration"] = json!({"encryptionType": "KMS",
             "kmsKey": "arn:aws:kms:us-east-1:123456789012:key/abcd-1234"});
         r.create_template("us-east-1", full, 1.0).unwrap();
-        let stored = r.region("us-east-1").templates["team/app"].clone();
-        let back: Template = serde_json::from_value(stored.to_json()).unwrap();
-        assert_eq!(back, stored);
+        let stored: Template = r.region("us-east-1").get(TABLE, "team/app").unwrap();
+        let described = r.describe_templates("us-east-1", json!({})).unwrap();
+        let listed = &described["repositoryCreationTemplates"][0];
+        assert_eq!(listed, &serde_json::to_value(&stored).unwrap());
+        assert_eq!(
+            listed["resourceTags"],
+            json!([{"Key": "team", "Value": "app"}])
+        );
     }
 }
 

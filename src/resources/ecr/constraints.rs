@@ -32,6 +32,9 @@ pub const RULE_QUOTA: usize = 50;
 pub const DESCRIBE_PREFIXES_MAX: usize = 100;
 /// Bounds (inclusive) of `maxResults` in DescribePullThroughCacheRules.
 pub const MAX_RESULTS: (i64, i64) = (1, 1000);
+/// Most identifiers one call takes: DescribeRepositories' `repositoryNames`, DescribeImages'
+/// and BatchDeleteImage's `imageIds`.
+pub const IDS_PER_CALL: usize = 100;
 /// Page size when `maxResults` is not given.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 

@@ -135,6 +135,21 @@ impl fmt::Display for UpstreamRegistry {
     }
 }
 
+// Kept by its wire name wherever it is serialised (the sandbox's stored rules).
+impl serde::Serialize for UpstreamRegistry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UpstreamRegistry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown upstream registry '{name}'")))
+    }
+}
+
 fn is_azure_host(host: &str) -> bool {
     host.strip_suffix(".azurecr.io")
         .is_some_and(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()))
