@@ -90,7 +90,7 @@ pub enum Command {
     /// The interactive shell (also bare `skyql` when stdin is a terminal).
     Shell(ShellArgs),
     /// Serve the ECR-compatible sandbox on 127.0.0.1 and print the environment that selects it.
-    Sandbox(SandboxArgs),
+    Sandbox(Box<SandboxArgs>),
     /// Write the Markdown page of every resource, rendered from provider-schemas.
     Docs(DocsArgs),
     /// Print the least-privilege IAM policy a script needs, from its plan (no AWS call).
@@ -174,6 +174,17 @@ pub struct SandboxArgs {
     /// The account id of the sandbox's registry.
     #[arg(long, default_value = crate::sandbox::config::DEFAULT_ACCOUNT_ID)]
     pub account_id: String,
+    /// Make the account an organization's management account with N member accounts
+    /// (100000000001, …; every tenth SUSPENDED), each seeded like it and reached through
+    /// AssumeRole of OrganizationAccountAccessRole or skyql-inventory.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub members: usize,
+    /// Refuse AssumeRole into this account with AccessDenied (repeatable).
+    #[arg(long = "fail-assume-role", value_name = "ACCOUNT")]
+    pub fail_assume_role: Vec<String>,
+    /// Require this external id of every AssumeRole.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
 }
 
 fn seconds(s: &str) -> Result<Duration, String> {

@@ -44,6 +44,9 @@ pub fn config_from_args(args: &SandboxArgs) -> Result<SandboxConfig> {
         config.secrets.insert(arn, kind);
     }
     config.request_log = args.request_log.clone();
+    config = config.with_members(args.members);
+    config.fail_assume_role = args.fail_assume_role.clone();
+    config.external_id = args.external_id.clone();
     Ok(config)
 }
 
@@ -52,6 +55,10 @@ pub async fn run(args: &SandboxArgs) -> Result<()> {
     let config = config_from_args(args)?;
     let rules: usize = config.seed.values().map(Vec::len).sum();
     let regions = config.seed.len();
+    let accounts = match config.members.len() {
+        0 => String::new(),
+        n => format!(", an organization of {} accounts", n + 1),
+    };
     let sandbox = Sandbox::start(config)?;
     let mut out = std::io::stdout().lock();
     out.write_all(sandbox.exports().as_bytes())
@@ -60,7 +67,7 @@ pub async fn run(args: &SandboxArgs) -> Result<()> {
     drop(out);
     eprintln!(
         "skyql sandbox: ECR endpoint on {} answering {} operations ({rules} rules in {regions} \
-         regions); Ctrl-C to stop",
+         regions{accounts}); Ctrl-C to stop",
         sandbox.endpoint(),
         crate::sandbox::operations::names().len()
     );

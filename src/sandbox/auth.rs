@@ -1,4 +1,5 @@
-//! SigV4 verification of incoming requests against the sandbox's key pair (with aws-sigv4).
+//! SigV4 verification of incoming requests against the keys of the sandbox's accounts and the
+//! temporary credentials AssumeRole issued (with aws-sigv4).
 
 use std::time::{Duration, SystemTime};
 
@@ -11,8 +12,8 @@ use http::request::Parts;
 
 use super::wire::ApiError;
 
-/// The signing name of ECR in the credential scope.
-pub const SERVICE: &str = "ecr";
+/// The signing names the sandbox answers (ECR, STS and Organizations).
+pub const SERVICES: [&str; 3] = ["ecr", "sts", "organizations"];
 /// How far a request's X-Amz-Date may be from the server clock, as AWS allows.
 const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
@@ -34,6 +35,28 @@ impl std::fmt::Debug for KeyPair {
     }
 }
 
+/// The key a request may be signed with, as the sandbox holds it.
+#[derive(Clone)]
+pub struct Signer {
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token temporary credentials must send (`X-Amz-Security-Token`).
+    pub session_token: Option<String>,
+    /// The account the key belongs to.
+    pub account_id: String,
+}
+
+/// A request whose signature was verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    /// The region of the credential scope.
+    pub region: String,
+    /// The service of the credential scope (`ecr`, `sts`, `organizations`).
+    pub service: String,
+    /// The account of the key that signed it.
+    pub account_id: String,
+}
+
 /// The parts of an `Authorization: AWS4-HMAC-SHA256 …` header.
 #[derive(Debug, PartialEq)]
 pub struct Authorization<'a> {
@@ -51,26 +74,26 @@ pub struct Authorization<'a> {
     pub signature: &'a str,
 }
 
-/// The region a request is signed for, from its credential scope, even when it fails
-/// verification (the request log names the region of every call).
-pub fn claimed_region(parts: &Parts) -> Option<String> {
+/// The region and service a request is signed for, from its credential scope, even when it
+/// fails verification (the request log names the region of every call).
+pub fn claimed_scope(parts: &Parts) -> Option<(String, String)> {
     let header = parts
         .headers
         .get(http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    parse_authorization(header)
-        .ok()
-        .map(|a| a.region.to_string())
+    let a = parse_authorization(header).ok()?;
+    Some((a.region.to_string(), a.service.to_string()))
 }
 
-/// Verifies the request's signature and answers the region it was signed for.
+/// Verifies the request's signature with the key `signer_of` finds for its access key id
+/// (which answers the error of an unknown or expired key).
 pub fn verify(
     parts: &Parts,
     body: &[u8],
-    keys: &KeyPair,
     now: SystemTime,
-) -> Result<String, ApiError> {
+    signer_of: impl Fn(&str) -> Result<Signer, ApiError>,
+) -> Result<Verified, ApiError> {
     let Some(header) = parts.headers.get(http::header::AUTHORIZATION) else {
         return Err(ApiError::auth(
             "MissingAuthenticationTokenException",
@@ -81,16 +104,18 @@ pub fn verify(
         .to_str()
         .map_err(|_| incomplete("the Authorization header is not ASCII"))?;
     let auth = parse_authorization(header)?;
-    if auth.access_key_id != keys.access_key_id {
-        return Err(ApiError::auth(
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        ));
+    let signer = signer_of(auth.access_key_id)?;
+    let token = parts.headers.get("x-amz-security-token");
+    if token.and_then(|t| t.to_str().ok()) != signer.session_token.as_deref() {
+        return Err(invalid_token());
     }
-    if auth.service != SERVICE {
+    if !SERVICES.contains(&auth.service) {
         return Err(ApiError::auth(
             "InvalidSignatureException",
-            format!("Credential should be scoped to correct service: '{SERVICE}'. "),
+            format!(
+                "Credential should be scoped to correct service: one of {}. ",
+                SERVICES.join(", ")
+            ),
         ));
     }
     let amz_date = parts
@@ -124,7 +149,7 @@ pub fn verify(
             ),
         ));
     }
-    let expected = expected_signature(parts, body, keys, &auth, signed_at)?;
+    let expected = expected_signature(parts, body, &signer, &auth, signed_at)?;
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(ApiError::auth(
             "InvalidSignatureException",
@@ -132,7 +157,19 @@ pub fn verify(
              Secret Access Key and signing method. Consult the service documentation for details.",
         ));
     }
-    Ok(auth.region.to_string())
+    Ok(Verified {
+        region: auth.region.to_string(),
+        service: auth.service.to_string(),
+        account_id: signer.account_id,
+    })
+}
+
+/// The answer to a key the sandbox does not know.
+pub fn invalid_token() -> ApiError {
+    ApiError::auth(
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )
 }
 
 /// Parses `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…, Signature=…`.
@@ -186,7 +223,7 @@ pub fn parse_authorization(header: &str) -> Result<Authorization<'_>, ApiError> 
 fn expected_signature(
     parts: &Parts,
     body: &[u8],
-    keys: &KeyPair,
+    signer: &Signer,
     auth: &Authorization<'_>,
     time: SystemTime,
 ) -> Result<String, ApiError> {
@@ -208,9 +245,9 @@ fn expected_signature(
     let uri = format!("http://{host}{path_and_query}");
 
     let identity: Identity = Credentials::new(
-        &keys.access_key_id,
-        &keys.secret_access_key,
-        None,
+        auth.access_key_id,
+        &signer.secret_access_key,
+        signer.session_token.clone(),
         None,
         "skyql-sandbox",
     )

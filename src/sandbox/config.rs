@@ -23,6 +23,22 @@ pub const DEMO_TIME: f64 = 1_748_779_200.0;
 /// `seed`, CreateRepositoryCreationTemplate for `templates`) per region.
 pub type Seed = BTreeMap<String, Vec<Value>>;
 
+/// A member account of the sandbox's organization (whose management account is the sandbox's
+/// own `account_id`, the one its keys belong to).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberAccount {
+    /// The 12-digit account id.
+    pub id: String,
+    /// The account's name.
+    pub name: String,
+    /// Its `State` in Organizations: ACTIVE, SUSPENDED, PENDING_CLOSURE or CLOSED.
+    pub state: &'static str,
+}
+
+/// The role names every account of the demo organization has: the one Organizations creates in
+/// the accounts it creates, and one for read-only inventory.
+pub const DEMO_ROLES: [&str; 2] = ["OrganizationAccountAccessRole", "skyql-inventory"];
+
 /// Everything a sandbox needs to start.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -67,6 +83,21 @@ pub struct SandboxConfig {
     pub stores: BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>,
     /// Where to append the request log as JSON lines.
     pub request_log: Option<PathBuf>,
+    /// The other accounts of the organization; each has a registry of its own, seeded like the
+    /// first one's (with its own account id), reached with credentials from AssumeRole.
+    pub members: Vec<MemberAccount>,
+    /// Role names that exist in every account; AssumeRole of any other is refused.
+    pub roles: Vec<String>,
+    /// Accounts whose roles refuse AssumeRole (AccessDenied), as when a role's trust policy
+    /// does not name the caller.
+    pub fail_assume_role: Vec<String>,
+    /// The external id every role's trust policy requires, if any.
+    pub external_id: Option<String>,
+    /// How long AssumeRole's credentials last when the call does not say.
+    pub session_duration: Duration,
+    /// Answers the first page of ListAccounts empty, with a token for the next, as
+    /// Organizations may: a client must keep paging while a token comes back.
+    pub empty_first_page: bool,
     /// Where the registry is kept between runs (loaded when it exists, written after each
     /// change).
     pub state_file: Option<PathBuf>,
@@ -96,6 +127,12 @@ impl Default for SandboxConfig {
             policies: BTreeMap::new(),
             stores: BTreeMap::new(),
             request_log: None,
+            members: Vec::new(),
+            roles: DEMO_ROLES.map(String::from).to_vec(),
+            fail_assume_role: Vec::new(),
+            external_id: None,
+            session_duration: Duration::from_secs(3600),
+            empty_first_page: false,
         }
     }
 }
@@ -149,6 +186,27 @@ impl SandboxConfig {
             ),
             ("registry policy", "PutRegistryPolicy", policies),
         ]
+    }
+
+    /// Adds `count` member accounts to the organization: `100000000001`, … named `member-01`,
+    /// …, every tenth of them SUSPENDED (ListAccounts answers it; a client leaves it out).
+    pub fn with_members(mut self, count: usize) -> Self {
+        self.members = (1..=count)
+            .map(|i| MemberAccount {
+                id: format!("{:012}", 100_000_000_000u64 + i as u64),
+                name: format!("member-{i:02}"),
+                state: if i % 10 == 0 { "SUSPENDED" } else { "ACTIVE" },
+            })
+            .collect();
+        self
+    }
+
+    /// Every account id of the organization: the management account first.
+    pub fn account_ids(&self) -> Vec<String> {
+        let members = self.members.iter().map(|m| m.id.clone());
+        std::iter::once(self.account_id.clone())
+            .chain(members)
+            .collect()
     }
 
     /// Adds rules to the seed (after any already there).

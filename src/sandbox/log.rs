@@ -15,6 +15,8 @@ pub struct LoggedRequest {
     pub operation: String,
     /// The region of the signature's credential scope, when there was one.
     pub region: Option<String>,
+    /// The account whose key signed the call, once the signature was verified.
+    pub account: Option<String>,
     /// The request body (the operation's parameters).
     pub parameters: Value,
     /// The HTTP status answered.

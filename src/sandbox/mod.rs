@@ -3,11 +3,13 @@
 //! [`Sandbox::start`] runs it on its own thread and runtime, so both synchronous tests and
 //! async code can use it, and its injected latency never competes with the client's runtime.
 
+pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod images;
 pub mod log;
 pub mod operations;
+pub mod organizations;
 pub mod paging;
 pub mod registry;
 pub mod registry_policy;
@@ -17,6 +19,7 @@ pub mod repository_policies;
 pub mod rules;
 pub mod server;
 pub mod state_file;
+pub mod sts;
 pub mod tags;
 pub mod templates;
 pub mod wire;
@@ -60,16 +63,14 @@ impl Sandbox {
             .as_deref()
             .map(state_file::lock)
             .transpose()?;
-        let registry = match &config.state_file {
-            Some(path) if path.exists() => {
-                state_file::load(path, &config.account_id, config.secrets.clone())?
-            }
+        let registries = match &config.state_file {
+            Some(path) if path.exists() => state_file::load(path, &config)?,
             Some(path) => {
-                let registry = seeded_registry(&config)?;
-                state_file::save(&registry, path)?;
-                registry
+                let registries = seeded_registries(&config)?;
+                state_file::save(&registries, path)?;
+                registries
             }
-            None => seeded_registry(&config)?,
+            None => seeded_registries(&config)?,
         };
         let log = match &config.request_log {
             Some(path) => RequestLog::with_file(path).map_err(|e| {
@@ -83,8 +84,9 @@ impl Sandbox {
         let keys = config.keys.clone();
         let port = config.port;
         let shared = Arc::new(Shared {
+            keys: accounts::KeyBook::new(&config),
             config,
-            registry: Mutex::new(registry),
+            registries: Mutex::new(registries),
             log: log.clone(),
             lost: Default::default(),
             throttled: Default::default(),
@@ -188,12 +190,26 @@ impl Drop for Sandbox {
     }
 }
 
+/// The registry of every account of the organization, each seeded by [`seeded_registry`].
+fn seeded_registries(config: &SandboxConfig) -> Result<BTreeMap<String, Registry>> {
+    let accounts = config.account_ids().into_iter();
+    accounts
+        .map(|id| Ok((id.clone(), seeded_registry(config, &id)?)))
+        .collect()
+}
+
 /// Creates the seed through the operations that create each kind of item
 /// (CreatePullThroughCacheRule, …), so a seed is held to every constraint a real call is, except
 /// the quotas per region and the configured secret faults (see `Registry::create_rule` for why);
-/// then adds the items seeded as they are kept.
-fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
-    let mut registry = Registry::new(config.account_id.clone(), config.secrets.clone());
+/// then adds the items seeded as they are kept. A member account's seed names it wherever the
+/// configured account's names that.
+fn seeded_registry(config: &SandboxConfig, account: &str) -> Result<Registry> {
+    let mut registry = Registry::new(account, config.secrets.clone());
+    let member = |text: String| text.replace(&config.account_id, account);
+    let rename = |value: &Value| -> Value {
+        let text = member(serde_json::to_string(value).unwrap_or_default());
+        serde_json::from_str(&text).unwrap_or_default()
+    };
     let now = config.seed_time.unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -205,7 +221,7 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
         let create = operations::operation(name).expect("a seed names a registered operation");
         for (region, bodies) in &seed {
             for (i, body) in bodies.iter().enumerate() {
-                (create.handle)(&mut registry, region, body.clone(), now).map_err(|e| {
+                (create.handle)(&mut registry, region, rename(body), now).map_err(|e| {
                     Error::Usage(format!(
                         "seed {what} {region}[{i}] was refused: {}: {}",
                         e.code, e.message
@@ -218,7 +234,7 @@ fn seeded_registry(config: &SandboxConfig) -> Result<Registry> {
     // Seeded items name the default account; a sandbox of another account holds them as its own.
     let own = |tables: &BTreeMap<String, BTreeMap<String, Value>>| -> BTreeMap<String, BTreeMap<String, Value>> {
         let text = serde_json::to_string(tables).unwrap_or_default();
-        let text = text.replace(config::DEFAULT_ACCOUNT_ID, &config.account_id);
+        let text = member(text.replace(config::DEFAULT_ACCOUNT_ID, &config.account_id));
         serde_json::from_str(&text).unwrap_or_default()
     };
     for (region, tables) in &config.stores {
@@ -241,7 +257,7 @@ mod tests {
             .map(|i| json!({"ecrRepositoryPrefix": format!("p{i:02}"), "upstreamRegistryUrl": "quay.io"}))
             .collect();
         config.seed.insert("us-east-1".into(), rules);
-        let mut registry = seeded_registry(&config).unwrap();
+        let mut registry = seeded_registry(&config, &config.account_id).unwrap();
         assert_eq!(registry.region("us-east-1").store(rules::TABLE).len(), 60);
 
         config
@@ -249,7 +265,10 @@ mod tests {
             .get_mut("us-east-1")
             .unwrap()
             .push(json!({"ecrRepositoryPrefix": "p00", "upstreamRegistryUrl": "quay.io"}));
-        let err = seeded_registry(&config).err().unwrap().to_string();
+        let err = seeded_registry(&config, &config.account_id)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains(
                 "seed rule us-east-1[60] was refused: PullThroughCacheRuleAlreadyExistsException"
@@ -268,7 +287,10 @@ mod tests {
                 json!({"prefix": "ROOT", "appliedFor": []}),
             ],
         );
-        let err = seeded_registry(&config).err().unwrap().to_string();
+        let err = seeded_registry(&config, &config.account_id)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("seed template eu-west-1[1] was refused: InvalidParameterException"),
             "{err}"
@@ -277,7 +299,8 @@ mod tests {
 
     #[test]
     fn the_demo_seeds_its_templates() {
-        let mut registry = seeded_registry(&SandboxConfig::demo()).unwrap();
+        let mut registry =
+            seeded_registry(&SandboxConfig::demo(), config::DEFAULT_ACCOUNT_ID).unwrap();
         let us = registry.region("us-east-1");
         assert!(us.store(templates::TABLE).contains_key("ROOT"));
         let eu = registry.region("eu-west-1");

@@ -116,6 +116,11 @@ pub fn check_ids(
     Ok(())
 }
 
+/// A token that pages from the first item (for a service that answers an empty first page).
+pub fn first_token(region: &str) -> String {
+    encode_token(region, "")
+}
+
 fn encode_token(region: &str, after: &str) -> String {
     use base64::Engine;
     let raw = serde_json::to_vec(&PageToken {

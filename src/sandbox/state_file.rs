@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::config::SandboxConfig;
 use super::registry::{Registry, Secret};
 use super::{registry_settings, rules, templates};
 use crate::error::{Error, Result};
+use crate::resources::ecr::constraints::check_registry_id;
 
-/// The file: region → table → key → item, every store as the registry keeps it.
-type StateFile = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
+/// One account in the file: region → table → key → item, every store as its registry keeps it.
+type AccountFile = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
 
 /// A state file held by this process: no other run can load or write it until this is
 /// dropped. Parallel runs on one file (CI jobs) then take turns, each seeing what the one before
@@ -53,12 +55,17 @@ pub fn lock(path: &Path) -> Result<StateLock> {
 
 /// Writes the registry to `path` (beside it first, then renamed over it: a reader never sees
 /// half a file).
-pub fn save(registry: &Registry, path: &Path) -> Result<()> {
-    let regions: StateFile = registry
-        .regions()
-        .map(|(name, state)| (name.clone(), state.items.clone()))
+pub fn save(registries: &BTreeMap<String, Registry>, path: &Path) -> Result<()> {
+    let accounts: BTreeMap<&String, AccountFile> = (registries.iter())
+        .map(|(account, registry)| {
+            let regions = registry.regions();
+            (
+                account,
+                regions.map(|(r, s)| (r.clone(), s.items.clone())).collect(),
+            )
+        })
         .collect();
-    let text = serde_json::to_string_pretty(&regions)
+    let text = serde_json::to_string_pretty(&accounts)
         .map_err(|e| Error::Runtime(format!("cannot encode the sandbox state: {e}")))?;
     let fail = |e| {
         Error::io(
@@ -71,9 +78,10 @@ pub fn save(registry: &Registry, path: &Path) -> Result<()> {
     std::fs::rename(&temp, path).map_err(fail)
 }
 
-/// Reads a registry saved by [`save`] (or by a skyql that kept rules, templates and the
-/// registry policy apart from the other stores).
-pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> Result<Registry> {
+/// Reads the registries saved by [`save`]. A file of one account's regions, as a skyql before
+/// accounts wrote it (rules, templates and the registry policy apart from the other stores, or
+/// not), is the configured account's.
+pub fn load(path: &Path, config: &SandboxConfig) -> Result<BTreeMap<String, Registry>> {
     let bad = |why: String| Error::Usage(format!("sandbox state {}: {why}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::io(
@@ -81,8 +89,32 @@ pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> 
             e,
         )
     })?;
-    let regions: BTreeMap<String, BTreeMap<String, Value>> =
+    let file: BTreeMap<String, Value> =
         serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let by_account = file.keys().all(|k| check_registry_id(k).is_ok());
+    let accounts = match by_account {
+        true => file,
+        false => BTreeMap::from([(config.account_id.clone(), Value::from_iter(file))]),
+    };
+    let mut registries = BTreeMap::new();
+    for (account, regions) in accounts {
+        let regions = serde_json::from_value(regions).map_err(|e| bad(e.to_string()))?;
+        let registry = load_account(&account, regions, config.secrets.clone()).map_err(bad)?;
+        registries.insert(account, registry);
+    }
+    // An account of the organization the file does not hold starts empty.
+    for account in config.account_ids() {
+        let empty = || Registry::new(account.clone(), config.secrets.clone());
+        registries.entry(account.clone()).or_insert_with(empty);
+    }
+    Ok(registries)
+}
+
+fn load_account(
+    account_id: &str,
+    regions: BTreeMap<String, BTreeMap<String, Value>>,
+    secrets: HashMap<String, Secret>,
+) -> std::result::Result<Registry, String> {
     let mut registry = Registry::new(account_id, secrets);
     for (region, tables) in regions {
         let state = registry.region(&region);
@@ -93,8 +125,7 @@ pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> 
                 }
                 ("items", Value::Object(stores)) => {
                     let stores: BTreeMap<String, BTreeMap<String, Value>> =
-                        serde_json::from_value(Value::Object(stores))
-                            .map_err(|e| bad(e.to_string()))?;
+                        serde_json::from_value(Value::Object(stores)).map_err(|e| e.to_string())?;
                     state.items.extend(stores);
                 }
                 ("rules", Value::Array(list)) => {
@@ -117,7 +148,7 @@ pub fn load(path: &Path, account_id: &str, secrets: HashMap<String, Secret>) -> 
                     settings.insert("policy".into(), Value::String(text));
                 }
                 ("policy", Value::Null) => {}
-                (_, other) => return Err(bad(format!("{region} {table} is not a store: {other}"))),
+                (_, other) => return Err(format!("{region} {table} is not a store: {other}")),
             }
         }
     }
@@ -133,10 +164,10 @@ mod tests {
     fn a_saved_registry_loads_back_equal() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let config = SandboxConfig::demo();
-        let registry = super::super::seeded_registry(&config).unwrap();
-        save(&registry, &path).unwrap();
-        let loaded = load(&path, &config.account_id, HashMap::new()).unwrap();
+        let config = SandboxConfig::demo().with_members(2);
+        let registries = super::super::seeded_registries(&config).unwrap();
+        save(&registries, &path).unwrap();
+        let loaded = load(&path, &config).unwrap();
         save(&loaded, &dir.path().join("again.json")).unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
@@ -148,8 +179,15 @@ mod tests {
                 .contains("docker-hub")
         );
         let mut loaded = loaded;
-        let templates = loaded.region("eu-west-1").store(templates::TABLE);
+        let member = loaded.get_mut("100000000002").expect("a member's registry");
+        let templates = member.region("eu-west-1").store(templates::TABLE);
         assert_eq!(templates.len(), 1, "the demo template survives the file");
+        let rules = member.region("us-east-1").store(rules::TABLE).clone();
+        let rule = rules.values().next().expect("the member's demo rules");
+        assert_eq!(
+            rule["registryId"], "100000000002",
+            "a member's rules are its own"
+        );
     }
 
     #[test]
@@ -190,7 +228,8 @@ mod tests {
                 "items": {{"repositories": {{"a": {{}}}}}}}}, "eu-west-1": {{"rules": [], "policy": null}}}}"#
         );
         std::fs::write(&path, old).unwrap();
-        let mut registry = load(&path, "123456789012", HashMap::new()).unwrap();
+        let mut registries = load(&path, &SandboxConfig::default()).unwrap();
+        let registry = registries.get_mut("123456789012").unwrap();
         let us = registry.region("us-east-1");
         assert!(us.store(rules::TABLE).contains_key("ecr-public"));
         assert_eq!(us.store(registry_settings::TABLE)["policy"], "{}");

@@ -19,6 +19,7 @@ mod output_formats;
 mod permissions;
 mod readme;
 mod registry_policy;
+mod sandbox_accounts;
 mod sandbox_protocol;
 mod sandbox_sdk;
 mod sandbox_templates;

@@ -944,7 +944,7 @@ async fn templates_persist_through_the_state_file() {
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("state written")).unwrap();
     assert_eq!(
-        file["us-east-1"]["templates"]["quay"]["prefix"], "quay",
+        file[ACCOUNT]["us-east-1"]["templates"]["quay"]["prefix"], "quay",
         "{file:#}"
     );
 
