@@ -1,6 +1,7 @@
 //! The ECR client layer over aws-sdk-ecr and aws-config: settings, per-region clients,
 //! paginated calls, and conversion of answers to Arrow.
 
+pub mod accounts;
 pub mod answer_cap;
 pub mod attempts;
 pub mod clients;

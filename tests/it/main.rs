@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod awscli;
 mod bad_input;
 mod cli_exec;
