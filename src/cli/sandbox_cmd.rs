@@ -66,7 +66,8 @@ pub async fn run(args: &SandboxArgs) -> Result<()> {
         .map_err(|e| Error::io("cannot write to stdout", e))?;
     drop(out);
     eprintln!(
-        "skyql sandbox: ECR endpoint on {} answering {} operations ({rules} rules in {regions} \
+        "skyql sandbox: endpoint on {} answering {} ECR operations, STS AssumeRole and \
+         GetCallerIdentity, and Organizations ListAccounts ({rules} rules in {regions} \
          regions{accounts}); Ctrl-C to stop",
         sandbox.endpoint(),
         crate::sandbox::operations::names().len()
