@@ -66,7 +66,8 @@ impl EcrClients {
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
-            .timeout_config(timeouts);
+            .timeout_config(timeouts)
+            .http_client(shared_http_client());
         if let Some(profile) = &settings.profile {
             // An explicit profile wins over environment keys, as in the AWS CLI: the default
             // chain would sign with AWS_ACCESS_KEY_ID, acting on another account silently.
@@ -149,6 +150,24 @@ impl EcrClients {
             .await
             .expect("the limiter is never closed")
     }
+}
+
+/// The HTTPS client every client of the session uses: the SDK's default (rustls with aws-lc,
+/// the proxy of `HTTPS_PROXY`/`NO_PROXY`), built once. Without it each `Client::from_conf`
+/// builds a client and a connection pool of its own, so every region (and, with many
+/// accounts, every account × region) would open its own connections.
+fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let provider = tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc);
+        let mut connector = ConnectorBuilder::default().tls_provider(provider);
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// The ECR endpoint the clients will call, resolved as aws-sdk-ecr resolves it: the one given

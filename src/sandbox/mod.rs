@@ -26,7 +26,10 @@ pub mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use axum::serve::ListenerExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use auth::KeyPair;
@@ -48,6 +51,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     keys: KeyPair,
     log: RequestLog,
+    connections: Arc<AtomicUsize>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     /// The state file, held from its load to the last write (dropped after the endpoint stops).
     _state_lock: Option<state_file::StateLock>,
@@ -95,6 +99,8 @@ impl Sandbox {
             .fallback(server::handle)
             .with_state(shared);
 
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
@@ -120,6 +126,9 @@ impl Sandbox {
                         }
                     };
                     let _ = ready_tx.send(listener.local_addr());
+                    let listener = listener.tap_io(move |_| {
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                    });
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
                             let _ = shutdown_rx.await;
@@ -136,6 +145,7 @@ impl Sandbox {
             addr,
             keys,
             log,
+            connections,
             shutdown: Some(shutdown_tx),
             _state_lock: state_lock,
         })
@@ -154,6 +164,11 @@ impl Sandbox {
     /// The key pair requests must be signed with.
     pub fn keys(&self) -> &KeyPair {
         &self.keys
+    }
+
+    /// How many TCP connections clients have opened so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The request log.

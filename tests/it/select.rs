@@ -1061,3 +1061,40 @@ async fn every_table_reads_every_column_its_schema_declares() {
         }
     }
 }
+
+#[tokio::test]
+async fn every_region_shares_one_connection_pool() {
+    // Six regions called one after another, twice: every client of the session draws on one
+    // pool, so one kept-alive connection carries all twelve calls (a pool per client would
+    // open one per region).
+    let sb = demo_sandbox();
+    let regions = [
+        "us-east-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-1",
+        "ap-southeast-2",
+        "ap-northeast-1",
+    ];
+    let mut aws = common::cli::settings(&sb, &regions);
+    aws.max_concurrency = 1;
+    let session = Session::new(SessionOptions {
+        aws,
+        ..SessionOptions::default()
+    })
+    .await
+    .expect("the session opens");
+    for _ in 0..2 {
+        query(
+            &session,
+            "SELECT count(*) FROM aws.ecr.pull_through_cache_rules",
+        )
+        .await;
+    }
+    assert_eq!(describes(&sb).len(), 12);
+    assert_eq!(
+        sb.connections(),
+        1,
+        "connections opened for 12 calls in 6 regions"
+    );
+}
